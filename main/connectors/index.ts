@@ -1,0 +1,24 @@
+/**
+ * Connector registry: turns plain {@link ConnectionConfig} into a live {@link Connector}.
+ * Drivers load lazily so a CLI call that only needs SQLite never loads mysql2 or pg.
+ */
+import type { ConnectionConfig, Connector } from './types.js'
+
+/**
+ * Open a connector for `config`. Connections are opened lazily on first use; call `close()`.
+ * @throws Error naming `kind` when the kind is unknown.
+ */
+export async function openConnector(config: ConnectionConfig): Promise<Connector> {
+  switch (config.kind) {
+    case 'mysql':
+      return (await import('./mysql/index.js')).createMysqlConnector(config)
+    case 'postgres':
+      return (await import('./postgres/index.js')).createPostgresConnector(config)
+    case 'sqlite':
+      return (await import('./sqlite/index.js')).createSqliteConnector(config)
+    default:
+      throw new Error(`connection.kind: unknown connector kind '${(config as { kind: string }).kind}' (expected mysql, postgres or sqlite)`)
+  }
+}
+
+export * from './types.js'

@@ -1,0 +1,252 @@
+/**
+ * The one interface every database connector implements. The engine, the verifier, the SQL editor
+ * and the CLI only talk to databases through it.
+ *
+ * Rules every connector keeps:
+ * - values cross in the canonical forms documented in `main/core/types.ts`; a DECIMAL never
+ *   passes through a JS number, a DATETIME never passes through the process's timezone;
+ * - identifiers are always quoted with {@link Connector.quoteIdent}, values always bound;
+ * - reads stream: memory is bounded by `batchBytes`, never by table size;
+ * - writers narrow a failing batch to its bad rows and report them as dirty rows; they throw only
+ *   for errors that are not about a row (connection lost, table missing, permission denied).
+ */
+import type {
+  Column,
+  LogicalType,
+  OtherObject,
+  Row,
+  RowBatch,
+  TableRef,
+  TableSchema,
+  TableSummary,
+  Value,
+} from '../core/types.js'
+
+export type ConnectorKind = 'mysql' | 'postgres' | 'sqlite'
+
+/**
+ * Plain, serializable connection settings (what a worker thread receives). `password` is clear
+ * text here: it is only ever in memory; the state DB stores it encrypted (see main/store/secrets.ts).
+ */
+export interface ConnectionConfig {
+  kind: ConnectorKind
+  host?: string
+  port?: number
+  user?: string
+  password?: string
+  /** MySQL database / PostgreSQL database. */
+  database?: string
+  /** PostgreSQL schema (default `public`). */
+  schema?: string
+  /** SQLite file path (absolute, or relative to the process cwd); `:memory:` allowed in tests. */
+  path?: string
+  /**
+   * The session time zone the connector sets (`SET time_zone` / `SET TIME ZONE`), default `+00:00`
+   * (UTC). It decides how the database renders TIMESTAMP (MySQL) and timestamptz (PostgreSQL) as
+   * text; canonical timestamptz values always carry their offset, so nothing is shifted.
+   */
+  timezone?: string
+  /** Connect timeout in milliseconds (default 10,000). */
+  connectTimeoutMs?: number
+  ssl?: boolean
+  /** Extra driver options, passed through as-is (documented per connector). */
+  options?: Record<string, unknown>
+}
+
+/** Result of "Test connection". */
+export interface TestResult {
+  ok: boolean
+  /** Round-trip time of the test query in milliseconds. */
+  latencyMs: number
+  /** e.g. `10.11.19-MariaDB`, `PostgreSQL 15.20`, `SQLite 3.53.2`. */
+  serverVersion?: string
+  /** The driver's exact error message when `ok` is false. */
+  error?: string
+  /** The driver's error code (`ECONNREFUSED`, `ER_ACCESS_DENIED_ERROR`, `28P01`, `SQLITE_CANTOPEN`). */
+  code?: string
+}
+
+/** Column metadata of a query result (SQL editor, querySql readers). */
+export interface ResultColumn {
+  name: string
+  type: LogicalType
+  nativeType?: string
+}
+
+export interface QueryResult {
+  columns: ResultColumn[]
+  rows: Row[]
+  /** Rows changed by a DML statement, when the database reports it. */
+  affectedRows?: number
+  /** True when `maxRows` cut the result. */
+  truncated?: boolean
+}
+
+export interface QueryOptions {
+  /** Stop after this many rows and set `truncated` (the SQL editor pages through large results). */
+  maxRows?: number
+  signal?: AbortSignal
+}
+
+/** What to read: a table (optionally filtered) or a free query. */
+export interface ReadSpec {
+  table?: TableRef
+  /** A full SELECT; when set, `table`, `columns` and `where` are ignored and no splitting happens. */
+  querySql?: string
+  /** Column names to read, in order. Empty/undefined means all columns in table order. */
+  columns?: string[]
+  /** A SQL boolean expression (variables already substituted), ANDed to every split's range. */
+  where?: string
+  /** Column used to cut the table into key ranges; default: the single-column primary key. */
+  splitPk?: string
+}
+
+/**
+ * One key range of a table, read by one channel. Bounds are canonical values of the splitPk
+ * column. A split with no range reads the whole (filtered) table. `includeNull` marks the one
+ * split that also reads rows whose splitPk is NULL.
+ */
+export interface Split {
+  /** 0-based index, stable for a given plan (used for checkpoints). */
+  index: number
+  read: ReadSpec
+  range?: {
+    column: string
+    lower?: Value
+    /** Inclusive lower bound when true, exclusive when false. */
+    lowerInclusive?: boolean
+    upper?: Value
+    upperInclusive?: boolean
+    includeNull?: boolean
+  }
+}
+
+export interface ReadOptions {
+  signal?: AbortSignal
+  /** Target size of one batch in bytes (approximate, see `approxValueBytes`); default 4 MiB. */
+  batchBytes?: number
+}
+
+/** DataX writeMode: insert, replace (delete-then-insert on key conflict), update (upsert on key). */
+export type WriteMode = 'insert' | 'replace' | 'update'
+
+export interface WriteSpec {
+  table: TableRef
+  /** Target columns in the order rows carry values. Types are the target's own (from its catalog). */
+  columns: Column[]
+  writeMode: WriteMode
+  /** Key columns for replace/update; default: the table's primary key. */
+  keyColumns?: string[]
+}
+
+/** A row the target refused, with the database's reason. `index` is its position in the batch. */
+export interface DirtyRow {
+  index: number
+  reason: string
+  /** The database's error code when it gave one (`ER_DATA_TOO_LONG`, `22001`, `SQLITE_CONSTRAINT`). */
+  code?: string
+  /** The target column the error names, when it names one. */
+  column?: string
+}
+
+export interface WriteOutcome {
+  /** Rows written (inserted, replaced or updated). */
+  written: number
+  dirty: DirtyRow[]
+}
+
+/**
+ * A writer owns one target connection for its lifetime. Each `write` is atomic for the rows it
+ * reports written: either they are all committed when it resolves, or it throws and none are.
+ */
+export interface Writer {
+  write(rows: Row[], signal?: AbortSignal): Promise<WriteOutcome>
+  /** Release the connection. Safe to call twice. */
+  close(): Promise<void>
+}
+
+/** Phases of DDL for a migrated table, in the order pgloader runs them. */
+export interface DdlPlan {
+  /** CREATE TABLE with columns, NOT NULL, defaults that translate, and the primary key. */
+  create: string[]
+  /** After the data: secondary indexes (and unique constraints). */
+  indexes: string[]
+  /** After all tables' data: foreign keys (SQLite puts them in `create`, since it cannot add them later). */
+  foreignKeys: string[]
+  /** After the data: auto-increment / sequence positions set past the loaded maximum. */
+  sequences: string[]
+  /** Columns whose type had no exact native counterpart, with what was chosen. */
+  warnings: string[]
+}
+
+/** A native type chosen for a logical type, with a warning when the mapping is not exact. */
+export interface NativeTypeChoice {
+  sql: string
+  warning?: string
+}
+
+export interface CatalogReader {
+  /** Schemas (PostgreSQL), databases (MySQL) or `main` (SQLite) the user can see, system ones excluded. */
+  schemas(): Promise<string[]>
+  /** Tables and views of a schema (default: the connection's own). */
+  tables(schema?: string): Promise<TableSummary[]>
+  /** Full description of one table; throws `NotFoundError` naming the table when it does not exist. */
+  table(ref: TableRef): Promise<TableSchema>
+  /** Views, triggers, routines... of a schema, so a migration can list what it did not move. */
+  others(schema?: string): Promise<OtherObject[]>
+}
+
+export interface Connector {
+  readonly kind: ConnectorKind
+  readonly config: ConnectionConfig
+  /** The schema used when a TableRef has none (MySQL database, PostgreSQL schema, `main`). */
+  readonly defaultSchema: string
+
+  test(): Promise<TestResult>
+  catalog: CatalogReader
+
+  /** Quote an identifier for this dialect (backticks / double quotes), doubling embedded quotes. */
+  quoteIdent(name: string): string
+  /** Quote a table reference (`schema`.`name`). */
+  quoteTable(ref: TableRef): string
+
+  /** Cut a read into at most `count` splits by its splitPk (integer keys by value, string keys by sampled quantiles). */
+  splits(read: ReadSpec, count: number): Promise<Split[]>
+  /** Stream one split as batches of canonical rows (column order = `split.read.columns`). */
+  read(split: Split, opts?: ReadOptions): AsyncIterable<RowBatch>
+  /** Column metadata for a read (table columns, or the result columns of `querySql`). */
+  describeRead(read: ReadSpec): Promise<ResultColumn[]>
+  /** Open a writer with its own connection. */
+  writer(spec: WriteSpec): Promise<Writer>
+
+  /** Native type for a logical type, e.g. `{kind:'decimal',precision:12,scale:2}` -> `DECIMAL(12,2)`. */
+  nativeType(t: LogicalType): NativeTypeChoice
+  /**
+   * DDL to re-create `table` (whose columns may come from another database) in this database,
+   * under the name `target`. `overrides` maps column name -> native type SQL chosen by the user.
+   */
+  ddl(table: TableSchema, target: TableRef, overrides?: Record<string, string>): DdlPlan
+
+  /** Run one statement with bound parameters (`?` for MySQL/SQLite, `$1` for PostgreSQL). */
+  query(sql: string, params?: unknown[], opts?: QueryOptions): Promise<QueryResult>
+  /** Run statements in order on one connection (preSql/postSql, DDL). */
+  execute(statements: string[]): Promise<void>
+  /** Exact row count of a table with an optional where (countdiff, ETA fallback). */
+  count(table: TableRef, where?: string): Promise<number>
+
+  /** Close all connections. Safe to call twice. */
+  close(): Promise<void>
+}
+
+/** Thrown when a table, schema or connection target does not exist. */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError'
+  constructor(
+    message: string,
+    public readonly code = 'NOT_FOUND',
+  ) {
+    super(message)
+  }
+}
+
+export type { Column, TableRef, TableSchema, Row, Value }
