@@ -1,0 +1,74 @@
+/**
+ * What a run reports while it works: a typed union shared by the engine, worker threads, the
+ * CLI's progress line, the state DB and the API's live events.
+ */
+import type { Value } from '../core/types.js'
+
+export type RunState = 'created' | 'running' | 'succeeded' | 'failed' | 'terminated' | 'inconsistent'
+export type TaskState = 'created' | 'running' | 'succeeded' | 'failed' | 'terminated' | 'inconsistent' | 'skipped'
+/** Stages of one table's task, as the run dashboard shows them. */
+export type TaskStage = 'ExportTable' | 'ImportTable' | 'TableDataDiff'
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+/** Counters of a task (or of a whole run). */
+export interface Counters {
+  rowsRead: number
+  rowsWritten: number
+  /** Approximate bytes read (see `approxValueBytes`). */
+  bytes: number
+  dirty: number
+}
+
+export type EngineEvent =
+  | { type: 'run/state'; runId: string; state: RunState; error?: string }
+  | {
+      type: 'task/state'
+      runId: string
+      taskId: string
+      state: TaskState
+      stage?: TaskStage
+      source: string
+      target: string
+      estimatedRows?: number
+      error?: string
+    }
+  | ({ type: 'run/progress'; runId: string; taskId: string; estimatedRows?: number } & Counters)
+  | { type: 'run/log'; runId: string; level: LogLevel; taskId?: string; message: string; ts: string }
+
+/** One dirty record as the engine hands it to the state DB: the source row and why it failed. */
+export interface DirtyRecord {
+  taskId: string
+  reason: string
+  code?: string
+  column?: string
+  /** Source column names, parallel to `values`. */
+  columns: string[]
+  values: Value[]
+}
+
+/** Per-task line of a run summary. */
+export interface TaskSummary extends Counters {
+  taskId: string
+  source: string
+  target: string
+  state: TaskState
+  error?: string
+  elapsedMs: number
+  estimatedRows?: number
+  /** Rows that differ, when a TableDataDiff stage ran. */
+  diffRows?: number
+}
+
+/** The end-of-run summary (CLI, state DB, dashboard). */
+export interface RunSummary extends Counters {
+  runId: string
+  state: RunState
+  startedAt: string
+  endedAt: string
+  elapsedMs: number
+  tasks: TaskSummary[]
+  /** Views, triggers, routines... found in the source and not migrated. */
+  notMigrated: string[]
+  warnings: string[]
+  error?: string
+}

@@ -1,0 +1,381 @@
+/**
+ * The planner: job spec + both catalogs -> one task per table pair, each with its read spec,
+ * its target (existing or to be created, with DDL), its compiled field mapping and the problems
+ * found (each with the JSON path of the spec field it concerns).
+ *
+ * Planning has no side effects: `sluice validate` and the wizard call it as is; the runner then
+ * executes the plan.
+ */
+import type { Column, LogicalType, TableRef, TableSchema, Value } from '../core/types.js'
+import type { Connector, DdlPlan, ReadSpec, ResultColumn, WriteMode } from '../connectors/types.js'
+import { NotFoundError } from '../connectors/types.js'
+import type { FieldMapping, JobSpec, Problem, TablePair } from '../job/spec.js'
+import { substitute, VariableError, type TimeContext } from '../job/variables.js'
+import { checkNarrowing } from './compat.js'
+import type { MapOp } from './mapping.js'
+
+export interface PlannedTask {
+  index: number
+  /** Unique within the run: the source table name (or `query<N>`). */
+  taskId: string
+  /** JSON path of the spec entry this task comes from. */
+  path: string
+  read: ReadSpec
+  sourceColumns: ResultColumn[]
+  sourceSchema?: TableSchema
+  target: TableRef
+  targetExists: boolean
+  /** Target columns in write order (for a table still to be created: as it will be created). */
+  targetColumns: Column[]
+  /** The target table's description used for DDL, when it is to be created. */
+  targetSchema?: TableSchema
+  ddl?: DdlPlan
+  ops: MapOp[]
+  writeMode: WriteMode
+  keyColumns?: string[]
+  truncate: boolean
+  preSql: string[]
+  postSql: string[]
+  estimatedRows?: number
+}
+
+export interface Plan {
+  tasks: PlannedTask[]
+  problems: Problem[]
+  /** Source objects that are listed but not moved (views, triggers, routines). */
+  notMigrated: string[]
+  /** Writer-level pre/post SQL (variables substituted). */
+  preSql: string[]
+  postSql: string[]
+}
+
+export interface PlanContext {
+  reader: Connector
+  writer: Connector
+  vars: Record<string, string>
+  time: TimeContext
+}
+
+/** Plan a validated job against live catalogs. Never throws for a problem in the job: it is returned. */
+export async function planJob(job: JobSpec, ctx: PlanContext): Promise<Plan> {
+  const problems: Problem[] = []
+  const sub = (text: string | undefined, path: string): string | undefined => {
+    if (text === undefined) return undefined
+    try {
+      return substitute(text, ctx.vars, ctx.time, path)
+    } catch (e) {
+      if (e instanceof VariableError) {
+        problems.push({ path, message: e.message.replace(/^\$[^:]*: /, ''), severity: 'error', code: 'variable' })
+        return undefined
+      }
+      throw e
+    }
+  }
+  const readerSchema = job.reader.schema ?? ctx.reader.defaultSchema
+  const writerSchema = job.writer.schema ?? ctx.writer.defaultSchema
+  const notMigrated: string[] = []
+
+  // 1. Which table pairs.
+  let pairs: Array<{ pair: TablePair; path: string }>
+  if (Array.isArray(job.tables)) {
+    pairs = job.tables.map((pair, i) => ({ pair, path: `$.tables[${i}]` }))
+  } else {
+    const all = await ctx.reader.catalog.tables(readerSchema)
+    const include = job.tables.include
+    const exclude = new Set(job.tables.exclude)
+    const tables = all.filter((t) => t.kind === 'table')
+    if (include !== '*') {
+      const have = new Set(tables.map((t) => t.name))
+      include.forEach((n, i) => {
+        if (!have.has(n)) problems.push({ path: `$.tables.include[${i}]`, message: `table '${n}' not found in ${readerSchema}`, severity: 'error', code: 'not_found' })
+      })
+    }
+    pairs = tables
+      .filter((t) => (include === '*' || include.includes(t.name)) && !exclude.has(t.name))
+      .map((t) => ({ pair: { source: t.name } as TablePair, path: '$.tables' }))
+    for (const v of all.filter((t) => t.kind === 'view')) notMigrated.push(`view ${v.name}`)
+    try {
+      for (const o of await ctx.reader.catalog.others(readerSchema)) if (o.kind !== 'view') notMigrated.push(`${o.kind} ${o.name}`)
+    } catch {
+      /* listing is best effort */
+    }
+    if (pairs.length === 0) problems.push({ path: '$.tables', message: `no tables selected in ${readerSchema}`, severity: 'error', code: 'empty' })
+  }
+
+  const caseFn = job.writer.identifierCase === 'lower' ? (s: string) => s.toLowerCase() : (s: string) => s
+  const jobTargets = new Map<string, string>() // source table -> target table, for foreign keys
+  for (const { pair } of pairs) {
+    const src = typeof pair.source === 'string' ? pair.source : pair.source.table
+    if (src) jobTargets.set(src, pair.target ?? caseFn(src))
+  }
+
+  const tasks: PlannedTask[] = []
+  const usedIds = new Set<string>()
+  for (let i = 0; i < pairs.length; i++) {
+    const { pair, path } = pairs[i]!
+    const p = path === '$.tables' ? `$.tables` : path
+    try {
+      const t = await planPair(job, pair, p, i, ctx, { readerSchema, writerSchema, caseFn, jobTargets, sub, problems })
+      if (t) {
+        let id = t.taskId
+        for (let k = 2; usedIds.has(id); k++) id = `${t.taskId}#${k}`
+        usedIds.add(id)
+        t.taskId = id
+        tasks.push(t)
+      }
+    } catch (e) {
+      problems.push({ path: p, message: (e as Error).message, severity: 'error', code: (e as { code?: string }).code ?? 'catalog' })
+    }
+  }
+  const preSql = job.writer.preSql.map((s, i) => sub(s, `$.writer.preSql[${i}]`) ?? '')
+  const postSql = job.writer.postSql.map((s, i) => sub(s, `$.writer.postSql[${i}]`) ?? '')
+  return { tasks, problems, notMigrated, preSql, postSql }
+}
+
+interface PairEnv {
+  readerSchema: string
+  writerSchema: string
+  caseFn: (s: string) => string
+  jobTargets: Map<string, string>
+  sub: (text: string | undefined, path: string) => string | undefined
+  problems: Problem[]
+}
+
+async function planPair(job: JobSpec, pair: TablePair, path: string, index: number, ctx: PlanContext, env: PairEnv): Promise<PlannedTask | undefined> {
+  const { sub, problems } = env
+  const srcObj = typeof pair.source === 'string' ? { table: pair.source } : pair.source
+  const querySql = sub(srcObj.querySql, `${path}.source.querySql`)
+  const srcTable = sub(srcObj.table, `${path}.source`)
+  if (!querySql && !srcTable) {
+    problems.push({ path: `${path}.source`, message: 'needs a table or a querySql', severity: 'error', code: 'schema' })
+    return undefined
+  }
+  const where = sub(pair.where ?? job.reader.where, pair.where !== undefined ? `${path}.where` : '$.reader.where')
+
+  // 2. Source columns.
+  let sourceSchema: TableSchema | undefined
+  let sourceColumns: ResultColumn[]
+  const read: ReadSpec = {}
+  if (querySql) {
+    read.querySql = querySql
+    sourceColumns = await ctx.reader.describeRead({ querySql })
+  } else {
+    const ref: TableRef = { schema: srcObj.schema ?? env.readerSchema, name: srcTable! }
+    try {
+      sourceSchema = await ctx.reader.catalog.table(ref)
+    } catch (e) {
+      if (e instanceof NotFoundError) {
+        problems.push({ path: typeof pair.source === 'string' ? `${path}.source` : `${path}.source.table`, message: e.message, severity: 'error', code: 'not_found' })
+        return undefined
+      }
+      throw e
+    }
+    read.table = ref
+    let cols = sourceSchema.columns
+    if (pair.columns && !(pair.columns.length === 1 && pair.columns[0] === '*')) {
+      const byName = new Map(cols.map((c) => [c.name, c]))
+      const picked: Column[] = []
+      pair.columns.forEach((n, j) => {
+        const c = byName.get(n)
+        if (!c) problems.push({ path: `${path}.columns[${j}]`, message: `column '${n}' not found in source table ${srcTable}`, severity: 'error', code: 'not_found' })
+        else picked.push(c)
+      })
+      cols = picked
+    }
+    read.columns = cols.map((c) => c.name)
+    if (where) read.where = where
+    const splitPk = pair.splitPk ?? job.reader.splitPk
+    if (splitPk) {
+      if (!sourceSchema.columns.some((c) => c.name === splitPk))
+        problems.push({ path: pair.splitPk ? `${path}.splitPk` : '$.reader.splitPk', message: `splitPk column '${splitPk}' not found in ${srcTable}`, severity: pair.splitPk ? 'error' : 'warning', code: 'not_found' })
+      else read.splitPk = splitPk
+    }
+    sourceColumns = cols.map((c) => ({ name: c.name, type: c.type, nativeType: c.nativeType }))
+  }
+  const taskId = srcTable ?? `query${index + 1}`
+
+  // 3. Target.
+  const targetName = sub(pair.target, `${path}.target`) ?? env.caseFn(srcTable ?? `query${index + 1}`)
+  const target: TableRef = { schema: env.writerSchema, name: targetName }
+  let targetSchema: TableSchema | undefined
+  let targetExists = true
+  try {
+    targetSchema = await ctx.writer.catalog.table(target)
+  } catch (e) {
+    if (!(e instanceof NotFoundError)) throw e
+    targetExists = false
+  }
+  if (!targetExists && !job.writer.createTable) {
+    problems.push({ path: pair.target !== undefined ? `${path}.target` : path, message: `target table '${targetName}' does not exist and writer.createTable is false`, severity: 'error', code: 'not_found' })
+    return undefined
+  }
+
+  // 4. Field mapping.
+  const ops: MapOp[] = []
+  const srcIndex = new Map(sourceColumns.map((c, k) => [c.name, k]))
+  const srcType = (k: number): LogicalType => sourceColumns[k]!.type
+  const targetCols = targetSchema?.columns
+  const findTarget = (name: string): Column | undefined => {
+    if (!targetCols) return undefined
+    return targetCols.find((c) => c.name === name) ?? targetCols.find((c) => c.name.toLowerCase() === name.toLowerCase())
+  }
+  const mpath = `${path}.mapping`
+  if (pair.mapping && pair.mapping.length) {
+    pair.mapping.forEach((m: FieldMapping, j: number) => {
+      const at = `${mpath}[${j}]`
+      let tname = m.target
+      if (targetCols) {
+        const tc = findTarget(m.target)
+        if (!tc) {
+          problems.push({ path: `${at}.target`, message: `target column '${m.target}' not found in ${targetName}`, severity: 'error', code: 'not_found' })
+          return
+        }
+        tname = tc.name
+      }
+      if (m.constant !== undefined) {
+        const v = typeof m.constant === 'string' ? sub(m.constant, `${at}.constant`) ?? '' : m.constant
+        ops.push({ kind: 'constant', value: v as Value, targetName: tname })
+        return
+      }
+      let k: number | undefined
+      if (m.position !== undefined) {
+        if (m.position >= sourceColumns.length) {
+          problems.push({ path: `${at}.position`, message: `position ${m.position} is past the ${sourceColumns.length} source columns`, severity: 'error', code: 'range' })
+          return
+        }
+        k = m.position
+      } else {
+        const sname = m.source ?? m.target
+        k = srcIndex.get(sname) ?? sourceColumns.findIndex((c) => c.name.toLowerCase() === sname.toLowerCase())
+        if (k === undefined || k < 0) {
+          problems.push({ path: `${at}.${m.source !== undefined ? 'source' : 'target'}`, message: `source column '${sname}' not found`, severity: 'error', code: 'not_found' })
+          return
+        }
+      }
+      ops.push({
+        kind: 'column',
+        index: k,
+        sourceName: sourceColumns[k]!.name,
+        targetName: tname,
+        sourceType: srcType(k),
+        ...(m.nullDefault !== undefined ? { nullDefault: m.nullDefault } : {}),
+        ...(m.timeFormat ? { timeFormat: m.timeFormat } : {}),
+      })
+    })
+  } else if (pair.mappingMode === 'position' && targetCols) {
+    sourceColumns.forEach((c, k) => {
+      const tc = targetCols[k]
+      if (!tc) problems.push({ path, message: `source column '${c.name}' (position ${k}) has no target column at that position; not written`, severity: 'warning', code: 'unmapped' })
+      else ops.push({ kind: 'column', index: k, sourceName: c.name, targetName: tc.name, sourceType: c.type })
+    })
+  } else {
+    sourceColumns.forEach((c, k) => {
+      if (targetCols) {
+        const tc = findTarget(c.name)
+        if (!tc) problems.push({ path, message: `source column '${c.name}' has no target column of the same name in ${targetName}; not written`, severity: 'warning', code: 'unmapped' })
+        else ops.push({ kind: 'column', index: k, sourceName: c.name, targetName: tc.name, sourceType: c.type })
+      } else ops.push({ kind: 'column', index: k, sourceName: c.name, targetName: env.caseFn(c.name), sourceType: c.type })
+    })
+  }
+  const seen = new Set<string>()
+  for (const op of ops) {
+    if (seen.has(op.targetName)) problems.push({ path: mpath, message: `target column '${op.targetName}' is mapped twice`, severity: 'error', code: 'duplicate' })
+    seen.add(op.targetName)
+  }
+  if (ops.length === 0) problems.push({ path, message: `no column of ${taskId} is mapped to ${targetName}`, severity: 'error', code: 'unmapped' })
+
+  // 5. Target columns in write order, DDL for a new table, narrowing checks for an existing one.
+  let targetColumns: Column[]
+  let ddl: DdlPlan | undefined
+  let newSchema: TableSchema | undefined
+  if (targetCols) {
+    const byName = new Map(targetCols.map((c) => [c.name, c]))
+    targetColumns = ops.map((op) => byName.get(op.targetName)!)
+    ops.forEach((op, j) => {
+      if (op.kind !== 'column') return
+      const sc: Column = { name: op.sourceName, ordinal: op.index + 1, type: op.sourceType, nativeType: sourceColumns[op.index]!.nativeType ?? '', nullable: sourceSchema?.columns.find((c) => c.name === op.sourceName)?.nullable ?? true }
+      const n = checkNarrowing(sc, targetColumns[j]!)
+      if (n) problems.push({ path: pair.mapping ? `${mpath}[${j}]` : path, message: `column ${op.sourceName} -> ${targetName}.${op.targetName}: ${n.message}`, severity: n.severity, code: 'narrowing' })
+      if (!targetColumns[j]!.nullable && sc.nullable && op.nullDefault === undefined)
+        problems.push({ path: pair.mapping ? `${mpath}[${j}]` : path, message: `column ${op.sourceName} is nullable but ${targetName}.${op.targetName} is NOT NULL: NULL rows become dirty records (set nullDefault to write a value instead)`, severity: 'warning', code: 'nullability' })
+    })
+    for (const c of targetCols) {
+      if (!seen.has(c.name) && !c.nullable && c.default === undefined && !c.autoIncrement)
+        problems.push({ path, message: `target column ${targetName}.${c.name} is NOT NULL, has no default and is not mapped: every row would fail`, severity: 'error', code: 'unmapped' })
+    }
+  } else {
+    newSchema = targetSchemaFor(sourceSchema, sourceColumns, ops, target, env)
+    ddl = ctx.writer.ddl(newSchema, target, pair.typeOverrides)
+    for (const w of ddl.warnings) problems.push({ path, message: `${targetName}: ${w}`, severity: 'warning', code: 'type_mapping' })
+    targetColumns = newSchema.columns
+  }
+
+  const writeMode = pair.writeMode ?? job.writer.writeMode
+  const pk = targetSchema?.primaryKey ?? newSchema?.primaryKey ?? []
+  if (writeMode !== 'insert' && pk.length === 0)
+    problems.push({ path: pair.writeMode ? `${path}.writeMode` : '$.writer.writeMode', message: `writeMode '${writeMode}' needs a primary key on ${targetName}`, severity: 'error', code: 'no_key' })
+
+  return {
+    index,
+    taskId,
+    path,
+    read,
+    sourceColumns,
+    ...(sourceSchema ? { sourceSchema } : {}),
+    target,
+    targetExists,
+    targetColumns,
+    ...(newSchema ? { targetSchema: newSchema } : {}),
+    ...(ddl ? { ddl } : {}),
+    ops,
+    writeMode,
+    ...(pk.length ? { keyColumns: pk } : {}),
+    truncate: pair.truncate ?? job.writer.truncate,
+    preSql: (pair.preSql ?? []).map((s, j) => sub(s, `${path}.preSql[${j}]`) ?? ''),
+    postSql: (pair.postSql ?? []).map((s, j) => sub(s, `${path}.postSql[${j}]`) ?? ''),
+    ...(sourceSchema?.estimatedRows !== undefined ? { estimatedRows: sourceSchema.estimatedRows } : {}),
+  }
+}
+
+/** The description of a table to create from the source table and the mapping. */
+function targetSchemaFor(src: TableSchema | undefined, cols: ResultColumn[], ops: MapOp[], target: TableRef, env: PairEnv): TableSchema {
+  const srcCol = new Map((src?.columns ?? []).map((c) => [c.name, c]))
+  const rename = new Map<string, string>()
+  const columns: Column[] = ops.map((op, j) => {
+    if (op.kind === 'constant') {
+      const v = op.value
+      const type: LogicalType =
+        typeof v === 'boolean' ? { kind: 'bool' } : typeof v === 'number' ? (Number.isInteger(v) ? { kind: 'int', bits: 64 } : { kind: 'float', bits: 64 }) : { kind: 'text' }
+      return { name: op.targetName, ordinal: j + 1, type, nativeType: '', nullable: true }
+    }
+    rename.set(op.sourceName, op.targetName)
+    const c = srcCol.get(op.sourceName)
+    const base: Column = c ?? { name: op.sourceName, ordinal: j + 1, type: cols[op.index]!.type, nativeType: cols[op.index]!.nativeType ?? '', nullable: true }
+    const out: Column = { ...base, name: op.targetName, ordinal: j + 1 }
+    if (op.timeFormat && !op.timeFormat.to) out.type = { kind: 'string', length: 32 }
+    if (op.nullDefault !== undefined) out.nullable = base.nullable
+    return out
+  })
+  const mapAll = (names: string[]) => (names.every((n) => rename.has(n)) ? names.map((n) => rename.get(n)!) : undefined)
+  const primaryKey = src ? mapAll(src.primaryKey) ?? [] : []
+  const indexes = (src?.indexes ?? []).filter((ix) => !ix.primary).flatMap((ix) => {
+    const c = mapAll(ix.columns)
+    return c ? [{ ...ix, columns: c }] : []
+  })
+  const foreignKeys = (src?.foreignKeys ?? []).flatMap((fk) => {
+    const c = mapAll(fk.columns)
+    const refTarget = env.jobTargets.get(fk.refTable)
+    if (!c || !refTarget) return []
+    return [{ ...fk, columns: c, refSchema: target.schema, refTable: refTarget, refColumns: fk.refColumns.map(env.caseFn) }]
+  })
+  return {
+    schema: target.schema,
+    name: target.name,
+    columns,
+    primaryKey,
+    indexes,
+    foreignKeys,
+    ...(src?.autoIncrementNext ? { autoIncrementNext: src.autoIncrementNext } : {}),
+    ...(src?.comment ? { comment: src.comment } : {}),
+  }
+}
