@@ -1,0 +1,37 @@
+/**
+ * The `sluice` command line: the same engine as the desktop app, without a display.
+ * Each area registers its own subcommands (see `register*Command` functions); this file wires
+ * them into one commander program. Exit codes: 0 success, 1 the work failed (run failed,
+ * data differs), 2 bad usage or a bad job.
+ */
+import { Command, CommanderError } from 'commander'
+
+/** Build the program. Subcommands live next to the code they drive. */
+export async function buildProgram(): Promise<Command> {
+  const program = new Command('sluice')
+    .description('Sluice: offline data migration between MySQL/MariaDB, PostgreSQL and SQLite')
+    .option('--data-dir <dir>', 'state folder (default: $SLUICE_DATA_DIR or the app\'s user-data folder)')
+    .showHelpAfterError()
+    .exitOverride()
+  const mods = await Promise.all([
+    import('./cli/core.js'),
+    import('./verify/cli.js').catch(() => undefined),
+    import('./job/interop/cli.js').catch(() => undefined),
+    import('./api/cli.js').catch(() => undefined),
+  ])
+  for (const m of mods) m?.register(program)
+  return program
+}
+
+/** Run the CLI with `argv` (process.argv form). Resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = await buildProgram()
+  try {
+    await program.parseAsync(argv)
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2
+    process.stderr.write(`sluice: ${(e as Error).message}\n`)
+    return (e as { exitCode?: number }).exitCode ?? 2
+  }
+}
