@@ -25,6 +25,7 @@ import { DirtyRepo, LogsRepo, QueryHistoryRepo, SettingsRepo } from './records.j
 import { RunsRepo, RunTasksRepo, SplitsRepo } from './runs.js'
 import { NodeSecretBox, type SecretBox } from './secrets.js'
 
+/** Options of {@link openStore}. */
 export interface StoreOptions {
   /** The data dir (see `resolveDataDir`); must exist. Holds the DB and, for the default secret box, `master.key`. */
   dataDir: string

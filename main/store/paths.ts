@@ -12,6 +12,7 @@ export const APP_NAME = 'Sluice'
 /** File name of the state DB inside the data dir. */
 export const STATE_DB_FILE = 'sluice.db'
 
+/** Inputs of {@link resolveDataDir}; all optional, defaults read the running machine. */
 export interface DataDirOptions {
   /** The `--data-dir` option, when given. Relative paths resolve against the process cwd. */
   dataDir?: string

@@ -12,7 +12,9 @@ import { jsonStringify, nowIso, paging, toIso } from './util.js'
 // ---------------------------------------------------------------------------------------------
 // Run logs
 
+/** Severity of a log line. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+/** Every {@link LogLevel}, least severe first. */
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
 
 /** One log line to append. `ts` defaults to now; a Date / epoch ms / zoned ISO string is stored as UTC ISO with ms. */
@@ -226,6 +228,7 @@ export interface QueryHistoryInput {
   ts?: string | number | Date
 }
 
+/** A stored query history entry; `id` increases in insertion order. Absent fields were not recorded. */
 export interface QueryHistoryEntry {
   id: number
   connectionId: string

@@ -13,6 +13,7 @@ import { jsonStringify, jsonText, newId, nowIso, paging, toIso } from './util.js
  * verification found the target differs; a resumed run may go back to `running`.
  */
 export type RunState = 'created' | 'running' | 'succeeded' | 'failed' | 'terminated' | 'inconsistent'
+/** Every {@link RunState}. */
 export const RUN_STATES: readonly RunState[] = ['created', 'running', 'succeeded', 'failed', 'terminated', 'inconsistent']
 const FINAL: ReadonlySet<RunState> = new Set(['succeeded', 'failed', 'terminated', 'inconsistent'])
 
@@ -271,9 +272,11 @@ function toRun(r: RunRow): RunListItem | Run {
 
 /** State of one task. `skipped`: nothing to do (e.g. excluded, or already complete on resume). */
 export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed' | 'terminated' | 'skipped'
+/** Every {@link TaskState}. */
 export const TASK_STATES: readonly TaskState[] = ['pending', 'running', 'succeeded', 'failed', 'terminated', 'skipped']
 /** The dashboard stages of one table's run (DESIGN.md glossary). */
 export type TaskStage = 'ExportTable' | 'ImportTable' | 'TableDataDiff'
+/** Every {@link TaskStage}, in dashboard order. */
 export const TASK_STAGES: readonly TaskStage[] = ['ExportTable', 'ImportTable', 'TableDataDiff']
 
 /** One task of a run: one table pair. Counters are totals so far (not deltas). */

@@ -55,6 +55,7 @@ const IV_LEN = 12 // NIST SP 800-38D §8.2: 96-bit random IVs
 const TAG_LEN = 16
 const HEADER_LEN = MAGIC.length + 1 + KEY_ID_LEN
 
+/** Where a {@link NodeSecretBox} finds its key (first found: `key`, `SLUICE_MASTER_KEY` in `env`, `<dataDir>/master.key`). */
 export interface NodeSecretBoxOptions {
   /** Data dir holding (or to hold) `master.key`; needed unless `key` or `SLUICE_MASTER_KEY` is given. */
   dataDir?: string
