@@ -28,7 +28,10 @@ export async function main(argv: string[]): Promise<number> {
   const program = await buildProgram()
   try {
     await program.parseAsync(argv)
-    return typeof process.exitCode === 'number' ? process.exitCode : 0
+    // Actions report their outcome through process.exitCode; hand it back and leave it clean.
+    const code = typeof process.exitCode === 'number' ? process.exitCode : 0
+    process.exitCode = undefined
+    return code
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2
     process.stderr.write(`sluice: ${(e as Error).message}\n`)
