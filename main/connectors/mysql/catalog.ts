@@ -1,0 +1,151 @@
+/**
+ * The MySQL/MariaDB catalog, read from information_schema (SCHEMATA, TABLES, COLUMNS, STATISTICS,
+ * KEY_COLUMN_USAGE, REFERENTIAL_CONSTRAINTS, CHECK_CONSTRAINTS, TRIGGERS, ROUTINES, EVENTS).
+ */
+import type { Column, ForeignKeyInfo, IndexInfo, OtherObject, TableRef, TableSchema, TableSummary } from '../../core/types.js'
+import { type CatalogReader, NotFoundError } from '../types.js'
+import { cbQuery, type Session } from './session.js'
+import { logicalFromNative, normalizeDefault } from './types.js'
+
+/** Databases that belong to the server, never listed. */
+export const SYSTEM_SCHEMAS = ['information_schema', 'mysql', 'performance_schema', 'sys']
+
+type R = Record<string, unknown>
+
+const str = (v: unknown) => (v === null || v === undefined ? undefined : String(v))
+const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v))
+
+/** A {@link CatalogReader} over `session`; `defaultSchema` is used when a ref has no schema. */
+export function mysqlCatalog(session: Session, defaultSchema: () => Promise<string>): CatalogReader {
+  const q = (sql: string, params: unknown[]) => session.with((c) => cbQuery<R[]>(c, sql, params))
+  const schemaOf = async (s?: string) => s ?? (await defaultSchema())
+
+  return {
+    async schemas() {
+      const rows = await q(
+        `SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME NOT IN (${SYSTEM_SCHEMAS.map(() => '?').join(',')}) ORDER BY SCHEMA_NAME`,
+        SYSTEM_SCHEMAS,
+      )
+      return rows.map((r) => String(r.name))
+    },
+
+    async tables(schema) {
+      const s = await schemaOf(schema)
+      const rows = await q(
+        `SELECT TABLE_NAME AS name, TABLE_TYPE AS type, TABLE_ROWS AS est FROM information_schema.TABLES
+          WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'VIEW', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME`,
+        [s],
+      )
+      return rows.map((r): TableSummary => {
+        const t: TableSummary = { schema: s, name: String(r.name), kind: r.type === 'VIEW' ? 'view' : 'table' }
+        if (r.type !== 'VIEW' && r.est !== null) t.estimatedRows = Number(r.est)
+        return t
+      })
+    },
+
+    async table(ref: TableRef): Promise<TableSchema> {
+      const s = await schemaOf(ref.schema)
+      const [t] = await q(
+        `SELECT TABLE_ROWS AS est, AUTO_INCREMENT AS ai, TABLE_COMMENT AS cmt, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`,
+        [s, ref.name],
+      )
+      if (!t) throw new NotFoundError(`table \`${s}\`.\`${ref.name}\` does not exist`)
+      const { mariadb } = await session.serverFlavor()
+      const jsonCols = new Set<string>()
+      if (mariadb) {
+        const checks = await q(
+          `SELECT CHECK_CLAUSE AS c FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`,
+          [s, ref.name],
+        )
+        for (const r of checks) {
+          const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(String(r.c).trim())
+          if (m) jsonCols.add(m[1]!.replace(/``/g, '`'))
+        }
+      }
+      const colRows = await q(
+        `SELECT COLUMN_NAME AS name, ORDINAL_POSITION AS pos, COLUMN_TYPE AS ctype, DATA_TYPE AS dtype, IS_NULLABLE AS nullable,
+                COLUMN_DEFAULT AS def, EXTRA AS extra, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS coll, COLUMN_COMMENT AS cmt
+           FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+        [s, ref.name],
+      )
+      const columns = colRows.map((r): Column => {
+        const name = String(r.name)
+        const nativeType = String(r.ctype)
+        const extra = String(r.extra ?? '')
+        const c: Column = {
+          name,
+          ordinal: Number(r.pos),
+          type: logicalFromNative(nativeType, jsonCols.has(name)),
+          nativeType,
+          nullable: r.nullable === 'YES',
+        }
+        const def = normalizeDefault(str(r.def) ?? null, mariadb, String(r.dtype), extra)
+        if (def !== undefined) c.default = def
+        if (/auto_increment/i.test(extra)) c.autoIncrement = true
+        if (r.cs) c.charset = String(r.cs)
+        if (r.coll) c.collation = String(r.coll)
+        if (r.cmt) c.comment = String(r.cmt)
+        return c
+      })
+
+      const statRows = await q(
+        `SELECT INDEX_NAME AS name, NON_UNIQUE AS nu, COLUMN_NAME AS col, SEQ_IN_INDEX AS seq FROM information_schema.STATISTICS
+          WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
+        [s, ref.name],
+      )
+      const idx = new Map<string, IndexInfo>()
+      for (const r of statRows) {
+        const name = String(r.name)
+        let i = idx.get(name)
+        if (!i) {
+          i = { name, columns: [], unique: Number(r.nu) === 0, primary: name === 'PRIMARY' }
+          idx.set(name, i)
+        }
+        if (r.col !== null) i.columns.push(String(r.col))
+      }
+      const indexes = [...idx.values()]
+      const primaryKey = indexes.find((i) => i.primary)?.columns ?? []
+
+      const fkRows = await q(
+        `SELECT k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS col, k.REFERENCED_TABLE_SCHEMA AS rs, k.REFERENCED_TABLE_NAME AS rt,
+                k.REFERENCED_COLUMN_NAME AS rc, r.UPDATE_RULE AS upd, r.DELETE_RULE AS del
+           FROM information_schema.KEY_COLUMN_USAGE k
+           JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+             ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
+          WHERE k.TABLE_SCHEMA = ? AND k.TABLE_NAME = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
+          ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
+        [s, ref.name],
+      )
+      const fks = new Map<string, ForeignKeyInfo>()
+      for (const r of fkRows) {
+        const name = String(r.name)
+        let f = fks.get(name)
+        if (!f) {
+          f = { name, columns: [], refSchema: str(r.rs), refTable: String(r.rt), refColumns: [], onUpdate: str(r.upd), onDelete: str(r.del) }
+          fks.set(name, f)
+        }
+        f.columns.push(String(r.col))
+        f.refColumns.push(String(r.rc))
+      }
+
+      const out: TableSchema = { schema: s, name: ref.name, columns, primaryKey, indexes, foreignKeys: [...fks.values()] }
+      const est = num(t.est)
+      if (est !== undefined) out.estimatedRows = est
+      if (t.ai !== null && t.ai !== undefined) out.autoIncrementNext = String(t.ai)
+      if (t.cmt) out.comment = String(t.cmt)
+      return out
+    },
+
+    async others(schema) {
+      const s = await schemaOf(schema)
+      const out: OtherObject[] = []
+      const add = (kind: OtherObject['kind'], rows: R[]) => rows.forEach((r) => out.push({ kind, schema: s, name: String(r.name) }))
+      add('view', await q(`SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'VIEW' ORDER BY 1`, [s]))
+      add('sequence', await q(`SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'SEQUENCE' ORDER BY 1`, [s]))
+      add('trigger', await q(`SELECT TRIGGER_NAME AS name FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY 1`, [s]))
+      add('routine', await q(`SELECT ROUTINE_NAME AS name FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? ORDER BY 1`, [s]))
+      add('event', await q(`SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1`, [s]))
+      return out
+    },
+  }
+}

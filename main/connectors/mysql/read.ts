@@ -1,0 +1,273 @@
+/**
+ * Reading: split planning, streaming reads with back-pressure, result-column description.
+ */
+import type { Column, LogicalType, RowBatch, Row, TableRef, Value } from '../../core/types.js'
+import { approxValueBytes } from '../../core/types.js'
+import type { CatalogReader, ReadOptions, ReadSpec, ResultColumn, Split } from '../types.js'
+import { cbQuery, type Session } from './session.js'
+
+/** Quote a MySQL identifier with backticks, doubling embedded backticks. */
+export function quoteIdent(name: string): string {
+  return '`' + name.replace(/`/g, '``') + '`'
+}
+
+/** mysql2 column-definition packet fields we use. */
+export interface FieldPacketLike {
+  name: string
+  columnType?: number
+  type?: number
+  columnLength?: number
+  length?: number
+  decimals: number
+  flags: number
+  characterSet?: number
+}
+
+const UNSIGNED_FLAG = 32
+const ENUM_FLAG = 256
+const SET_FLAG = 2048
+const BINARY_CHARSET = 63
+
+/** Logical type of a result column from its field packet (protocol type codes, MySQL "Column Definition"). */
+export function logicalFromField(f: FieldPacketLike): ResultColumn {
+  const t = f.columnType ?? f.type ?? 254
+  const len = f.columnLength ?? f.length ?? 0
+  const unsigned = (f.flags & UNSIGNED_FLAG) !== 0
+  const bin = f.characterSet === BINARY_CHARSET
+  const int = (bits: 8 | 16 | 24 | 32 | 64, native: string): ResultColumn => ({
+    name: f.name,
+    type: unsigned ? { kind: 'int', bits, unsigned } : { kind: 'int', bits },
+    nativeType: native + (unsigned ? ' unsigned' : ''),
+  })
+  const col = (type: LogicalType, nativeType: string): ResultColumn => ({ name: f.name, type, nativeType })
+  switch (t) {
+    case 1:
+      return int(8, 'tinyint')
+    case 2:
+      return int(16, 'smallint')
+    case 9:
+      return int(24, 'mediumint')
+    case 3:
+      return int(32, 'int')
+    case 8:
+      return int(64, 'bigint')
+    case 0:
+    case 246: {
+      const scale = f.decimals
+      const precision = len - (scale > 0 ? 1 : 0) - (unsigned ? 0 : 1)
+      return col({ kind: 'decimal', precision, scale }, `decimal(${precision},${scale})`)
+    }
+    case 4:
+      return col({ kind: 'float', bits: 32 }, 'float')
+    case 5:
+      return col({ kind: 'float', bits: 64 }, 'double')
+    case 7:
+      return col({ kind: 'timestamptz', precision: f.decimals || 0 }, 'timestamp')
+    case 10:
+    case 14:
+      return col({ kind: 'date' }, 'date')
+    case 11:
+      return col({ kind: 'time', precision: f.decimals || 0 }, 'time')
+    case 12:
+      return col({ kind: 'datetime', precision: f.decimals || 0 }, 'datetime')
+    case 13:
+      return col({ kind: 'year' }, 'year')
+    case 16:
+      return len === 1 ? col({ kind: 'bool' }, 'bit(1)') : col({ kind: 'bytes', length: Math.ceil(len / 8), fixed: true }, `bit(${len})`)
+    case 245:
+      return col({ kind: 'json' }, 'json')
+    case 255:
+      return col({ kind: 'geometry' }, 'geometry')
+    case 249:
+    case 250:
+    case 251:
+    case 252:
+      return bin ? col({ kind: 'bytes', maxBytes: len }, 'blob') : col({ kind: 'text', maxBytes: len }, 'text')
+    default:
+      if (f.flags & ENUM_FLAG) return col({ kind: 'enum', values: [] }, 'enum')
+      if (f.flags & SET_FLAG) return col({ kind: 'set', values: [] }, 'set')
+      if (t === 6) return col({ kind: 'other', native: 'null' }, 'null')
+      return bin ? col({ kind: 'bytes', length: len }, 'varbinary') : col({ kind: 'string' }, 'varchar')
+  }
+}
+
+/** SQL and params of a read (one split): `SELECT cols FROM t WHERE (range) AND (where)`. */
+export function buildReadSql(split: Split, quoteTable: (r: TableRef) => string): { sql: string; params: unknown[] } {
+  const read = split.read
+  if (read.querySql) return { sql: read.querySql, params: [] }
+  if (!read.table) throw new Error('read: either table or querySql is required')
+  const cols = read.columns?.length ? read.columns.map(quoteIdent).join(', ') : '*'
+  const conds: string[] = []
+  const params: unknown[] = []
+  const r = split.range
+  if (r) {
+    const c = quoteIdent(r.column)
+    const parts: string[] = []
+    if (r.lower !== undefined && r.lower !== null) {
+      parts.push(`${c} ${r.lowerInclusive === false ? '>' : '>='} ?`)
+      params.push(bindValue(r.lower))
+    }
+    if (r.upper !== undefined && r.upper !== null) {
+      parts.push(`${c} ${r.upperInclusive ? '<=' : '<'} ?`)
+      params.push(bindValue(r.upper))
+    }
+    // A split with no bounds and no NULLs reads every non-NULL key.
+    let range = parts.length ? parts.join(' AND ') : `${c} IS NOT NULL`
+    if (r.includeNull) range = `(${range}) OR ${c} IS NULL`
+    conds.push(`(${range})`)
+  }
+  if (read.where?.trim()) conds.push(`(${read.where})`)
+  return { sql: `SELECT ${cols} FROM ${quoteTable(read.table)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`, params }
+}
+
+/**
+ * Bound values for range predicates. Integers beyond 2^53 travel as text, which MySQL would
+ * compare as DOUBLE against an integer column; mysql2 renders a bigint as an unquoted integer
+ * literal, so exact integer strings are bound as bigint.
+ */
+function bindValue(v: Value): unknown {
+  if (typeof v === 'string' && /^-?\d{16,}$/.test(v)) return BigInt(v)
+  return v
+}
+
+/**
+ * Plan splits (see Connector.splits). Integer keys: `MIN`/`MAX`, then `count` equal ranges by
+ * BigInt arithmetic; the first split is open below and the last open above (and takes NULL keys),
+ * so rows inserted after planning still fall in exactly one split. Other keys: boundaries from
+ * ordered sampling (`ORDER BY pk LIMIT 1 OFFSET k*rows/count`), deduplicated.
+ */
+export async function planSplits(
+  session: Session,
+  catalog: CatalogReader,
+  read: ReadSpec,
+  count: number,
+  quoteTable: (r: TableRef) => string,
+): Promise<Split[]> {
+  const whole: Split[] = [{ index: 0, read }]
+  if (read.querySql || !read.table || count <= 1) return whole
+  const schema = await catalog.table(read.table)
+  const pk = read.splitPk ?? (schema.primaryKey.length === 1 ? schema.primaryKey[0] : undefined)
+  if (!pk) return whole
+  const col = schema.columns.find((c) => c.name === pk)
+  if (!col) throw new Error(`splitPk: column '${pk}' does not exist in table \`${schema.schema}\`.\`${schema.name}\``)
+  const t = quoteTable(read.table)
+  const c = quoteIdent(pk)
+  const where = read.where?.trim() ? ` AND (${read.where})` : ''
+  const q = (sql: string, params: unknown[] = []) => session.with((conn) => cbQuery<unknown[][]>(conn, { sql, rowsAsArray: true }, params))
+  const boundaries: Value[] = []
+  if (col.type.kind === 'int' || col.type.kind === 'year') {
+    const [row] = await q(`SELECT CAST(MIN(${c}) AS CHAR), CAST(MAX(${c}) AS CHAR) FROM ${t} WHERE ${c} IS NOT NULL${where}`)
+    if (!row || row[0] === null) return [{ index: 0, read, range: { column: pk, includeNull: true } }]
+    const min = BigInt(String(row[0]))
+    const max = BigInt(String(row[1]))
+    const span = max - min + 1n
+    const n = BigInt(count) > span ? span : BigInt(count)
+    for (let i = 1n; i < n; i++) boundaries.push(canonicalInt(min + (span * i) / n))
+  } else {
+    const [row] = await q(`SELECT COUNT(*) FROM ${t} WHERE ${c} IS NOT NULL${where}`)
+    const total = Number(row?.[0] ?? 0)
+    for (let k = 1; k < count && total > 0; k++) {
+      const off = Math.floor((k * total) / count)
+      const [b] = await q(`SELECT ${c} FROM ${t} WHERE ${c} IS NOT NULL${where} ORDER BY ${c} LIMIT 1 OFFSET ${off}`)
+      if (b && (boundaries.length === 0 || !sameValue(boundaries[boundaries.length - 1]!, b[0] as Value))) boundaries.push(b[0] as Value)
+    }
+  }
+  const splits: Split[] = []
+  for (let i = 0; i <= boundaries.length; i++) {
+    const range: NonNullable<Split['range']> = { column: pk }
+    if (i > 0) {
+      range.lower = boundaries[i - 1]
+      range.lowerInclusive = true
+    }
+    if (i < boundaries.length) {
+      range.upper = boundaries[i]
+      range.upperInclusive = false
+    }
+    if (i === boundaries.length) range.includeNull = true
+    splits.push({ index: i, read, range })
+  }
+  return splits
+}
+
+function canonicalInt(b: bigint): number | string {
+  return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b.toString()
+}
+
+function sameValue(a: Value, b: Value): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b)
+  return a === b
+}
+
+/**
+ * Stream one split as batches of canonical rows. Uses mysql2's row stream (callback API) with a
+ * small object high-water mark: while the consumer works on a batch, the generator is suspended,
+ * the stream's buffer fills and mysql2 pauses the socket, so memory stays bounded by `batchBytes`
+ * plus the high-water mark, whatever the table size. Abort (`opts.signal`) or an early `break`
+ * kills the running statement (`KILL QUERY`) and destroys the connection.
+ */
+export async function* streamRead(session: Session, sql: string, params: unknown[], opts: ReadOptions = {}): AsyncGenerator<RowBatch> {
+  const batchBytes = opts.batchBytes ?? 4 * 1024 * 1024
+  const signal = opts.signal
+  signal?.throwIfAborted()
+  const conn = await session.acquire()
+  let done = false
+  const query = conn.query({ sql, values: params, rowsAsArray: true })
+  const stream = query.stream({ highWaterMark: 256 })
+  const onAbort = () => {
+    stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('read aborted'))
+  }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    let rows: Row[] = []
+    let bytes = 0
+    for await (const row of stream as AsyncIterable<Row>) {
+      for (let i = 0; i < row.length; i++) bytes += approxValueBytes(row[i]!)
+      rows.push(row)
+      if (bytes >= batchBytes) {
+        const batch = { rows, approxBytes: bytes }
+        rows = []
+        bytes = 0
+        yield batch
+        signal?.throwIfAborted()
+      }
+    }
+    signal?.throwIfAborted()
+    if (rows.length) yield { rows, approxBytes: bytes }
+    done = true
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+    if (done) {
+      conn.release()
+    } else {
+      const threadId = conn.threadId
+      conn.destroy()
+      await session.killQuery(threadId)
+    }
+  }
+}
+
+/** Columns of a read: the catalog's for a table read, field packets of `SELECT * FROM (q) LIMIT 0` for querySql. */
+export async function describe(session: Session, catalog: CatalogReader, read: ReadSpec): Promise<ResultColumn[]> {
+  if (read.querySql) {
+    const inner = read.querySql.trim().replace(/;+\s*$/, '')
+    return session.with(
+      (conn) =>
+        new Promise<ResultColumn[]>((resolve, reject) => {
+          conn.query(`SELECT * FROM (${inner}) AS _sluice_q LIMIT 0`, (err, _rows, fields) => {
+            if (err) reject(err)
+            else resolve(((fields ?? []) as unknown as FieldPacketLike[]).map(logicalFromField))
+          })
+        }),
+    )
+  }
+  if (!read.table) throw new Error('read: either table or querySql is required')
+  const t = await catalog.table(read.table)
+  const pick: Column[] = read.columns?.length
+    ? read.columns.map((n) => {
+        const c = t.columns.find((x) => x.name === n)
+        if (!c) throw new Error(`read.columns: column '${n}' does not exist in table \`${t.schema}\`.\`${t.name}\``)
+        return c
+      })
+    : t.columns
+  return pick.map((c) => ({ name: c.name, type: c.type, nativeType: c.nativeType }))
+}

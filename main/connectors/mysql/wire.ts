@@ -1,0 +1,188 @@
+/**
+ * Canonical values -> what MySQL receives, for both write paths:
+ * - {@link toWire} converts one value for one target column (the strict path binds the result);
+ * - {@link encodeTsv} renders a batch as the LOAD DATA text the fast path streams.
+ *
+ * LOAD DATA format (MySQL manual, "LOAD DATA Statement", FIELDS/LINES defaults): fields end with
+ * TAB, lines with LF, no enclosure, escape character `\`. NULL is `\N`; inside a field we escape
+ * `\` `TAB` `LF` `CR` and NUL as `\\` `\t` `\n` `\r` `\0`, which LOAD DATA decodes back. The
+ * statement says `CHARACTER SET utf8mb4`, so text is converted by the server into each column's
+ * own charset (a character it cannot hold raises a warning, which sends the batch to the strict
+ * path). Binary columns (BINARY/VARBINARY/BLOB/BIT/geometry) travel as hex and are decoded with
+ * `UNHEX()` in the statement's SET clause, so their bytes never pass through a charset.
+ */
+import type { Column, Value } from '../../core/types.js'
+import { isBinaryColumn, isBitColumn, parseNativeType } from './types.js'
+import { bitBytes, hasOffset, type SessionZone, toZoneWallClock } from './values.js'
+
+/** How a target column takes its values. */
+export interface WireColumn {
+  name: string
+  /** `text`: as text; `hex`: bytes (hex in LOAD DATA, Buffer when bound); `bit`: BIT(n) bytes; `time`: DATETIME/TIMESTAMP (offsets converted). */
+  mode: 'text' | 'hex' | 'bit' | 'time'
+  bits: number
+}
+
+/** Classify target columns for the writer. */
+export function wireColumns(cols: Column[]): WireColumn[] {
+  return cols.map((c) => {
+    if (isBitColumn(c)) return { name: c.name, mode: 'bit', bits: Number(parseNativeType(c.nativeType || 'bit(1)').args[0] ?? 1) }
+    if (isBinaryColumn(c)) return { name: c.name, mode: 'hex', bits: 0 }
+    if (c.type.kind === 'datetime' || c.type.kind === 'timestamptz') return { name: c.name, mode: 'time', bits: 0 }
+    return { name: c.name, mode: 'text', bits: 0 }
+  })
+}
+
+/** A value that cannot be converted for its column; becomes a dirty row naming the column. */
+export class ValueError extends Error {
+  override name = 'ValueError'
+  constructor(
+    message: string,
+    readonly column: string,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * Convert a canonical value for column `c`: NULL stays null; booleans become `1`/`0`; numbers and
+ * bigints their exact decimal text (`String(n)` is the shortest round-trip form of a double);
+ * timestamptz values going into DATETIME/TIMESTAMP become the session zone's wall clock
+ * (microseconds kept); bytes stay Buffers; BIT values become their big-endian bytes.
+ * @throws ValueError naming the column for a value that has no faithful form (NaN/Infinity,
+ *   a BIT value out of range).
+ */
+export function toWire(v: Value, c: WireColumn, zone: SessionZone): string | Buffer | null {
+  if (v === null || v === undefined) return null
+  switch (c.mode) {
+    case 'bit':
+      try {
+        return bitBytes(v, c.bits)
+      } catch (e) {
+        throw new ValueError(`column '${c.name}': ${(e as Error).message}`, c.name)
+      }
+    case 'hex':
+      if (Buffer.isBuffer(v)) return v
+      if (typeof v === 'string') return Buffer.from(v, 'utf8')
+      break
+    case 'time':
+      if (typeof v === 'string' && hasOffset(v)) return toZoneWallClock(v, zone)!
+      break
+  }
+  switch (typeof v) {
+    case 'string':
+      return v
+    case 'boolean':
+      return v ? '1' : '0'
+    case 'number':
+      if (!Number.isFinite(v)) throw new ValueError(`column '${c.name}': ${v} cannot be stored in MySQL`, c.name)
+      return Object.is(v, -0) ? '-0' : String(v)
+    case 'bigint':
+      return v.toString()
+    default:
+      return v as Buffer
+  }
+}
+
+const ESC = /[\t\n\r\\\0]/
+const ESC_G = /[\t\n\r\\\0]/g
+const ESC_MAP: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\\': '\\\\', '\0': '\\0' }
+const escChar = (ch: string) => ESC_MAP[ch]!
+
+/** A growable output buffer. */
+class Out {
+  buf: Buffer
+  pos = 0
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size)
+  }
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.pos + n) size *= 2
+    const nb = Buffer.allocUnsafe(size)
+    this.buf.copy(nb, 0, 0, this.pos)
+    this.buf = nb
+  }
+  byte(b: number): void {
+    this.ensure(1)
+    this.buf[this.pos++] = b
+  }
+  text(s: string): void {
+    this.ensure(s.length * 3)
+    this.pos += this.buf.write(s, this.pos, 'utf8')
+  }
+  latin1(s: string): void {
+    this.ensure(s.length)
+    this.pos += this.buf.write(s, this.pos, 'latin1')
+  }
+  /** Raw bytes with LOAD DATA escaping. */
+  escapedBytes(b: Buffer): void {
+    this.ensure(b.length * 2)
+    const o = this.buf
+    let p = this.pos
+    for (let i = 0; i < b.length; i++) {
+      const x = b[i]!
+      if (x === 9) (o[p++] = 92), (o[p++] = 116)
+      else if (x === 10) (o[p++] = 92), (o[p++] = 110)
+      else if (x === 13) (o[p++] = 92), (o[p++] = 114)
+      else if (x === 92) (o[p++] = 92), (o[p++] = 92)
+      else if (x === 0) (o[p++] = 92), (o[p++] = 48)
+      else o[p++] = x
+    }
+    this.pos = p
+  }
+}
+
+/** Result of {@link encodeTsv}: the LOAD DATA payload and rows left out because a value could not be converted. */
+export interface TsvBatch {
+  data: Buffer
+  /** Batch indices of the rows in `data`, in order. */
+  included: number[]
+  /** Rows left out, with the conversion error. */
+  bad: Array<{ index: number; error: ValueError }>
+}
+
+/**
+ * Encode rows (values in `cols` order) as LOAD DATA text. One pass into one growing Buffer; text
+ * without special characters is written straight from the JS string (no per-value Buffer).
+ */
+export function encodeTsv(rows: Value[][], cols: WireColumn[], zone: SessionZone): TsvBatch {
+  const out = new Out(64 * 1024)
+  const included: number[] = []
+  const bad: TsvBatch['bad'] = []
+  const n = cols.length
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!
+    const start = out.pos
+    try {
+      for (let i = 0; i < n; i++) {
+        if (i > 0) out.byte(9)
+        const c = cols[i]!
+        let v: Value | undefined = row[i]
+        if (v === null || v === undefined) {
+          out.byte(92)
+          out.byte(78)
+          continue
+        }
+        if (c.mode !== 'text' || typeof v !== 'string') v = toWire(v, c, zone)
+        if (typeof v === 'string') {
+          if (c.mode === 'hex') out.latin1(Buffer.from(v, 'utf8').toString('hex'))
+          else if (ESC.test(v)) out.text(v.replace(ESC_G, escChar))
+          else out.text(v)
+        } else if (c.mode === 'hex' || c.mode === 'bit') {
+          out.latin1((v as Buffer).toString('hex'))
+        } else {
+          out.escapedBytes(v as Buffer)
+        }
+      }
+      out.byte(10)
+      included.push(r)
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e
+      out.pos = start
+      bad.push({ index: r, error: e })
+    }
+  }
+  return { data: out.buf.subarray(0, out.pos), included, bad }
+}
