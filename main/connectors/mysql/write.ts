@@ -30,36 +30,41 @@ import { cbQuery, type Session } from './session.js'
 import { encodeTsv, toWire, ValueError, type WireColumn, wireColumns } from './wire.js'
 import type { Connection as CbConnection } from 'mysql2'
 
+/** A MySQL writer; `stats` counts batches per path (for tests and logs). */
+export interface MysqlWriter extends Writer {
+  readonly stats: { fastBatches: number; strictBatches: number; loadDataDisabled: boolean }
+}
+
 /** Most placeholders one prepared statement may carry (protocol limit, 2-byte count). */
 export const MAX_PLACEHOLDERS = 65_535
 /** Budget of value bytes per strict-path statement (max_allowed_packet is 16 MiB by default on MariaDB, 64 MiB on MySQL 8). */
 export const STATEMENT_BYTES = 4 * 1024 * 1024
 
 /** Error numbers that are about a row's values (MySQL/MariaDB server error reference). */
-const ROW_ERRNOS = new Set([
-  1048, // ER_BAD_NULL_ERROR
-  1062, // ER_DUP_ENTRY
-  1263, // ER_WARN_NULL_TO_NOTNULL
-  1264, // ER_WARN_DATA_OUT_OF_RANGE
-  1265, // WARN_DATA_TRUNCATED
-  1292, // ER_TRUNCATED_WRONG_VALUE
-  1300, // ER_INVALID_CHARACTER_STRING
-  1364, // ER_NO_DEFAULT_FOR_FIELD
-  1365, // ER_DIVISION_BY_ZERO
-  1366, // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD
-  1406, // ER_DATA_TOO_LONG
-  1416, // ER_CANT_CREATE_GEOMETRY_OBJECT
-  1451, // ER_ROW_IS_REFERENCED_2
-  1452, // ER_NO_REFERENCED_ROW_2
-  1525, // ER_WRONG_VALUE
-  1557, // ER_FOREIGN_DUPLICATE_KEY
-  1586, // ER_DUP_ENTRY_WITH_KEY_NAME
-  1690, // ER_DATA_OUT_OF_RANGE
-  1761, // ER_FOREIGN_DUPLICATE_KEY_WITH_CHILD_INFO
-  1762, // ER_FOREIGN_DUPLICATE_KEY_WITHOUT_CHILD_INFO
-  3140, // ER_INVALID_JSON_TEXT (MySQL)
-  3819, // ER_CHECK_CONSTRAINT_VIOLATED (MySQL)
-  4025, // ER_CONSTRAINT_FAILED (MariaDB)
+const ROW_ERRNOS = new Map<number, string>([
+  [1048, 'ER_BAD_NULL_ERROR'],
+  [1062, 'ER_DUP_ENTRY'],
+  [1263, 'ER_WARN_NULL_TO_NOTNULL'],
+  [1264, 'ER_WARN_DATA_OUT_OF_RANGE'],
+  [1265, 'WARN_DATA_TRUNCATED'],
+  [1292, 'ER_TRUNCATED_WRONG_VALUE'],
+  [1300, 'ER_INVALID_CHARACTER_STRING'],
+  [1364, 'ER_NO_DEFAULT_FOR_FIELD'],
+  [1365, 'ER_DIVISION_BY_ZERO'],
+  [1366, 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD'],
+  [1406, 'ER_DATA_TOO_LONG'],
+  [1416, 'ER_CANT_CREATE_GEOMETRY_OBJECT'],
+  [1451, 'ER_ROW_IS_REFERENCED_2'],
+  [1452, 'ER_NO_REFERENCED_ROW_2'],
+  [1525, 'ER_WRONG_VALUE'],
+  [1557, 'ER_FOREIGN_DUPLICATE_KEY'],
+  [1586, 'ER_DUP_ENTRY_WITH_KEY_NAME'],
+  [1690, 'ER_DATA_OUT_OF_RANGE'],
+  [1761, 'ER_FOREIGN_DUPLICATE_KEY_WITH_CHILD_INFO'],
+  [1762, 'ER_FOREIGN_DUPLICATE_KEY_WITHOUT_CHILD_INFO'],
+  [3140, 'ER_INVALID_JSON_TEXT'],
+  [3819, 'ER_CHECK_CONSTRAINT_VIOLATED'],
+  [4025, 'ER_CONSTRAINT_FAILED'],
 ])
 
 /** Error numbers meaning "LOAD DATA LOCAL is not allowed here": switch to the strict path for good. */
@@ -138,7 +143,7 @@ export interface WriterContext {
 }
 
 /** Open a writer (see the file comment). The connection is dedicated and closed by `close()`. */
-export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Promise<Writer> {
+export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Promise<MysqlWriter> {
   if (!spec.columns.length) throw new Error(`writer for ${ctx.quoteTable(spec.table)}: no columns`)
   const { session } = ctx
   const zone = session.zone
@@ -165,6 +170,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
   let fast = ctx.fastPath !== false
   let stage: string | undefined
   let closed = false
+  const stats = { fastBatches: 0, strictBatches: 0, loadDataDisabled: !fast }
 
   const q = <T = LoadResult>(sql: string | Record<string, unknown>, params?: unknown[]) => {
     if (!conn) throw new Error(`writer for ${table} is closed`)
@@ -270,7 +276,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
           const warns = (await q<Array<{ Level: string; Code: number; Message: string }>>('SHOW WARNINGS')).filter((w) => w.Code !== 1287)
           if (warns.length) {
             const w = warns[0]!
-            failure = Object.assign(new Error(w.Message), { errno: w.Code, code: String(w.Code), sqlState: '01000' })
+            failure = Object.assign(new Error(w.Message), { errno: w.Code, code: ROW_ERRNOS.get(w.Code) ?? String(w.Code), sqlState: '01000' })
           }
         }
       } catch (e) {
@@ -325,6 +331,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
   }
 
   return {
+    stats,
     async write(rows: Row[], signal?: AbortSignal): Promise<WriteOutcome> {
       if (closed) throw new Error(`writer for ${table} is closed`)
       signal?.throwIfAborted()
@@ -344,14 +351,22 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
           for (const b of enc.bad) dirty.push({ index: b.index, reason: b.error.message, column: b.error.column })
           if (!enc.included.length) return { written: 0, dirty }
           try {
-            if (await fastLoad(enc.data, enc.included.length)) return { written: enc.included.length, dirty }
+            if (await fastLoad(enc.data, enc.included.length)) {
+              stats.fastBatches++
+              return { written: enc.included.length, dirty }
+            }
           } catch (e) {
             const err = e as SqlError
-            if (LOCAL_REFUSED.has(err.errno ?? -1) || /local infile|LOCAL INFILE|loading local data/i.test(err.message ?? '')) fast = false
+            if (LOCAL_REFUSED.has(err.errno ?? -1) || /local infile|loading local data/i.test(err.message ?? '')) {
+              fast = false
+              stats.loadDataDisabled = true
+            }
             else if (!isRowError(e)) throw e
           }
+          stats.strictBatches++
           return { written: await strict(rows, enc.included, dirty), dirty: sortDirty(dirty) }
         }
+        stats.strictBatches++
         return { written: await strict(rows, rows.map((_, i) => i), dirty), dirty: sortDirty(dirty) }
       } catch (e) {
         if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('write aborted')
