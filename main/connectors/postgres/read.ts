@@ -1,0 +1,244 @@
+/**
+ * Reads: describe, splits and streaming COPY reads.
+ *
+ * Reads run `COPY (SELECT ...) TO STDOUT` (text format) and decode it with {@link CopyTextDecoder}.
+ * COPY cannot take bound parameters, so split bounds are rendered as SQL literals by
+ * {@link sqlLiteral}: integer bounds are validated digit strings, every other bound goes through
+ * {@link quoteLiteral} (quote_literal semantics, unit-tested against the server). `read.where` is
+ * the user's own SQL (variables already substituted by the engine) and is wrapped in parentheses.
+ */
+import type pg from 'pg'
+import { to as copyTo } from 'pg-copy-streams'
+import type { Row, RowBatch, TableRef, Value } from '../../core/types.js'
+import type { ReadOptions, ReadSpec, ResultColumn, Split } from '../types.js'
+import { describeFields, findRelation, relationColumns } from './catalog.js'
+import { CopyTextDecoder, quoteIdent, sqlLiteral } from './copy-text.js'
+import { backendPid, type PgSession } from './session.js'
+import { fieldKindOf } from './types.js'
+
+/** Default batch size: 4 MiB of approximate value bytes. */
+export const DEFAULT_BATCH_BYTES = 4 << 20
+
+/** `"schema"."table"` with the connector's default schema filled in. */
+export function quoteTableRef(ref: TableRef, defaultSchema: string): string {
+  return `${quoteIdent(ref.schema ?? defaultSchema)}.${quoteIdent(ref.name)}`
+}
+
+/** Strip trailing semicolons and whitespace so a free query can be wrapped as a subquery. */
+export function stripQuery(sql: string): string {
+  return sql.replace(/[\s;]+$/, '')
+}
+
+/**
+ * Column metadata of a read. Table reads: the catalog's columns (all, or `read.columns` in that
+ * order; a missing column throws naming table and column). `querySql`: the query wrapped as
+ * `SELECT * FROM (<q>) AS q LIMIT 0`, its field OIDs and typmods resolved through pg_type.
+ */
+export async function describeRead(session: PgSession, read: ReadSpec, defaultSchema: string): Promise<ResultColumn[]> {
+  const pool = session.getPool()
+  if (read.querySql) {
+    const res = await pool.query({ text: `SELECT * FROM (${stripQuery(read.querySql)}) AS sluice_q LIMIT 0`, rowMode: 'array' })
+    return describeFields(pool, res.fields)
+  }
+  if (!read.table) throw new Error('read: either table or querySql is required')
+  const rel = await findRelation(pool, read.table, defaultSchema)
+  const cols = await relationColumns(pool, rel.oid)
+  const all = cols.map((c): ResultColumn => ({ name: c.name, type: c.type, nativeType: c.nativeType }))
+  if (!read.columns?.length) return all
+  return read.columns.map((name) => {
+    const c = all.find((x) => x.name === name)
+    if (!c) throw new Error(`read: column "${name}" does not exist in table "${rel.schema}"."${read.table!.name}"`)
+    return c
+  })
+}
+
+/** The SQL predicate of a split's range (no leading AND), or undefined when the split has none. */
+export function rangePredicate(split: Split, intKey: boolean): string | undefined {
+  const r = split.range
+  if (!r) return undefined
+  const col = quoteIdent(r.column)
+  const lit = (v: Value): string => {
+    if (intKey) {
+      const s = typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' ? String(v) : ''
+      if (!/^-?\d+$/.test(s)) throw new Error(`split ${split.index}: bound ${String(v)} of integer key "${r.column}" is not an integer`)
+      return s.startsWith('-') ? `(${s})` : s
+    }
+    return sqlLiteral(v)
+  }
+  const parts: string[] = []
+  if (r.lower !== undefined && r.lower !== null) parts.push(`${col} ${r.lowerInclusive === false ? '>' : '>='} ${lit(r.lower)}`)
+  if (r.upper !== undefined && r.upper !== null) parts.push(`${col} ${r.upperInclusive ? '<=' : '<'} ${lit(r.upper)}`)
+  let pred = parts.length ? parts.join(' AND ') : undefined
+  if (r.includeNull) pred = pred ? `(${pred} OR ${col} IS NULL)` : `TRUE`
+  else if (!pred) pred = `${col} IS NOT NULL`
+  return pred
+}
+
+/** Build the SELECT a split reads (also used for `count`). */
+export function splitSelect(split: Split, columns: ResultColumn[], defaultSchema: string, intKey: boolean): string {
+  const read = split.read
+  if (read.querySql) return stripQuery(read.querySql)
+  if (!read.table) throw new Error('read: either table or querySql is required')
+  const conds: string[] = []
+  const range = rangePredicate(split, intKey)
+  if (range) conds.push(range)
+  if (read.where?.trim()) conds.push(`(${read.where})`)
+  return `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteTableRef(read.table, defaultSchema)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`
+}
+
+function abortError(signal: AbortSignal | undefined): Error {
+  const reason = signal?.reason
+  if (reason instanceof Error) return reason
+  const e = new Error('read aborted')
+  e.name = 'AbortError'
+  return e
+}
+
+/**
+ * Stream one split as canonical rows, in batches of about `opts.batchBytes` (default 4 MiB; one
+ * batch can exceed it by at most one network chunk). The COPY stream is pulled only as the
+ * consumer asks for batches, so a slow consumer holds the server back (TCP back-pressure).
+ *
+ * Ending early (consumer `break`, `opts.signal` aborted, an error) cancels the COPY
+ * (`pg_cancel_backend`) and destroys the client rather than returning it to the pool.
+ * Errors are re-thrown with the table and split index prefixed, keeping the SQLSTATE `code`.
+ */
+export async function* readSplit(session: PgSession, split: Split, opts: ReadOptions | undefined, defaultSchema: string): AsyncGenerator<RowBatch> {
+  const signal = opts?.signal
+  const batchBytes = opts?.batchBytes && opts.batchBytes > 0 ? opts.batchBytes : DEFAULT_BATCH_BYTES
+  const what = split.read.querySql ? `querySql split ${split.index}` : `table ${quoteTableRef(split.read.table ?? { name: '?' }, defaultSchema)} split ${split.index}`
+  if (signal?.aborted) throw abortError(signal)
+  const columns = await describeRead(session, split.read, defaultSchema)
+  const keyCol = split.range ? columns.find((c) => c.name === split.range!.column) : undefined
+  let intKey = keyCol?.type.kind === 'int'
+  if (split.range && !keyCol && split.read.table) {
+    // the split key is not among the read columns: look its type up
+    const all = await describeRead(session, { table: split.read.table }, defaultSchema)
+    intKey = all.find((c) => c.name === split.range!.column)?.type.kind === 'int'
+  }
+  const sql = `COPY (${splitSelect(split, columns, defaultSchema, intKey)}) TO STDOUT`
+  const decoder = new CopyTextDecoder(columns.map((c) => fieldKindOf(c.type)))
+
+  const client: pg.PoolClient = await session.getPool().connect()
+  let clean = false
+  let stream: ReturnType<typeof copyTo> | undefined
+  const onAbort = () => stream?.destroy(abortError(signal))
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    stream = client.query(copyTo(sql))
+    let rows: Row[] = []
+    let bytes = 0
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytes += decoder.push(chunk, rows)
+      if (bytes >= batchBytes) {
+        const batch = { rows, approxBytes: bytes }
+        rows = []
+        bytes = 0
+        yield batch
+        if (signal?.aborted) throw abortError(signal)
+      }
+    }
+    decoder.end()
+    clean = true
+    if (rows.length) yield { rows, approxBytes: bytes }
+  } catch (e) {
+    if (signal?.aborted) throw abortError(signal)
+    const err = e as Error
+    if (err && typeof err.message === 'string' && !err.message.startsWith('read ')) err.message = `read ${what}: ${err.message}`
+    throw err
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+    if (clean) client.release()
+    else {
+      stream?.destroy()
+      await session.cancelBackend(backendPid(client))
+      client.release(true)
+    }
+  }
+}
+
+/**
+ * Cut a table read into at most `count` splits on its splitPk (read.splitPk ?? the single-column
+ * primary key). One split (no range) for querySql, count <= 1, no usable key, or an empty table.
+ *
+ * Integer keys: MIN/MAX under `read.where`, then `count` equal ranges computed with BigInt.
+ * Other keys (text, uuid, dates...): boundaries are `percentile_disc` quantiles of the key (over a
+ * TABLESAMPLE for tables estimated above 1M rows), deduplicated. The first split has no lower
+ * bound and the last no upper bound; ranges are [lower, upper) so every row falls in exactly one
+ * split, and the last split also reads NULL keys (`includeNull`).
+ */
+export async function planSplits(session: PgSession, read: ReadSpec, count: number, defaultSchema: string): Promise<Split[]> {
+  const single: Split[] = [{ index: 0, read }]
+  if (read.querySql || count <= 1 || !read.table) return single
+  const pool = session.getPool()
+  const rel = await findRelation(pool, read.table, defaultSchema)
+  let key = read.splitPk
+  if (!key) {
+    const { rows } = await pool.query<{ cols: string[] | string }>(
+      `SELECT (SELECT json_agg(a.attname) FROM unnest(i.indkey::int2[]) AS k(n) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n)::text AS cols
+         FROM pg_index i WHERE i.indrelid = $1 AND i.indisprimary`,
+      [rel.oid],
+    )
+    const pk = rows[0] ? (JSON.parse(rows[0].cols as string) as string[]) : []
+    if (pk.length !== 1) return single
+    key = pk[0]
+  }
+  const cols = await relationColumns(pool, rel.oid)
+  const keyCol = cols.find((c) => c.name === key)
+  if (!keyCol) throw new Error(`splitPk: column "${key}" does not exist in table "${rel.schema}"."${read.table.name}"`)
+  const table = quoteTableRef(read.table, defaultSchema)
+  const col = quoteIdent(key)
+  const where = read.where?.trim() ? ` AND (${read.where})` : ''
+  const make = (bounds: Value[]): Split[] => {
+    const splits: Split[] = []
+    for (let i = 0; i <= bounds.length; i++) {
+      splits.push({
+        index: i,
+        read: { ...read, splitPk: key },
+        range: {
+          column: key!,
+          ...(i > 0 ? { lower: bounds[i - 1], lowerInclusive: true } : {}),
+          ...(i < bounds.length ? { upper: bounds[i], upperInclusive: false } : {}),
+          ...(i === bounds.length ? { includeNull: true } : {}),
+        },
+      })
+    }
+    return splits
+  }
+
+  if (keyCol.type.kind === 'int') {
+    const { rows } = await pool.query<{ lo: string | null; hi: string | null }>(
+      `SELECT min(${col})::text AS lo, max(${col})::text AS hi FROM ${table} WHERE ${col} IS NOT NULL${where}`,
+    )
+    if (rows[0].lo === null || rows[0].hi === null) return single
+    const lo = BigInt(rows[0].lo)
+    const hi = BigInt(rows[0].hi)
+    const span = hi - lo + 1n
+    const n = BigInt(count) > span ? span : BigInt(count)
+    const bounds: Value[] = []
+    for (let i = 1n; i < n; i++) {
+      const b = lo + (span * i) / n
+      const last = bounds[bounds.length - 1]
+      if (last === undefined || BigInt(last as string) < b) bounds.push(b.toString())
+    }
+    const asCanonical = (v: Value): Value => (Number.isSafeInteger(Number(v)) ? Number(v) : v)
+    return make(bounds.map(asCanonical))
+  }
+
+  // Sampled quantiles for any other ordered key.
+  const sample = rel.reltuples > 1_000_000 ? ` TABLESAMPLE SYSTEM (${Math.min(100, Math.max(0.01, (200_000 / rel.reltuples) * 100)).toFixed(4)})` : ''
+  const fractions = Array.from({ length: count - 1 }, (_, i) => (i + 1) / count)
+  const { rows } = await pool.query<{ b: string }>(
+    `SELECT unnest(percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY ${col}))::text AS b
+       FROM ${table}${sample} WHERE ${col} IS NOT NULL${where}`,
+    [fractions],
+  )
+  const bounds: Value[] = []
+  for (const r of rows) {
+    if (r.b === null) continue
+    if (bounds.length && bounds[bounds.length - 1] === r.b) continue
+    bounds.push(r.b)
+  }
+  if (keyCol.type.kind === 'bytes') return make(bounds.map((b) => Buffer.from(String(b).slice(2), 'hex')))
+  return make(bounds)
+}

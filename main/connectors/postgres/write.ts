@@ -1,0 +1,251 @@
+/**
+ * The PostgreSQL writer: COPY FROM STDIN (text format) on one dedicated connection, each `write`
+ * in its own transaction, bad rows narrowed inside savepoints and reported as dirty rows.
+ *
+ * - insert: `COPY t (cols) FROM STDIN`; a duplicate key is a dirty row (23505).
+ * - update / replace: COPY into a temporary stage table (`CREATE TEMP TABLE ... ON COMMIT DROP AS
+ *   SELECT cols FROM t WITH NO DATA`, so it has the target's column types), then
+ *   `INSERT INTO t (cols) SELECT cols FROM stage ON CONFLICT (key) DO UPDATE SET <non-key> =
+ *   EXCLUDED.<non-key>`. Both modes upsert; columns not written keep their stored values (unlike
+ *   MySQL REPLACE, which resets them to defaults). With only key columns: `DO NOTHING`.
+ *   Two rows of one batch with the same key make PostgreSQL refuse the statement (21000); narrowing
+ *   then applies them one after the other, so the last one wins, as with row-by-row upserts.
+ *
+ * Narrowing: every attempt runs inside `SAVEPOINT`; on a row error (SQLSTATE classes 21, 22, 23,
+ * 54 and P0001 raised by triggers) the attempt is rolled back to the savepoint and the rows are cut:
+ * when COPY names the failing line (`COPY t, line N[, column c]`) for a per-row check (data
+ * exceptions, NOT NULL, unique, CHECK, exclusion) that row is dirty and the rows before and after it
+ * are retried; otherwise the rows are bisected down to single bad rows. Good rows are committed.
+ * `SET CONSTRAINTS ALL IMMEDIATE` makes deferred constraints fail inside the attempt too.
+ * Any other error (connection lost, relation missing, permission denied, cancel) rolls the whole
+ * transaction back and is thrown: nothing of that `write` is committed.
+ *
+ * Values are converted per target column (see {@link encodeCopyField}): numbers/bigints/decimal
+ * strings into numeric as their exact text, booleans into integer columns as 1/0, Buffers into
+ * bytea as hex. A datetime (no zone) written into timestamptz is interpreted by PostgreSQL in the
+ * session time zone (UTC unless `connection.timezone` says otherwise). Text holding NUL (U+0000),
+ * which PostgreSQL cannot store, is a dirty row (22021), never stripped.
+ */
+import type pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { Row } from '../../core/types.js'
+import type { DirtyRow, WriteOutcome, WriteSpec, Writer } from '../types.js'
+import { createCatalog } from './catalog.js'
+import { encodeCopyRow, quoteIdent, ValueEncodeError } from './copy-text.js'
+import { errorCode, type PgSession } from './session.js'
+import { quoteTableRef } from './read.js'
+import { encodeKindOf } from './types.js'
+
+/** Size of the Buffers written to the COPY stream (characters, ~256 KiB). */
+const CHUNK_CHARS = 256 * 1024
+const STAGE = 'sluice_stage'
+
+/** Whether an error is about the rows written (narrow to dirty rows) rather than the connection or schema. */
+export function isRowError(e: unknown): boolean {
+  const c = errorCode(e)
+  if (!c || c.length !== 5) return false
+  const cls = c.slice(0, 2)
+  return cls === '21' || cls === '22' || cls === '23' || cls === '54' || c === 'P0001'
+}
+
+/** Codes whose COPY line number reliably names the failing row (checked while the row is inserted). */
+function lineIsExact(code: string | undefined): boolean {
+  return !!code && (code.startsWith('22') || code === '23502' || code === '23505' || code === '23514' || code === '23P01')
+}
+
+interface PgErr {
+  message: string
+  code?: string
+  detail?: string
+  column?: string
+  where?: string
+}
+
+/** Parse `COPY t, line N[, column c: ...]` from an error's `where`: the 1-based line and the column (one of `columns`). */
+export function copyErrorPosition(where: string | undefined, columns: readonly string[]): { line?: number; column?: string } {
+  if (!where) return {}
+  const m = /COPY .*?, line (\d+)(?:, column (.*))?/.exec(where)
+  if (!m) return {}
+  const out: { line?: number; column?: string } = { line: Number(m[1]) }
+  if (m[2] !== undefined) {
+    // pick the longest known column name the text starts with (names may contain ':' or ', ')
+    let best: string | undefined
+    for (const c of columns) if ((m[2] === c || m[2].startsWith(c + ':')) && (!best || c.length > best.length)) best = c
+    if (best) out.column = best
+  }
+  return out
+}
+
+function dirtyFrom(index: number, e: unknown, columns: readonly string[]): DirtyRow {
+  const err = e as PgErr
+  const d: DirtyRow = { index, reason: err.detail ? `${err.message} (${err.detail})` : err.message }
+  if (err.code) d.code = err.code
+  let column = err.column ?? copyErrorPosition(err.where, columns).column
+  if (!column && err.detail) {
+    const m = /^Key \(([^,()]+)\)=/.exec(err.detail)
+    if (m && columns.includes(m[1])) column = m[1]
+  }
+  if (column) d.column = column
+  return d
+}
+
+function abortError(): Error {
+  const e = new Error('write aborted')
+  e.name = 'AbortError'
+  return e
+}
+
+/**
+ * Open a writer on a dedicated connection. Checks that the table exists (throws NotFoundError)
+ * and, for update/replace, resolves the key (spec.keyColumns ?? primary key; throws when none).
+ */
+export async function openWriter(session: PgSession, spec: WriteSpec, defaultSchema: string): Promise<Writer> {
+  const client = await session.dedicatedClient()
+  try {
+    const table = quoteTableRef(spec.table, defaultSchema)
+    const names = spec.columns.map((c) => c.name)
+    if (!names.length) throw new Error(`writer ${table}: no columns to write`)
+    const kinds = spec.columns.map((c) => encodeKindOf(c.type))
+    const colList = names.map(quoteIdent).join(', ')
+    const schema = await createCatalog(() => client, defaultSchema).table(spec.table)
+    for (const n of names) if (!schema.columns.some((c) => c.name === n)) throw new Error(`writer ${table}: column "${n}" does not exist`)
+    const upsert = spec.writeMode === 'update' || spec.writeMode === 'replace'
+    let upsertSql = ''
+    if (upsert) {
+      const keys = spec.keyColumns?.length ? spec.keyColumns : schema.primaryKey
+      if (!keys.length) throw new Error(`writer ${table}: writeMode ${spec.writeMode} needs key columns (the table has no primary key)`)
+      for (const k of keys) if (!names.includes(k)) throw new Error(`writer ${table}: key column "${k}" is not among the written columns`)
+      const rest = names.filter((n) => !keys.includes(n))
+      const action = rest.length ? `DO UPDATE SET ${rest.map((n) => `${quoteIdent(n)} = EXCLUDED.${quoteIdent(n)}`).join(', ')}` : 'DO NOTHING'
+      upsertSql = `INSERT INTO ${table} (${colList}) SELECT ${colList} FROM pg_temp.${STAGE} ON CONFLICT (${keys.map(quoteIdent).join(', ')}) ${action}`
+    }
+    const copySql = `COPY ${upsert ? `pg_temp.${STAGE}` : table} (${colList}) FROM STDIN`
+    return new PgWriter(client, table, names, kinds, copySql, upsert ? upsertSql : undefined, upsert ? `CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${colList} FROM ${table} WITH NO DATA` : undefined)
+  } catch (e) {
+    await client.end().catch(() => {})
+    throw e
+  }
+}
+
+class PgWriter implements Writer {
+  private closed = false
+  private busy = false
+
+  constructor(
+    private readonly client: pg.Client,
+    private readonly table: string,
+    private readonly names: string[],
+    private readonly kinds: ReturnType<typeof encodeKindOf>[],
+    private readonly copySql: string,
+    private readonly upsertSql: string | undefined,
+    private readonly stageSql: string | undefined,
+  ) {}
+
+  async write(rows: Row[], signal?: AbortSignal): Promise<WriteOutcome> {
+    if (this.closed) throw new Error(`writer ${this.table}: closed`)
+    if (this.busy) throw new Error(`writer ${this.table}: write() called while another write is running`)
+    if (signal?.aborted) throw abortError()
+    this.busy = true
+    try {
+      return await this.writeTx(rows, signal)
+    } finally {
+      this.busy = false
+    }
+  }
+
+  private async writeTx(rows: Row[], signal?: AbortSignal): Promise<WriteOutcome> {
+    const dirty: DirtyRow[] = []
+    const lines: string[] = new Array(rows.length)
+    const todo: number[] = []
+    for (let i = 0; i < rows.length; i++) {
+      try {
+        lines[i] = encodeCopyRow(rows[i], this.kinds)
+        todo.push(i)
+      } catch (e) {
+        if (!(e instanceof ValueEncodeError)) throw e
+        const ci = (e as ValueEncodeError & { columnIndex?: number }).columnIndex
+        const column = ci !== undefined ? this.names[ci] : undefined
+        dirty.push({ index: i, reason: column ? `column "${column}": ${e.message}` : e.message, code: e.code, ...(column ? { column } : {}) })
+      }
+    }
+    if (!todo.length) return { written: 0, dirty }
+    const c = this.client
+    let written = 0
+    await c.query(`BEGIN; SET CONSTRAINTS ALL IMMEDIATE${this.stageSql ? `; ${this.stageSql}` : ''}`)
+    try {
+      // Work list of row-index ranges still to attempt (processed front to back, in row order).
+      const queue: number[][] = [todo]
+      while (queue.length) {
+        if (signal?.aborted) throw abortError()
+        const idx = queue.shift()!
+        if (!idx.length) continue
+        await c.query('SAVEPOINT sluice_w')
+        let phase: 'copy' | 'upsert' = 'copy'
+        try {
+          await this.copy(idx, lines, signal)
+          if (this.upsertSql) {
+            phase = 'upsert'
+            await c.query(this.upsertSql)
+            await c.query(`TRUNCATE pg_temp.${STAGE}`)
+          }
+          await c.query('RELEASE SAVEPOINT sluice_w')
+          written += idx.length
+        } catch (e) {
+          if (signal?.aborted) throw abortError()
+          if (!isRowError(e)) throw e
+          await c.query('ROLLBACK TO SAVEPOINT sluice_w; RELEASE SAVEPOINT sluice_w')
+          if (idx.length === 1) {
+            dirty.push(dirtyFrom(idx[0], e, this.names))
+            continue
+          }
+          const err = e as PgErr
+          const line = phase === 'copy' && lineIsExact(err.code) ? copyErrorPosition(err.where, this.names).line : undefined
+          if (line !== undefined && line >= 1 && line <= idx.length) {
+            dirty.push(dirtyFrom(idx[line - 1], e, this.names))
+            queue.unshift(idx.slice(0, line - 1), idx.slice(line))
+          } else {
+            const mid = idx.length >>> 1
+            queue.unshift(idx.slice(0, mid), idx.slice(mid))
+          }
+        }
+      }
+      await c.query('COMMIT')
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {})
+      const err = e as Error
+      if (err && typeof err.message === 'string' && err.name !== 'AbortError') err.message = `write ${this.table}: ${err.message}`
+      throw e
+    }
+    dirty.sort((a, b) => a.index - b.index)
+    return { written, dirty }
+  }
+
+  /** COPY the given rows (by index) in chunks of ~256 KiB. */
+  private async copy(idx: number[], lines: string[], signal?: AbortSignal): Promise<void> {
+    const stream = this.client.query(copyFrom(this.copySql))
+    function* chunks(): Generator<Buffer> {
+      let parts: string[] = []
+      let size = 0
+      for (const i of idx) {
+        const l = lines[i]
+        parts.push(l)
+        size += l.length
+        if (size >= CHUNK_CHARS) {
+          yield Buffer.from(parts.join(''), 'utf8')
+          parts = []
+          size = 0
+        }
+      }
+      if (parts.length) yield Buffer.from(parts.join(''), 'utf8')
+    }
+    await pipeline(Readable.from(chunks(), { objectMode: false }), stream, signal ? { signal } : {})
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.client.end().catch(() => {})
+  }
+}
