@@ -55,7 +55,7 @@ describe.skipIf(!ready)('mysql connector (MariaDB)', () => {
       expect(r.ok).toBe(false)
       expect(r.code).toBe('ECONNREFUSED')
       expect(r.error).toContain('ECONNREFUSED')
-      const denied = createMysqlConnector({ kind: 'mysql', ...MYSQL, user: 'sluice_nobody_' + uniq() })
+      const denied = createMysqlConnector({ kind: 'mysql', ...MYSQL, user: 'sluice_nobody_' + uniq(), password: 'definitely-wrong' })
       const d = await denied.test()
       await denied.close()
       expect(d.ok).toBe(false)
