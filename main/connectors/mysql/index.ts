@@ -11,7 +11,13 @@
  * `0000-00-00 00:00:00` included: the engine applies the zero-date policy); TIMESTAMP is the
  * session-rendered text plus the session offset (`2024-01-01 00:00:00.000000+00:00`); JSON is its
  * text; BIT(1) a boolean, BIT(n) and binary strings/BLOBs Buffers; GEOMETRY the internal Buffer
- * (SRID + WKB); YEAR, FLOAT, DOUBLE numbers.
+ * (SRID + WKB); YEAR, FLOAT, DOUBLE numbers. A zero TIMESTAMP reads as `0000-00-00 00:00:00+00:00`
+ * (offset appended like any other TIMESTAMP; the engine's zero-date policy matches the prefix).
+ *
+ * Known limits: with an IANA `timezone`, a TIMESTAMP read back in the repeated DST hour gets the
+ * later offset (use an offset zone, the default, for exactness); LOAD DATA is written for the
+ * default backslash escaping, so under sql_mode NO_BACKSLASH_ESCAPES the writer uses the strict
+ * INSERT path only.
  *
  * `config.options`: mysql2 options passed through, plus `connectionLimit` (pool size) and
  * `loadData: false` (never use LOAD DATA LOCAL INFILE; always the strict INSERT path).

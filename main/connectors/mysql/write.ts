@@ -168,6 +168,11 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
 
   let conn: CbConnection | undefined = await session.dedicated()
   let fast = ctx.fastPath !== false
+  if (fast) {
+    // The LOAD DATA clauses below use backslash escapes, which NO_BACKSLASH_ESCAPES disables.
+    const [m] = await cbQuery<Array<{ m: string }>>(conn, 'SELECT @@session.sql_mode AS m')
+    if (/NO_BACKSLASH_ESCAPES/i.test(String(m?.m ?? ''))) fast = false
+  }
   let stage: string | undefined
   let closed = false
   const stats = { fastBatches: 0, strictBatches: 0, loadDataDisabled: !fast }
