@@ -19,6 +19,10 @@
  * | time         | `'[-]HH:MM:SS[.ffffff]'` (MySQL TIME may exceed 24 h or be negative)         |
  * | datetime     | `'YYYY-MM-DD HH:MM:SS[.ffffff]'`: wall clock, no zone, never shifted          |
  * | timestamptz  | `'YYYY-MM-DD HH:MM:SS[.ffffff]+HH:MM'`: an instant with its offset           |
+ *
+ * Times are spelled with trailing zeros of the fraction dropped (`10:00:00.5`, not
+ * `10:00:00.500000`; no point when the fraction is zero), as PostgreSQL prints them, so equal
+ * times are equal text whatever the column's declared precision.
  * | year         | `number`                                                                    |
  * | json         | `string` (the JSON text as stored)                                          |
  * | uuid         | `string` (lower-case canonical 8-4-4-4-12)                                  |

@@ -45,7 +45,7 @@ export function sameValue(a: Value, b: Value): boolean {
   if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b)
   if (typeof a === 'boolean') a = a ? 1 : 0
   if (typeof b === 'boolean') b = b ? 1 : 0
-  const intLike = (v: Value) => typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?\d+$/.test(v))
+  const intLike = (v: Value) => typeof v === 'bigint' || (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'string' && /^-?\d+$/.test(v))
   if (intLike(a) && intLike(b) && (typeof a !== 'string' || typeof b !== 'string')) return BigInt(String(a)) === BigInt(String(b))
   if (typeof a === 'number' && typeof b === 'number') return Object.is(a, b) || a === b
   return a === b

@@ -135,6 +135,18 @@ export function timestampWithOffset(s: string, zone: SessionZone): string {
   return s + formatOffset(zone.offsetForWall(wall))
 }
 
+/**
+ * Drop trailing zeros of a time's fractional seconds, and the point when nothing is left:
+ * `2024-01-01 10:00:00.120000` -> `2024-01-01 10:00:00.12`. The canonical spelling of times.
+ */
+export function trimFraction(s: string): string {
+  const i = s.indexOf('.')
+  if (i < 0) return s
+  let j = s.length
+  while (j > i + 1 && s.charCodeAt(j - 1) === 48) j--
+  return j === i + 1 ? s.slice(0, i) : s.slice(0, j)
+}
+
 /** A BIGINT text as a canonical int: a number when it is a safe integer, else the exact string. */
 export function canonicalBigint(s: string): number | string {
   const n = Number(s)
@@ -156,7 +168,9 @@ export interface TypeCastField {
  * - LONGLONG: number when safe, else the exact decimal string;
  * - TIMESTAMP: the session-rendered text plus the session offset (`+00:00` by default);
  * - BIT(1): boolean; BIT(n>1): Buffer; GEOMETRY: Buffer (SRID + WKB), not mysql2's parsed object;
- * - DATE/DATETIME: the server's text untouched, zero dates included.
+ * - DATE/DATETIME/TIME: the server's text, zero dates included, with trailing zeros of the
+ *   fraction dropped (`12:00:00.500000` -> `12:00:00.5`, `.000000` -> none): the canonical spelling
+ *   every connector uses, so equal times are equal text whatever the column's precision.
  */
 export function makeTypeCast(zone: SessionZone) {
   return (field: TypeCastField, next: () => unknown): unknown => {
@@ -167,7 +181,12 @@ export function makeTypeCast(zone: SessionZone) {
       }
       case 'TIMESTAMP': {
         const s = field.string('ascii')
-        return s === null ? null : timestampWithOffset(s, zone)
+        return s === null ? null : timestampWithOffset(trimFraction(s), zone)
+      }
+      case 'DATETIME':
+      case 'TIME': {
+        const s = field.string('ascii')
+        return s === null ? null : trimFraction(s)
       }
       case 'BIT': {
         const b = field.buffer()
