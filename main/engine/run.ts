@@ -38,6 +38,11 @@ export interface RunContext {
   onSplitDone?: (taskId: string, split: Split, counters: Counters) => void
   /** For resume: indexes of splits already done in an earlier attempt of this run. */
   doneSplits?: (taskId: string) => Set<number>
+  /**
+   * The TableDataDiff stage: verify a task's target against its source after ImportTable, when
+   * the job has `verify`. Injected (main/verify) so the engine does not depend on the verifier.
+   */
+  verifyTask?: (args: { task: PlannedTask; reader: Connector; writer: Connector; spec: NonNullable<JobSpec['verify']>; signal: AbortSignal }) => Promise<{ consistent: boolean; diffRows: number; message: string }>
   /** Milliseconds between progress events per task (default 250). */
   progressIntervalMs?: number
 }
@@ -62,6 +67,8 @@ interface TaskRt {
   pending: number
   mapper?: RowMapper
   lastProgress: number
+  /** Rows found different by the TableDataDiff stage. */
+  diffRows?: number
   created: boolean
   prepared: boolean
 }
@@ -127,6 +134,7 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     }
     if (plan.postSql.length && !abort.signal.aborted) await writer.execute(plan.postSql.filter(Boolean))
     const failed = tasks.filter((t) => t.state === 'failed')
+    const inconsistent = tasks.filter((t) => t.state === 'inconsistent')
     if (abort.signal.aborted) {
       const reason = abort.signal.reason
       if (reason instanceof ErrorLimitExceeded) {
@@ -139,6 +147,9 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     } else if (failed.length) {
       state = 'failed'
       runError = `${failed.length} of ${tasks.length} tasks failed: ${failed.map((t) => `${t.plan.taskId} (${t.error})`).join('; ')}`
+    } else if (inconsistent.length) {
+      state = 'inconsistent'
+      runError = `data inconsistent in ${inconsistent.length} of ${tasks.length} tables: ${inconsistent.map((t) => `${t.plan.taskId} (${t.diffRows} rows differ)`).join('; ')}`
     } else state = 'succeeded'
   } catch (e) {
     state = abort.signal.aborted && !(abort.signal.reason instanceof ErrorLimitExceeded) ? 'terminated' : 'failed'
@@ -175,6 +186,7 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
       ...(t.error ? { error: t.error } : {}),
       elapsedMs: t.started ? (t.ended ?? Date.now()) - t.started : 0,
       ...(t.plan.estimatedRows !== undefined ? { estimatedRows: t.plan.estimatedRows } : {}),
+      ...(t.diffRows !== undefined ? { diffRows: t.diffRows } : {}),
     })),
     notMigrated: plan?.notMigrated ?? [],
     warnings,
@@ -297,9 +309,22 @@ async function runTasks(
         if (p.ddl.sequences.length) await writer.execute(p.ddl.sequences)
       }
       if (p.postSql.length) await writer.execute(p.postSql.filter(Boolean))
+      progress(t, true)
+      if (job.verify && ctx.verifyTask) {
+        emitTaskState(ctx, t, emit, 'TableDataDiff')
+        const v = await ctx.verifyTask({ task: p, reader, writer, spec: job.verify, signal })
+        t.diffRows = v.diffRows
+        log(v.consistent ? 'info' : 'warn', `${p.taskId}: TableDataDiff (${job.verify.algorithm}): ${v.message}`, p.taskId)
+        if (!v.consistent) {
+          t.state = 'inconsistent'
+          t.error = `data inconsistent: ${v.message}`
+          t.ended = Date.now()
+          emitTaskState(ctx, t, emit, 'TableDataDiff')
+          return
+        }
+      }
       t.state = 'succeeded'
       t.ended = Date.now()
-      progress(t, true)
       log('info', `${p.taskId} -> ${p.target.name}: ${t.counters.rowsWritten} rows written, ${t.counters.dirty} dirty, ${((t.ended - t.started) / 1000).toFixed(2)} s`, p.taskId)
       emitTaskState(ctx, t, emit)
     } catch (e) {

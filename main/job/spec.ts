@@ -104,6 +104,23 @@ export const TablePairSchema = z.strictObject({
 
 export type TablePair = z.output<typeof TablePairSchema>
 
+/**
+ * Verification after each table's load (the TableDataDiff stage), configured as the seeds write
+ * it (snake_case). Present = enabled. See main/verify for the algorithms.
+ */
+export const VerifySpecSchema = z.strictObject({
+  algorithm: z.enum(['countdiff', 'md5diff', 'hashdiff']).default('md5diff').describe('countdiff: row counts; md5diff: one checksum per side; hashdiff: bisecting checksums down to rows'),
+  key_columns: z.array(nonEmpty).optional().describe('Key columns (default: the primary key)'),
+  extra_columns: z.array(nonEmpty).optional().describe('Columns compared besides the key (default: every mapped column)'),
+  limit: z.number().int().min(1).max(1000).default(1000).describe('Differing rows returned at most'),
+  threads: z.number().int().min(1).max(64).optional(),
+  bisection_threshold: z.number().int().min(2).optional().describe('Below this many rows a segment is downloaded and compared row by row'),
+  bisection_factor: z.number().int().min(2).optional().describe('Segments a mismatching range is cut into'),
+  verbose: z.boolean().default(false),
+})
+
+export type VerifySpec = z.output<typeof VerifySpecSchema>
+
 export const JobSpecSchema = z.strictObject({
   $schema: z.string().optional(),
   version: z.literal(1).default(1).describe('Job spec version'),
@@ -134,6 +151,7 @@ export const JobSpecSchema = z.strictObject({
       }),
     ])
     .describe('Table pairs, or a whole-database selection'),
+  verify: VerifySpecSchema.optional().describe('Verify each table after its load (TableDataDiff stage)'),
   setting: z
     .strictObject({
       speed: z
