@@ -3,6 +3,8 @@ import type { Row } from '../../main/core/types.js'
 import {
   CopyFormatError,
   CopyTextDecoder,
+  COPY_CHUNK_BYTES,
+  EncodedRows,
   encodeCopyField,
   encodeCopyRow,
   escapeCopyText,
@@ -138,6 +140,27 @@ describe('COPY text encoder', () => {
     const rows: Row[] = [[-5, 'a\\b\tc\n\r😀', Buffer.from([0, 1, 0x5c, 0xff]), true, NaN]]
     const line = Buffer.from(encodeCopyRow(rows[0], ['num', 'text', 'bytea', 'bool', 'num']))
     for (const chunks of cuts(line)) expect(decodeAll(chunks, ['int', 'text', 'bytea', 'bool', 'float'])).toEqual(rows)
+  })
+})
+
+describe('EncodedRows', () => {
+  it('re-sends any subset of rows, across chunk boundaries, byte for byte', () => {
+    const lines = Array.from({ length: 8000 }, (_, i) => `${i}\t${'ü'.repeat(i % 300)}😀\n`)
+    const enc = new EncodedRows(lines.length)
+    lines.forEach((l, i) => enc.add(i, l))
+    const all = Array.from(lines.keys())
+    const pieces = [...enc.pieces(all)]
+    expect(pieces.length).toBeGreaterThan(2)
+    expect(pieces.every((p) => p.length <= COPY_CHUNK_BYTES + 2000)).toBe(true)
+    expect(Buffer.concat(pieces).toString('utf8')).toBe(lines.join(''))
+    const subset = all.filter((i) => i % 7 !== 3 && i !== 4500)
+    expect(Buffer.concat([...enc.pieces(subset)]).toString('utf8')).toBe(subset.map((i) => lines[i]).join(''))
+    expect([...enc.pieces([])]).toEqual([])
+    const part = new EncodedRows(3)
+    part.add(0, 'a\n')
+    part.add(2, 'c\n')
+    expect(Buffer.concat([...part.pieces([0, 2])]).toString()).toBe('a\nc\n')
+    expect(() => [...part.pieces([1])]).toThrow(/row 1 was not encoded/)
   })
 })
 

@@ -400,3 +400,82 @@ export function sqlLiteral(v: Value): string {
       return `decode('${(v as Buffer).toString('hex')}', 'hex')`
   }
 }
+
+/** Size of the Buffers an {@link EncodedRows} fills (bytes). */
+export const COPY_CHUNK_BYTES = 512 * 1024
+
+/**
+ * Rows encoded as COPY text lines straight into large Buffers (no per-batch string join), keeping
+ * each row's position so any subset can be re-sent when a batch is narrowed.
+ */
+export class EncodedRows {
+  private readonly chunks: Buffer[] = []
+  private cur: Buffer = Buffer.allocUnsafe(COPY_CHUNK_BYTES)
+  private used = 0
+  private readonly rowChunk: Int32Array
+  private readonly rowStart: Int32Array
+  private readonly rowEnd: Int32Array
+
+  constructor(rowCount: number) {
+    this.rowChunk = new Int32Array(rowCount).fill(-1)
+    this.rowStart = new Int32Array(rowCount)
+    this.rowEnd = new Int32Array(rowCount)
+  }
+
+  /** Store row `index`'s encoded line (ending with `\n`). */
+  add(index: number, line: string): void {
+    const max = line.length * 3
+    if (this.used + max > this.cur.length) {
+      if (this.used > 0) this.chunks.push(this.cur.subarray(0, this.used))
+      this.cur = Buffer.allocUnsafe(Math.max(COPY_CHUNK_BYTES, max))
+      this.used = 0
+    }
+    const n = this.cur.write(line, this.used, 'utf8')
+    this.rowChunk[index] = this.chunks.length
+    this.rowStart[index] = this.used
+    this.rowEnd[index] = this.used + n
+    this.used += n
+  }
+
+  private chunk(i: number): Buffer {
+    return i < this.chunks.length ? this.chunks[i] : this.cur
+  }
+
+  /**
+   * The bytes of the given rows (ascending indices previously added), as Buffers of about
+   * {@link COPY_CHUNK_BYTES}: contiguous rows are sent as slices of the stored chunks, no copy.
+   */
+  *pieces(indices: readonly number[]): Generator<Buffer> {
+    let pend: Buffer[] = []
+    let pendBytes = 0
+    let runChunk = -1
+    let runStart = 0
+    let runEnd = 0
+    const flushRun = () => {
+      if (runChunk < 0) return
+      const b = this.chunk(runChunk).subarray(runStart, runEnd)
+      pend.push(b)
+      pendBytes += b.length
+      runChunk = -1
+    }
+    for (const i of indices) {
+      const c = this.rowChunk[i]
+      if (c < 0) throw new Error(`EncodedRows: row ${i} was not encoded`)
+      if (c === runChunk && this.rowStart[i] === runEnd) runEnd = this.rowEnd[i]
+      else {
+        flushRun()
+        runChunk = c
+        runStart = this.rowStart[i]
+        runEnd = this.rowEnd[i]
+      }
+      if (pendBytes + (runEnd - runStart) >= COPY_CHUNK_BYTES) {
+        flushRun()
+        yield pend.length === 1 ? pend[0] : Buffer.concat(pend, pendBytes)
+        pend = []
+        pendBytes = 0
+      }
+    }
+    flushRun()
+    if (pend.length) yield pend.length === 1 ? pend[0] : Buffer.concat(pend, pendBytes)
+  }
+}

@@ -33,13 +33,11 @@ import { pipeline } from 'node:stream/promises'
 import type { Row } from '../../core/types.js'
 import type { DirtyRow, WriteOutcome, WriteSpec, Writer } from '../types.js'
 import { createCatalog } from './catalog.js'
-import { encodeCopyRow, quoteIdent, ValueEncodeError } from './copy-text.js'
+import { EncodedRows, encodeCopyRow, quoteIdent, ValueEncodeError } from './copy-text.js'
 import { errorCode, type PgSession } from './session.js'
 import { quoteTableRef } from './read.js'
 import { encodeKindOf } from './types.js'
 
-/** Size of the Buffers written to the COPY stream (characters, ~256 KiB). */
-const CHUNK_CHARS = 256 * 1024
 const STAGE = 'sluice_stage'
 
 /** Whether an error is about the rows written (narrow to dirty rows) rather than the connection or schema. */
@@ -157,11 +155,11 @@ class PgWriter implements Writer {
 
   private async writeTx(rows: Row[], signal?: AbortSignal): Promise<WriteOutcome> {
     const dirty: DirtyRow[] = []
-    const lines: string[] = new Array(rows.length)
+    const lines = new EncodedRows(rows.length)
     const todo: number[] = []
     for (let i = 0; i < rows.length; i++) {
       try {
-        lines[i] = encodeCopyRow(rows[i], this.kinds)
+        lines.add(i, encodeCopyRow(rows[i], this.kinds))
         todo.push(i)
       } catch (e) {
         if (!(e instanceof ValueEncodeError)) throw e
@@ -222,25 +220,10 @@ class PgWriter implements Writer {
     return { written, dirty }
   }
 
-  /** COPY the given rows (by index) in chunks of ~256 KiB. */
-  private async copy(idx: number[], lines: string[], signal?: AbortSignal): Promise<void> {
+  /** COPY the given rows (by index), sent as Buffers of about 512 KiB. */
+  private async copy(idx: number[], lines: EncodedRows, signal?: AbortSignal): Promise<void> {
     const stream = this.client.query(copyFrom(this.copySql))
-    function* chunks(): Generator<Buffer> {
-      let parts: string[] = []
-      let size = 0
-      for (const i of idx) {
-        const l = lines[i]
-        parts.push(l)
-        size += l.length
-        if (size >= CHUNK_CHARS) {
-          yield Buffer.from(parts.join(''), 'utf8')
-          parts = []
-          size = 0
-        }
-      }
-      if (parts.length) yield Buffer.from(parts.join(''), 'utf8')
-    }
-    await pipeline(Readable.from(chunks(), { objectMode: false }), stream, signal ? { signal } : {})
+    await pipeline(Readable.from(lines.pieces(idx), { objectMode: false }), stream, signal ? { signal } : {})
   }
 
   async close(): Promise<void> {
