@@ -1,0 +1,607 @@
+/**
+ * The API's handlers: one function per method of {@link Api}, built over the state store, the run
+ * service and the connectors. Both transports (Electron IPC in electron/main.ts, HTTP + WebSocket
+ * in ./http.ts) register exactly this map, by looping over `API_METHODS`.
+ *
+ * Rules kept here:
+ * - Passwords never leave: connections go out as summaries (`hasPassword` only).
+ * - Live connectors (catalog browsing, SQL editor) are cached, one per saved connection id, and
+ *   dropped (closed) when the connection is updated or deleted, and on `dispose()`.
+ * - Runs are started with `startRun` (recorded in the store); their engine events are forwarded
+ *   to `emit` as they happen. Active runs are kept by id so `runs/cancel` can reach them.
+ * - Errors are thrown; the transports turn them into data with `toErrorData` (./errors.ts).
+ */
+import { performance } from 'node:perf_hooks'
+import { describeType, type TableRef } from '../core/types.js'
+import { openConnector, type ConnectionConfig, type Connector } from '../connectors/index.js'
+import { planJob } from '../engine/plan.js'
+import { resolveConnectionRef, startRun, type RunHandle } from '../engine/service.js'
+import { jobJsonSchema, parseJob, type ConnectionRef, type Problem, type TablePair } from '../job/spec.js'
+import { substitute, timeContext } from '../job/variables.js'
+import type { Store, RunTask, Run } from '../store/index.js'
+import type { Api, ApiEvent, ConnectionDraft, RunDetail, RunListItem, TaskPreview } from './contract.js'
+import { apiError } from './errors.js'
+
+/** What {@link createHandlers} needs. */
+export interface HandlerDeps {
+  store: Store
+  /** The data dir (reported by `app/info`). */
+  dataDir: string
+  /** The app version (package.json `version`, or Electron's `app.getVersion()`). */
+  version: string
+  /** Which transport serves these handlers (reported by `app/info`). */
+  transport: 'ipc' | 'http'
+  /** Receives every live event (engine events of every run started here). Must not throw. */
+  emit: (e: ApiEvent) => void
+}
+
+/** The handler map and its cleanup. */
+export interface Handlers {
+  handlers: Api
+  /**
+   * Terminate active runs (each ends `terminated` and is recorded; waits up to 15 s for them),
+   * abort running SQL queries and close cached connectors. Safe to call twice.
+   */
+  dispose(): Promise<void>
+}
+
+/** Default `maxRows` of `sql/query` (the SQL editor pages larger results). */
+export const DEFAULT_MAX_ROWS = 1000
+/** How long `dispose()` waits for terminated runs to be recorded. */
+const DISPOSE_RUN_WAIT_MS = 15_000
+
+/** Task states of a finished run that `runs/rerun { failedOnly }` runs again. */
+const RERUN_TASK_STATES: ReadonlySet<string> = new Set(['failed', 'terminated', 'pending', 'running'])
+
+/** Build the handlers. See {@link HandlerDeps}. */
+export function createHandlers(deps: HandlerDeps): Handlers {
+  const { store, emit } = deps
+  const connectors = new Map<string, Promise<Connector>>()
+  const runs = new Map<string, RunHandle>()
+  const queries = new Map<string, AbortController>()
+  let disposed = false
+
+  const safeEmit = (e: ApiEvent) => {
+    try {
+      emit(e)
+    } catch {
+      /* a transport's failure never stops a run */
+    }
+  }
+
+  /** The cached live connector of a saved connection (opened on first use). */
+  const connectorFor = (connectionId: unknown, path = 'connectionId'): Promise<Connector> => {
+    const id = str(connectionId, path)
+    if (disposed) return Promise.reject(apiError('INTERNAL', 'the API is shutting down'))
+    let p = connectors.get(id)
+    if (!p) {
+      const summary = store.connections.get(id)
+      if (!summary) return Promise.reject(apiError('NOT_FOUND', `no connection with id ${JSON.stringify(id)}`, path))
+      p = (async () => openConnector(store.connections.resolveConfig(id)))()
+      connectors.set(id, p)
+      p.catch(() => {
+        if (connectors.get(id) === p) connectors.delete(id)
+      })
+    }
+    return p
+  }
+
+  /** Drop (and close) the cached connector of a connection. */
+  const invalidate = async (id: string) => {
+    const p = connectors.get(id)
+    if (!p) return
+    connectors.delete(id)
+    try {
+      await (await p).close()
+    } catch {
+      /* it failed to open or to close: nothing left to release */
+    }
+  }
+
+  /**
+   * A connector for a job's connection reference: a saved connection (by id or name) uses the
+   * cache; a URL or inline object gets its own connector, closed by `release`.
+   */
+  const connectorForRef = async (ref: ConnectionRef, path: string): Promise<{ connector: Connector; release: () => Promise<void> }> => {
+    if (typeof ref === 'string') {
+      const saved = store.connections.get(ref) ?? store.connections.getByName(ref)
+      if (saved) return { connector: await connectorFor(saved.id, path), release: async () => {} }
+    }
+    const connector = await openConnector(resolveConnectionRef(store, ref, path))
+    return { connector, release: () => connector.close() }
+  }
+
+  /** Plan a job for validate/preview. Structural problems short-circuit (no connection made). */
+  const plan = async (a: { spec: unknown; vars?: Record<string, string>; bizdate?: string }) => {
+    const parsed = parseJob(a.spec)
+    if (!parsed.ok) return { problems: parsed.problems, tasks: undefined }
+    const job = parsed.job
+    let time
+    try {
+      time = timeContext(a.bizdate !== undefined ? { bizdate: a.bizdate } : {})
+    } catch (e) {
+      throw apiError('BAD_REQUEST', (e as Error).message, 'bizdate')
+    }
+    const opened: Array<() => Promise<void>> = []
+    try {
+      const sides: Connector[] = []
+      for (const [ref, path] of [
+        [job.reader.connection, '$.reader.connection'],
+        [job.writer.connection, '$.writer.connection'],
+      ] as const) {
+        try {
+          const { connector, release } = await connectorForRef(ref, path)
+          opened.push(release)
+          sides.push(connector)
+        } catch (e) {
+          return { problems: [connectionProblem(path, e)], tasks: undefined }
+        }
+      }
+      try {
+        const p = await planJob(job, { reader: sides[0]!, writer: sides[1]!, vars: a.vars ?? {}, time })
+        return { problems: p.problems, tasks: p.tasks }
+      } catch (e) {
+        // planJob returns job problems; what it throws is about reaching a database.
+        return { problems: [{ path: '$', message: (e as Error).message, severity: 'error', code: codeOf(e) ?? 'connection' } satisfies Problem], tasks: undefined }
+      }
+    } finally {
+      await Promise.allSettled(opened.map((r) => r()))
+    }
+  }
+
+  /** Start a run and keep its handle until it is recorded as ended. */
+  const launch = (opts: { spec: unknown; jobId?: string; jobVersion?: number; name?: string; vars?: Record<string, string>; bizdate?: string; channels?: number }): { runId: string } => {
+    if (disposed) throw apiError('INTERNAL', 'the API is shutting down')
+    const handle = startRun({
+      store,
+      spec: opts.spec,
+      ...(opts.jobId !== undefined ? { jobId: opts.jobId } : {}),
+      ...(opts.jobVersion !== undefined ? { jobVersion: opts.jobVersion } : {}),
+      ...(opts.name !== undefined ? { name: opts.name } : {}),
+      ...(opts.vars !== undefined ? { vars: opts.vars } : {}),
+      ...(opts.bizdate !== undefined ? { bizdate: opts.bizdate } : {}),
+      ...(opts.channels !== undefined ? { channels: opts.channels } : {}),
+      onEvent: safeEmit,
+    })
+    runs.set(handle.runId, handle)
+    handle.done
+      .catch((e: unknown) => {
+        // The engine never rejects for a job problem; this is a bug or the store failing.
+        const message = (e as Error)?.message ?? String(e)
+        try {
+          store.runs.setState(handle.runId, 'failed', message)
+        } catch {
+          /* the store is gone */
+        }
+        safeEmit({ type: 'run/state', runId: handle.runId, state: 'failed', error: message })
+      })
+      .finally(() => runs.delete(handle.runId))
+    return { runId: handle.runId }
+  }
+
+  const requireRun = (runId: unknown): Run => {
+    const id = str(runId, 'runId')
+    const run = store.runs.get(id)
+    if (!run) throw apiError('NOT_FOUND', `no run with id ${JSON.stringify(id)}`, 'runId')
+    return run
+  }
+
+  const handlers: Api = {
+    async 'app/info'() {
+      return { version: deps.version, dataDir: deps.dataDir, transport: deps.transport, secretScheme: store.secretScheme, platform: process.platform }
+    },
+
+    // -- connections ---------------------------------------------------------------------------
+    async 'connections/list'() {
+      return store.connections.list()
+    },
+    async 'connections/get'(a) {
+      const id = str(a?.id, 'id')
+      const c = store.connections.get(id)
+      if (!c) throw apiError('NOT_FOUND', `no connection with id ${JSON.stringify(id)}`, 'id')
+      return c
+    },
+    async 'connections/create'(a) {
+      const draft = checkDraft(a?.draft)
+      return store.connections.create({ name: draft.name, config: draft.config })
+    },
+    async 'connections/update'(a) {
+      const id = str(a?.id, 'id')
+      const draft = checkDraft(a?.draft)
+      const c = store.connections.update(id, { name: draft.name, config: draft.config })
+      await invalidate(id)
+      return c
+    },
+    async 'connections/delete'(a) {
+      const id = str(a?.id, 'id')
+      if (!store.connections.delete(id)) throw apiError('NOT_FOUND', `no connection with id ${JSON.stringify(id)}`, 'id')
+      await invalidate(id)
+    },
+    async 'connections/duplicate'(a) {
+      return store.connections.duplicate(str(a?.id, 'id'), a.name)
+    },
+    async 'connections/test'(a) {
+      let config: ConnectionConfig
+      if (a && 'draft' in a && a.draft !== undefined) {
+        const draft = checkDraft(a.draft)
+        config = { ...draft.config }
+        if (config.password === undefined && a.id !== undefined) {
+          const saved = store.connections.resolveConfig(str(a.id, 'id'))
+          if (saved.password !== undefined) config.password = saved.password
+        }
+      } else {
+        const id = str((a as { id?: unknown })?.id, 'id')
+        if (!store.connections.get(id)) throw apiError('NOT_FOUND', `no connection with id ${JSON.stringify(id)}`, 'id')
+        config = store.connections.resolveConfig(id)
+      }
+      // A fresh connector: a test must really connect, not reuse a cached session.
+      const t0 = performance.now()
+      let connector: Connector | undefined
+      try {
+        connector = await openConnector(config)
+        return await connector.test()
+      } catch (e) {
+        const code = codeOf(e)
+        return { ok: false, latencyMs: performance.now() - t0, error: (e as Error)?.message ?? String(e), ...(code ? { code } : {}) }
+      } finally {
+        await connector?.close().catch(() => {})
+      }
+    },
+
+    // -- catalog -------------------------------------------------------------------------------
+    async 'catalog/schemas'(a) {
+      return (await connectorFor(a?.connectionId)).catalog.schemas()
+    },
+    async 'catalog/tables'(a) {
+      return (await connectorFor(a?.connectionId)).catalog.tables(a.schema)
+    },
+    async 'catalog/table'(a) {
+      const c = await connectorFor(a?.connectionId)
+      return c.catalog.table(tableRef(a.table))
+    },
+    async 'catalog/columns'(a) {
+      const c = await connectorFor(a?.connectionId)
+      return (await c.catalog.table(tableRef(a.table))).columns
+    },
+    async 'catalog/others'(a) {
+      return (await connectorFor(a?.connectionId)).catalog.others(a.schema)
+    },
+    async 'catalog/nativeTypes'(a) {
+      const c = await connectorFor(a?.connectionId)
+      if (!Array.isArray(a.columns)) throw apiError('BAD_REQUEST', 'columns: expected an array of columns', 'columns')
+      return a.columns.map((col, i) => {
+        if (!col || typeof col.type !== 'object') throw apiError('BAD_REQUEST', `columns[${i}].type: expected a logical type`, `columns[${i}].type`)
+        return c.nativeType(col.type)
+      })
+    },
+
+    // -- jobs ----------------------------------------------------------------------------------
+    async 'jobs/list'(a) {
+      return store.jobs.list(a?.search ? { search: a.search } : {}).map((j) => ({
+        id: j.id,
+        name: j.name,
+        latestVersion: j.latestVersion,
+        updatedAt: j.updatedAt,
+        ...(j.lastRun ? { lastRun: { id: j.lastRun.id, state: j.lastRun.state, createdAt: j.lastRun.createdAt, ...(j.lastRun.endedAt ? { endedAt: j.lastRun.endedAt } : {}) } } : {}),
+      }))
+    },
+    async 'jobs/get'(a) {
+      const id = str(a?.id, 'id')
+      const j = store.jobs.get(id, a.version)
+      if (!j) throw apiError('NOT_FOUND', a.version !== undefined ? `no version ${a.version} of job ${JSON.stringify(id)}` : `no job with id ${JSON.stringify(id)}`, a.version !== undefined && store.jobs.get(id) ? 'version' : 'id')
+      return { id: j.id, name: j.name, version: j.version, latestVersion: j.latestVersion, spec: j.spec, specText: j.specText, updatedAt: j.updatedAt }
+    },
+    async 'jobs/save'(a) {
+      return store.jobs.save(a?.spec, { name: a?.name, ...(a?.id !== undefined ? { id: a.id } : {}) })
+    },
+    async 'jobs/delete'(a) {
+      const id = str(a?.id, 'id')
+      if (!store.jobs.delete(id)) throw apiError('NOT_FOUND', `no job with id ${JSON.stringify(id)}`, 'id')
+    },
+    async 'jobs/versions'(a) {
+      const id = str(a?.id, 'id')
+      const v = store.jobs.versions(id)
+      if (v.length === 0 && !store.jobs.get(id)) throw apiError('NOT_FOUND', `no job with id ${JSON.stringify(id)}`, 'id')
+      return v
+    },
+    async 'jobs/validate'(a) {
+      if (a?.offline) {
+        const parsed = parseJob(a.spec)
+        return parsed.ok ? [] : parsed.problems
+      }
+      return (await plan(a ?? { spec: undefined })).problems
+    },
+    async 'jobs/preview'(a) {
+      const p = await plan(a ?? { spec: undefined })
+      return { problems: p.problems, tasks: (p.tasks ?? []).map(toPreview) }
+    },
+    async 'jobs/schema'() {
+      return jobJsonSchema()
+    },
+
+    // -- runs ----------------------------------------------------------------------------------
+    async 'runs/start'(a) {
+      if (!a || typeof a !== 'object') throw apiError('BAD_REQUEST', 'expected { jobId } or { spec }')
+      const common = { ...(a.vars ? { vars: a.vars } : {}), ...(a.bizdate ? { bizdate: a.bizdate } : {}), ...(a.channels ? { channels: a.channels } : {}) }
+      if ('jobId' in a && a.jobId !== undefined) {
+        const id = str(a.jobId, 'jobId')
+        const job = store.jobs.get(id, a.version)
+        if (!job) throw apiError('NOT_FOUND', `no job with id ${JSON.stringify(id)}${a.version !== undefined ? ` at version ${a.version}` : ''}`, a.version !== undefined ? 'version' : 'jobId')
+        return launch({ spec: job.spec, jobId: job.id, jobVersion: job.version, name: job.name, ...common })
+      }
+      if (!('spec' in a)) throw apiError('BAD_REQUEST', 'expected { jobId } or { spec }', 'spec')
+      return launch({ spec: a.spec, ...(a.name !== undefined ? { name: a.name } : {}), ...common })
+    },
+    async 'runs/cancel'(a) {
+      const run = requireRun(a?.runId)
+      const handle = runs.get(run.id)
+      if (handle) return void handle.cancel()
+      if (run.state === 'created' || run.state === 'running') {
+        throw apiError('NOT_RUNNING_HERE', `run ${run.id} is ${run.state} in another process (CLI or another server); cancel it there`, 'runId')
+      }
+      // Already ended: nothing to do.
+    },
+    async 'runs/rerun'(a) {
+      const run = requireRun(a?.runId)
+      let spec: unknown = run.spec
+      if (a.failedOnly) {
+        const failed = store.runTasks.list(run.id).filter((t) => RERUN_TASK_STATES.has(t.state))
+        if (failed.length === 0) throw apiError('NOTHING_TO_RERUN', `run ${run.id} has no failed tasks`, 'runId')
+        spec = failedOnlySpec(run.spec, failed, run.vars)
+      }
+      return launch({
+        spec,
+        ...(run.jobId ? { jobId: run.jobId } : {}),
+        ...(run.jobId && run.jobVersion ? { jobVersion: run.jobVersion } : {}),
+        name: run.name,
+        vars: run.vars,
+      })
+    },
+    async 'runs/list'(a) {
+      const filter = { ...(a?.state ? { state: a.state } : {}), ...(a?.jobId ? { jobId: a.jobId } : {}) }
+      const list = store.runs.list({ ...filter, ...(a?.limit !== undefined ? { limit: a.limit } : {}), ...(a?.offset !== undefined ? { offset: a.offset } : {}) })
+      return { runs: list.map(toRunListItem), total: store.runs.count(filter) }
+    },
+    async 'runs/get'(a) {
+      const run = requireRun(a?.runId)
+      const detail: RunDetail = { ...toRunListItem(run), spec: run.spec, vars: run.vars, tasks: store.runTasks.list(run.id).map(toTaskView) }
+      if (run.summary) detail.summary = run.summary as unknown as NonNullable<RunDetail['summary']>
+      return detail
+    },
+    async 'runs/logs'(a) {
+      const run = requireRun(a?.runId)
+      return store.logs.tail(run.id, { ...(a.afterId !== undefined ? { afterId: a.afterId } : {}), ...(a.limit !== undefined ? { limit: a.limit } : {}) }).map((l) => ({
+        id: l.id,
+        ts: l.ts,
+        level: l.level,
+        message: l.message,
+        ...(l.taskId !== undefined ? { taskId: l.taskId } : {}),
+      }))
+    },
+    async 'runs/dirty'(a) {
+      const run = requireRun(a?.runId)
+      const opts = { ...(a.taskId !== undefined ? { taskId: a.taskId } : {}), ...(a.limit !== undefined ? { limit: a.limit } : {}), ...(a.offset !== undefined ? { offset: a.offset } : {}) }
+      const records = store.dirty.list(run.id, opts).map((d) => ({
+        id: d.id,
+        taskId: d.taskId,
+        reason: d.reason,
+        columns: d.columns,
+        values: d.values,
+        createdAt: d.createdAt,
+        ...(d.code !== undefined ? { code: d.code } : {}),
+        ...(d.column !== undefined ? { column: d.column } : {}),
+      }))
+      return { records, total: store.dirty.count(run.id, a.taskId) }
+    },
+
+    // -- SQL editor ----------------------------------------------------------------------------
+    async 'sql/query'(a) {
+      const connectionId = str(a?.connectionId, 'connectionId')
+      const sql = str(a.sql, 'sql')
+      const maxRows = a.maxRows ?? DEFAULT_MAX_ROWS
+      if (!Number.isInteger(maxRows) || maxRows < 1) throw apiError('BAD_REQUEST', 'maxRows: expected a positive integer', 'maxRows')
+      const connector = await connectorFor(connectionId)
+      const controller = new AbortController()
+      if (a.queryId !== undefined) {
+        queries.get(a.queryId)?.abort(new Error('replaced by a new query with the same queryId'))
+        queries.set(a.queryId, controller)
+      }
+      const t0 = performance.now()
+      try {
+        const r = await connector.query(sql, a.params, { maxRows, signal: controller.signal })
+        const elapsedMs = Math.round(performance.now() - t0)
+        const rows = r.affectedRows !== undefined && r.rows.length === 0 ? r.affectedRows : r.rows.length
+        recordHistory({ connectionId, sql, elapsedMs, rows })
+        return { ...r, elapsedMs }
+      } catch (e) {
+        const elapsedMs = Math.round(performance.now() - t0)
+        recordHistory({ connectionId, sql, elapsedMs, error: (e as Error)?.message ?? String(e) })
+        if (controller.signal.aborted && !(e instanceof Error && codeOf(e))) {
+          throw apiError('ABORTED', `query cancelled: ${(e as Error)?.message ?? String(e)}`)
+        }
+        throw e
+      } finally {
+        if (a.queryId !== undefined && queries.get(a.queryId) === controller) queries.delete(a.queryId)
+      }
+    },
+    async 'sql/cancel'(a) {
+      queries.get(str(a?.queryId, 'queryId'))?.abort(new Error('cancelled by user'))
+    },
+    async 'sql/history'(a) {
+      const connectionId = str(a?.connectionId, 'connectionId')
+      return store.queryHistory.list(connectionId, a.limit !== undefined ? { limit: a.limit } : {}).map((h) => ({
+        id: h.id,
+        connectionId: h.connectionId,
+        sql: h.sql,
+        elapsedMs: h.elapsedMs ?? 0,
+        ts: h.ts,
+        ...(h.rows !== undefined ? { rows: h.rows } : {}),
+        ...(h.error !== undefined ? { error: h.error } : {}),
+      }))
+    },
+
+    // -- settings ------------------------------------------------------------------------------
+    async 'settings/get'() {
+      return store.settings.all()
+    },
+    async 'settings/set'(a) {
+      store.settings.set(str(a?.key, 'key'), a.value)
+    },
+  }
+
+  /** History is best effort: the connection may have been deleted meanwhile. */
+  const recordHistory = (e: { connectionId: string; sql: string; elapsedMs: number; rows?: number; error?: string }) => {
+    try {
+      store.queryHistory.add(e)
+    } catch {
+      /* connection deleted while the query ran */
+    }
+  }
+
+  return {
+    handlers,
+    async dispose() {
+      if (disposed) return
+      disposed = true
+      for (const c of queries.values()) c.abort(new Error('the API is shutting down'))
+      queries.clear()
+      const active = [...runs.values()]
+      for (const h of active) h.cancel()
+      if (active.length) {
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([
+          Promise.allSettled(active.map((h) => h.done)),
+          new Promise((r) => {
+            timer = setTimeout(r, DISPOSE_RUN_WAIT_MS)
+          }),
+        ])
+        clearTimeout(timer)
+      }
+      const all = [...connectors.keys()]
+      await Promise.allSettled(all.map(invalidate))
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+/** A required non-empty string argument. @throws ApiError BAD_REQUEST naming `path`. */
+function str(v: unknown, path: string): string {
+  if (typeof v !== 'string' || v === '') throw apiError('BAD_REQUEST', `${path}: expected a non-empty string`, path)
+  return v
+}
+
+function checkDraft(d: unknown): ConnectionDraft {
+  if (typeof d !== 'object' || d === null) throw apiError('BAD_REQUEST', 'draft: expected { name, config }', 'draft')
+  const draft = d as ConnectionDraft
+  if (typeof draft.config !== 'object' || draft.config === null) throw apiError('BAD_REQUEST', 'draft.config: expected an object', 'draft.config')
+  return draft
+}
+
+function tableRef(t: unknown): TableRef {
+  if (typeof t !== 'object' || t === null || typeof (t as TableRef).name !== 'string') throw apiError('BAD_REQUEST', 'table: expected { schema?, name }', 'table')
+  return t as TableRef
+}
+
+function codeOf(e: unknown): string | undefined {
+  const c = (e as { code?: unknown })?.code
+  return typeof c === 'string' && c !== '' ? c : typeof c === 'number' ? String(c) : undefined
+}
+
+function connectionProblem(path: string, e: unknown): Problem {
+  const message = ((e as Error)?.message ?? String(e)).replace(/^\$[^\s:]*:\s*/, '')
+  return { path, message, severity: 'error', code: codeOf(e) ?? 'connection' }
+}
+
+function toRunListItem(r: Run | import('../store/index.js').RunListItem): RunListItem {
+  return {
+    id: r.id,
+    name: r.name,
+    state: r.state,
+    createdAt: r.createdAt,
+    rowsRead: r.rowsRead,
+    rowsWritten: r.rowsWritten,
+    bytes: r.bytes,
+    dirty: r.dirty,
+    ...(r.jobId !== undefined ? { jobId: r.jobId } : {}),
+    ...(r.jobVersion !== undefined ? { jobVersion: r.jobVersion } : {}),
+    ...(r.error !== undefined ? { error: r.error } : {}),
+    ...(r.startedAt !== undefined ? { startedAt: r.startedAt } : {}),
+    ...(r.endedAt !== undefined ? { endedAt: r.endedAt } : {}),
+  }
+}
+
+function toTaskView(t: RunTask): RunDetail['tasks'][number] {
+  return {
+    taskId: t.taskId,
+    source: t.source,
+    target: t.target,
+    state: t.state,
+    stage: t.stage,
+    rowsRead: t.rowsRead,
+    rowsWritten: t.rowsWritten,
+    bytes: t.bytes,
+    dirty: t.dirty,
+    ...(t.estimatedRows !== undefined ? { estimatedRows: t.estimatedRows } : {}),
+    ...(t.error !== undefined ? { error: t.error } : {}),
+    ...(t.startedAt !== undefined ? { startedAt: t.startedAt } : {}),
+    ...(t.endedAt !== undefined ? { endedAt: t.endedAt } : {}),
+  }
+}
+
+type PlannedTask = Awaited<ReturnType<typeof planJob>>['tasks'][number]
+
+function toPreview(t: PlannedTask): TaskPreview {
+  const source = t.read.querySql ?? (t.read.table ? (t.read.table.schema ? `${t.read.table.schema}.${t.read.table.name}` : t.read.table.name) : t.taskId)
+  const p: TaskPreview = {
+    taskId: t.taskId,
+    source,
+    target: t.target,
+    targetExists: t.targetExists,
+    sourceColumns: t.sourceColumns.map((c) => ({ name: c.name, type: describeType(c.type), ...(c.nativeType !== undefined ? { nativeType: c.nativeType } : {}) })),
+    targetColumns: t.targetColumns.map((c) => ({ name: c.name, type: describeType(c.type), nativeType: c.nativeType, nullable: c.nullable })),
+    mapping: t.ops.map((op) => (op.kind === 'column' ? { target: op.targetName, source: op.sourceName } : { target: op.targetName, constant: op.value })),
+  }
+  if (t.ddl) p.ddl = { create: t.ddl.create, indexes: t.ddl.indexes, foreignKeys: t.ddl.foreignKeys, sequences: t.ddl.sequences }
+  return p
+}
+
+/**
+ * The spec of a "failed tasks only" rerun: the same document with `tables` narrowed to the pairs
+ * whose task did not succeed.
+ * - `tables: [pairs]`: the pairs whose task id (as the planner derives it: the source table name
+ *   after variable substitution, or `query<N>`, with `#2`, `#3`... for repeats) is among `failed`,
+ *   each kept as written (mapping, where, writeMode...).
+ * - `tables: { include, exclude }`: `[{ source: <taskId> }, ...]` for the failed tasks, which is
+ *   what include/exclude expanded to.
+ */
+export function failedOnlySpec(spec: unknown, failed: Pick<RunTask, 'taskId'>[], vars: Record<string, string>): unknown {
+  const doc = typeof spec === 'string' ? (JSON.parse(spec) as unknown) : spec
+  if (typeof doc !== 'object' || doc === null) throw apiError('INTERNAL', 'the run has no spec snapshot to rerun')
+  const ids = new Set(failed.map((t) => t.taskId))
+  const tables = (doc as { tables?: unknown }).tables
+  if (!Array.isArray(tables)) {
+    return { ...doc, tables: [...ids].map((id) => ({ source: id.replace(/#\d+$/, '') })) }
+  }
+  const time = timeContext()
+  const used = new Set<string>()
+  const kept: unknown[] = []
+  ;(tables as TablePair[]).forEach((pair, i) => {
+    const src = typeof pair?.source === 'string' ? pair.source : pair?.source?.querySql ? undefined : pair?.source?.table
+    let base = `query${i + 1}`
+    if (src !== undefined) {
+      try {
+        base = substitute(src, vars, time)
+      } catch {
+        base = src
+      }
+    }
+    let id = base
+    for (let k = 2; used.has(id); k++) id = `${base}#${k}`
+    used.add(id)
+    if (ids.has(id)) kept.push(pair)
+  })
+  if (kept.length === 0) throw apiError('NOTHING_TO_RERUN', 'none of the failed tasks matches a table pair of the job', 'runId')
+  return { ...doc, tables: kept }
+}
