@@ -398,6 +398,38 @@ describe.skipIf(!ready)('PostgreSQL connector (real server)', () => {
     await expect(conn.execute(['SELECT 1', 'SELECT * FROM nope'])).rejects.toThrow(/statement 2 of 2: relation "nope" does not exist/)
   })
 
+  it('aborts a running query and a running write (nothing committed)', async () => {
+    const ac = new AbortController()
+    const t0 = Date.now()
+    setTimeout(() => ac.abort(), 150)
+    await expect(conn.query('SELECT pg_sleep(20)', [], { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' })
+    expect(Date.now() - t0).toBeLessThan(5000)
+    expect((await conn.query('SELECT 1')).rows).toEqual([[1]])
+
+    await conn.execute([`CREATE TABLE ab (id int PRIMARY KEY, s text)`])
+    const columns = (await conn.catalog.table({ name: 'ab' })).columns
+    const w = await conn.writer({ table: { name: 'ab' }, columns, writeMode: 'insert' })
+    const rows: Row[] = Array.from({ length: 1_000_000 }, (_, i) => [i, 'some text to make the COPY take a while ' + i])
+    const ac2 = new AbortController()
+    const writing = w.write(rows, ac2.signal)
+    writing.catch(() => {})
+    // abort once the COPY is running on the server
+    let seen = false
+    for (let i = 0; i < 200 && !seen; i++) {
+      const { rows: act } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query LIKE 'COPY "public"."ab"%'`, [db])
+      seen = act[0].n === 1
+      if (!seen) await new Promise((r) => setTimeout(r, 10))
+    }
+    expect(seen).toBe(true)
+    ac2.abort()
+    await expect(writing).rejects.toMatchObject({ name: 'AbortError' })
+    expect(await conn.count({ name: 'ab' })).toBe(0)
+    // the writer's connection is still usable after the abort
+    expect(await w.write([[1, 'x']])).toEqual({ written: 1, dirty: [] })
+    await w.close()
+    expect(await conn.count({ name: 'ab' })).toBe(1)
+  })
+
   it('honours a non-UTC session time zone given as an ISO offset', async () => {
     const c2 = createPostgresConnector({ kind: 'postgres', ...PG, database: db, timezone: '+05:30' })
     const r = await c2.query(`SELECT '2024-01-01 00:00:00+00'::timestamptz AS t, current_setting('TimeZone') AS z`)

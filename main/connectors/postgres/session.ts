@@ -8,9 +8,10 @@
  * - `TimeZone` = `config.timezone` ?? UTC. An ISO offset (`+05:30`) is translated to the POSIX
  *   form `<+0530>-05:30`: PostgreSQL reads a bare `+05:30` as POSIX, i.e. 5:30 *west* of UTC.
  * - `DateStyle=ISO,MDY`: dates `YYYY-MM-DD`, timestamps `YYYY-MM-DD HH:MM:SS[.ffffff][+HH]`.
- * - `IntervalStyle=iso_8601`: intervals read as `P1Y2M3DT4H5M6S`, unambiguous and accepted as
- *   input by PostgreSQL under any IntervalStyle (the `postgres` style depends on locale-free but
- *   verbose English words; ISO 8601 is the portable choice for `other` values).
+ * - `IntervalStyle=iso_8601`: intervals read as `P1Y2M3DT4H5M6S` (ISO 8601 durations): unambiguous,
+ *   readable by other systems, and accepted as input by PostgreSQL under any IntervalStyle, so an
+ *   interval carried as `other` text loads back unchanged. (The default `postgres` style,
+ *   `1 year 2 mons 3 days 04:05:06`, is PostgreSQL-specific.)
  * - `extra_float_digits=1` (shortest exact float text), `bytea_output=hex`,
  *   `standard_conforming_strings=on`; the pool sets `client_encoding=UTF8`.
  */

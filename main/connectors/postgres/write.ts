@@ -3,13 +3,16 @@
  * in its own transaction, bad rows narrowed inside savepoints and reported as dirty rows.
  *
  * - insert: `COPY t (cols) FROM STDIN`; a duplicate key is a dirty row (23505).
- * - update / replace: COPY into a temporary stage table (`CREATE TEMP TABLE ... ON COMMIT DROP AS
- *   SELECT cols FROM t WITH NO DATA`, so it has the target's column types), then
+ * - update / replace: COPY into a temporary stage table, then
  *   `INSERT INTO t (cols) SELECT cols FROM stage ON CONFLICT (key) DO UPDATE SET <non-key> =
  *   EXCLUDED.<non-key>`. Both modes upsert; columns not written keep their stored values (unlike
  *   MySQL REPLACE, which resets them to defaults). With only key columns: `DO NOTHING`.
  *   Two rows of one batch with the same key make PostgreSQL refuse the statement (21000); narrowing
  *   then applies them one after the other, so the last one wins, as with row-by-row upserts.
+ *   The stage (`CREATE TEMP TABLE sluice_stage ON COMMIT DELETE ROWS AS SELECT cols FROM t WITH
+ *   NO DATA`: the target's column types, no constraints) is created once when the writer opens, not
+ *   per batch: creating and dropping a temp table per transaction (ON COMMIT DROP) churns pg_class /
+ *   pg_attribute and bloats the system catalogs over a long load. It is emptied after every attempt.
  *
  * Narrowing: every attempt runs inside `SAVEPOINT`; on a row error (SQLSTATE classes 21, 22, 23,
  * 54 and P0001 raised by triggers) the attempt is rolled back to the savepoint and the rows are cut:
@@ -120,7 +123,8 @@ export async function openWriter(session: PgSession, spec: WriteSpec, defaultSch
       upsertSql = `INSERT INTO ${table} (${colList}) SELECT ${colList} FROM pg_temp.${STAGE} ON CONFLICT (${keys.map(quoteIdent).join(', ')}) ${action}`
     }
     const copySql = `COPY ${upsert ? `pg_temp.${STAGE}` : table} (${colList}) FROM STDIN`
-    return new PgWriter(client, table, names, kinds, copySql, upsert ? upsertSql : undefined, upsert ? `CREATE TEMP TABLE ${STAGE} ON COMMIT DROP AS SELECT ${colList} FROM ${table} WITH NO DATA` : undefined)
+    if (upsert) await client.query(`CREATE TEMP TABLE ${STAGE} ON COMMIT DELETE ROWS AS SELECT ${colList} FROM ${table} WITH NO DATA`)
+    return new PgWriter(client, table, names, kinds, copySql, upsert ? upsertSql : undefined)
   } catch (e) {
     await client.end().catch(() => {})
     throw e
@@ -138,7 +142,6 @@ class PgWriter implements Writer {
     private readonly kinds: ReturnType<typeof encodeKindOf>[],
     private readonly copySql: string,
     private readonly upsertSql: string | undefined,
-    private readonly stageSql: string | undefined,
   ) {}
 
   async write(rows: Row[], signal?: AbortSignal): Promise<WriteOutcome> {
@@ -171,7 +174,7 @@ class PgWriter implements Writer {
     if (!todo.length) return { written: 0, dirty }
     const c = this.client
     let written = 0
-    await c.query(`BEGIN; SET CONSTRAINTS ALL IMMEDIATE${this.stageSql ? `; ${this.stageSql}` : ''}`)
+    await c.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE')
     try {
       // Work list of row-index ranges still to attempt (processed front to back, in row order).
       const queue: number[][] = [todo]
