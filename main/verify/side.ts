@@ -300,7 +300,7 @@ export function keyKindOf(name: string, src: TableSchema['columns'][number]['typ
       case 'year':
         return 'int'
       case 'decimal':
-        return t.scale === 0 && t.precision !== undefined && t.precision <= 18 ? 'int' : 'decimal'
+        return t.scale === 0 && t.precision !== undefined ? 'int' : 'decimal'
       case 'string':
       case 'text':
       case 'uuid':
