@@ -221,11 +221,39 @@ export class ApiError extends Error {
   }
 }
 
-/** The client surface both transports provide to the renderer (`window.sluice` under Electron). */
+/** The client surface both transports provide to the renderer (under Electron: `bridgeClient(window.sluice)`). */
 export interface SluiceClient {
   call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<M>>
   /** Subscribe to live events; returns an unsubscribe function. */
   onEvent(listener: (e: ApiEvent) => void): () => void
+}
+
+/**
+ * The answer of one call, on both transports: the HTTP response body (values wire-encoded, see
+ * wire.ts) and the Electron IPC result (values by structured clone). Errors travel as data because
+ * Electron's `ipcRenderer.invoke` keeps only an error's message.
+ */
+export type ApiResponse<T = unknown> = { ok: true; result: T } | { ok: false; error: ApiErrorData }
+
+/**
+ * What the Electron preload exposes as `window.sluice`: `call` resolves to the {@link ApiResponse}
+ * envelope (never rejects for a handler error). Wrap it with {@link bridgeClient}.
+ */
+export interface SluiceBridge {
+  call(method: string, args: unknown): Promise<ApiResponse>
+  onEvent(listener: (e: ApiEvent) => void): () => void
+}
+
+/** A {@link SluiceClient} over the preload bridge: unwraps the envelope, rebuilds {@link ApiError}. */
+export function bridgeClient(bridge: SluiceBridge): SluiceClient {
+  return {
+    async call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<M>> {
+      const r = await bridge.call(method, args ?? {})
+      if (r.ok) return r.result as ApiResult<M>
+      throw new ApiError(r.error)
+    },
+    onEvent: (listener) => bridge.onEvent(listener),
+  }
 }
 
 /** All method names, for registering handlers in one loop and for the preload's allow-list. */

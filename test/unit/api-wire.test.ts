@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { decode, encode, parse, stringify, base64ToBytes, bytesToBase64 } from '../../main/api/wire.js'
+import { decode, encode, parse, stringify } from '../../main/api/wire.js'
 import { toErrorData } from '../../main/api/errors.js'
 import { ApiError } from '../../main/api/contract.js'
 import { StoreError } from '../../main/store/index.js'
