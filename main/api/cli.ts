@@ -39,6 +39,11 @@ export function register(program: Command): void {
             `         anyone who reaches it with the token has full access, and the traffic is not encrypted (plain HTTP).\n`,
         )
       }
+      // Listen for the stop signals first: a signal during start-up still closes cleanly.
+      const stopped = new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'))
+        process.once('SIGTERM', () => resolve('SIGTERM'))
+      })
       const store = storeFor(cmd)
       let server: Awaited<ReturnType<typeof startServer>> | undefined
       try {
@@ -51,10 +56,7 @@ export function register(program: Command): void {
         process.stdout.write(`Sluice is serving on ${server.url}\n`)
         process.stderr.write(`data dir: ${dataDir}\nPress Ctrl+C to stop.\n`)
         if (o.open) openBrowser(server.url)
-        const signal = await new Promise<NodeJS.Signals>((resolve) => {
-          process.once('SIGINT', () => resolve('SIGINT'))
-          process.once('SIGTERM', () => resolve('SIGTERM'))
-        })
+        const signal = await stopped
         process.stderr.write(`\n${signal}: stopping (active runs are terminated and recorded)...\n`)
       } finally {
         await server?.close()
