@@ -416,9 +416,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       } catch (e) {
         const elapsedMs = Math.round(performance.now() - t0)
         recordHistory({ connectionId, sql, elapsedMs, error: (e as Error)?.message ?? String(e) })
-        if (controller.signal.aborted && !(e instanceof Error && codeOf(e))) {
-          throw apiError('ABORTED', `query cancelled: ${(e as Error)?.message ?? String(e)}`)
-        }
+        if (controller.signal.aborted) throw apiError('ABORTED', `query cancelled (${(e as Error)?.message ?? String(e)})`)
         throw e
       } finally {
         if (a.queryId !== undefined && queries.get(a.queryId) === controller) queries.delete(a.queryId)

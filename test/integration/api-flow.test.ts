@@ -13,12 +13,14 @@ import { createHandlers } from '../../main/api/handlers.js'
 import { startServer, type RunningServer } from '../../main/api/http.js'
 import { openStore, type Store } from '../../main/store/index.js'
 import { apiClient, openEvents, waitFor } from '../helpers/api-client.js'
-import { CHINOOK_SQLITE, REPO_ROOT } from '../helpers/servers.js'
+import pg from 'pg'
+import { CHINOOK_SQLITE, PG, REPO_ROOT, dropPgDb, freshPgDb, serversReady, uniq } from '../helpers/servers.js'
 
 const CHINOOK_TABLES = ['Album', 'Artist', 'Customer', 'Employee', 'Genre', 'Invoice', 'InvoiceLine', 'MediaType', 'Playlist', 'PlaylistTrack', 'Track']
 const FINAL = new Set(['succeeded', 'failed', 'terminated', 'inconsistent'])
 // The SQLite connector is a sibling module; without it nothing here can run.
 const sqliteConnector = existsSync(path.join(REPO_ROOT, 'main/connectors/sqlite/index.ts'))
+const pgReady = await serversReady('postgres')
 
 let dir: string
 let store: Store
@@ -203,5 +205,127 @@ describe.skipIf(!sqliteConnector)('full flow over HTTP (SQLite Chinook)', () => 
     const full = (await c().call('runs/rerun', { runId: first })).runId
     const run3 = await ended(c(), full)
     expect(run3.tasks.map((t) => t.taskId).sort()).toEqual(['Album', 'Artist'])
+  })
+})
+
+describe.skipIf(!pgReady)('run flow over HTTP (PostgreSQL schema to schema)', () => {
+  const c = () => apiClient(server.port, TOKEN)
+  const db = `sl_api_${uniq()}`
+  let admin: pg.Client
+  let srcId: string
+  let dstId: string
+
+  beforeAll(async () => {
+    await freshPgDb(db)
+    admin = new pg.Client({ ...PG, database: db })
+    await admin.connect()
+    await admin.query(`CREATE SCHEMA src; CREATE SCHEMA dst;
+      CREATE TABLE src.t (id bigint PRIMARY KEY, b bytea, n numeric(30,10));
+      INSERT INTO src.t SELECT g, decode(lpad(to_hex(g), 8, '0'), 'hex'), g * 1.0000000001 FROM generate_series(1, 2000) g;
+      INSERT INTO src.t VALUES (9223372036854775807, '\\x00ff', 12345678901234567890.0123456789);
+      CREATE TABLE src.u (id int PRIMARY KEY, v int NOT NULL);
+      INSERT INTO src.u SELECT g, g FROM generate_series(1, 10) g;
+      CREATE TABLE dst.u (id int PRIMARY KEY, v int NOT NULL CHECK (v < 0));`)
+    srcId = (await c().call('connections/create', { draft: { name: `${db} src`, config: { kind: 'postgres', host: PG.host, port: PG.port, user: PG.user, database: db, schema: 'src' } } })).id
+    dstId = (await c().call('connections/create', { draft: { name: `${db} dst`, config: { kind: 'postgres', host: PG.host, port: PG.port, user: PG.user, database: db, schema: 'dst' } } })).id
+  })
+  afterAll(async () => {
+    await admin?.end()
+    // connections hold pooled sessions to the database: delete them (closing the cached connectors) first
+    for (const id of [srcId, dstId]) if (id) await c().call('connections/delete', { id }).catch(() => {})
+    await dropPgDb(db)
+  })
+
+  it('events on the WebSocket, task states in runs/get, failed-only rerun, exact values in sql/query', async () => {
+    const sock = await openEvents(server.port, TOKEN)
+    const spec = { version: 1, name: 'pg flow', reader: { connection: srcId }, writer: { connection: dstId }, tables: [{ source: 't' }, { source: 'u' }] }
+    let runId: string
+    try {
+      runId = (await c().call('runs/start', { spec })).runId
+      await waitFor(() => sock.events.some((e) => e.type === 'run/state' && e.runId === runId && FINAL.has(e.state)), 60_000, 'final run/state')
+    } finally {
+      sock.close()
+    }
+    const run = await ended(c(), runId)
+    expect(run.state).toBe('failed')
+    expect(run.name).toBe('pg flow')
+    const byTask = Object.fromEntries(run.tasks.map((t) => [t.taskId, t]))
+    expect([byTask.t!.state, byTask.t!.rowsWritten]).toEqual(['succeeded', 2001])
+    expect(byTask.u!.state).toBe('failed')
+    const mine = sock.events.filter((e) => e.runId === runId)
+    expect(mine.some((e) => e.type === 'run/progress' && e.taskId === 't' && e.rowsWritten === 2001)).toBe(true)
+    expect(mine.filter((e) => e.type === 'run/state').map((e) => (e as { state: string }).state)).toEqual(['running', 'failed'])
+    const dirty = await c().call('runs/dirty', { runId })
+    expect(dirty.total).toBeGreaterThan(0)
+    expect(dirty.records[0]).toMatchObject({ taskId: 'u', columns: ['id', 'v'], code: '23514' })
+
+    const again = (await c().call('runs/rerun', { runId, failedOnly: true })).runId
+    const run2 = await ended(c(), again)
+    expect((run2.spec as { tables: unknown }).tables).toEqual([{ source: 'u' }])
+    expect(run2.tasks.map((t) => t.taskId)).toEqual(['u'])
+
+    const sql = 'SELECT id, b, n FROM dst.t WHERE id IN (1, 9223372036854775807) ORDER BY id'
+    const raw = await c().raw('sql/query', { connectionId: dstId, sql })
+    expect(raw.text).toContain('{"$bytes":"AP8="}')
+    const q = await c().call('sql/query', { connectionId: dstId, sql })
+    const local = createHandlers({ store, dataDir: dir, version: '0', transport: 'ipc', emit: () => {} })
+    try {
+      const direct = await local.handlers['sql/query']({ connectionId: dstId, sql })
+      expect({ ...q, elapsedMs: 0 }).toStrictEqual({ ...direct, elapsedMs: 0 })
+    } finally {
+      await local.dispose()
+    }
+    expect(q.rows.map((r) => [String(r[0]), [...(r[1] as Buffer)], r[2]])).toEqual([
+      ['1', [0, 0, 0, 1], '1.0000000001'],
+      ['9223372036854775807', [0, 255], '12345678901234567890.0123456789'],
+    ])
+    // bigint parameter bound exactly
+    const p = await c().call('sql/query', { connectionId: dstId, sql: 'SELECT id FROM dst.t WHERE id = $1', params: [9223372036854775807n] })
+    expect(p.rows.map((r) => String(r[0]))).toEqual(['9223372036854775807'])
+  })
+
+  it('catalog/nativeTypes: the target\'s types for source columns', async () => {
+    const cols = await c().call('catalog/columns', { connectionId: srcId, table: { name: 't' } })
+    expect(cols.map((col) => col.name)).toEqual(['id', 'b', 'n'])
+    const native = await c().call('catalog/nativeTypes', { connectionId: dstId, columns: cols })
+    expect(native.map((n) => n.sql)).toEqual(['bigint', 'bytea', 'numeric(30,10)'])
+  })
+
+  it('runs/cancel terminates an active run; closing the server terminates the rest', async () => {
+    // 200 records/s over 2001 rows: ~10 s unless cancelled
+    const spec = { version: 1, reader: { connection: srcId }, writer: { connection: dstId, schema: 'dst' }, tables: [{ source: 't', target: 't_slow' }], setting: { speed: { channel: 1, record: 200 } } }
+    const { runId } = await c().call('runs/start', { spec, name: 'slow' })
+    await waitFor(async () => (await c().call('runs/get', { runId })).state === 'running', 20_000, 'running')
+    const t0 = Date.now()
+    await c().call('runs/cancel', { runId })
+    const run = await ended(c(), runId)
+    expect(Date.now() - t0).toBeLessThan(8000)
+    expect(run.state).toBe('terminated')
+    expect(run.rowsWritten).toBeLessThan(2001)
+    // a second server over the same store: close() ends its active run as terminated, recorded
+    const other = await startServer({ store, dataDir: dir, token: TOKEN, staticDir: dir })
+    const oc = apiClient(other.port, TOKEN)
+    const second = (await oc.call('runs/start', { spec: { ...spec, tables: [{ source: 't', target: 't_slow2' }] } })).runId
+    await waitFor(async () => (await oc.call('runs/get', { runId: second })).state === 'running', 20_000, 'running')
+    await other.close()
+    const closed = await c().call('runs/get', { runId: second })
+    expect([closed.state, closed.endedAt !== undefined]).toEqual(['terminated', true])
+    // this server did not start it and it has ended: cancel is a no-op
+    await c().call('runs/cancel', { runId: second })
+  })
+
+  it('sql/cancel aborts a running query', async () => {
+    const queryId = 'q-' + uniq()
+    const running = c().fail('sql/query', { connectionId: srcId, sql: 'SELECT pg_sleep(30)', queryId })
+    await new Promise((r) => setTimeout(r, 300))
+    const t0 = Date.now()
+    await c().call('sql/cancel', { queryId })
+    const err = await running
+    expect(Date.now() - t0).toBeLessThan(5000)
+    expect(err.code).toBe('ABORTED')
+    const h = await c().call('sql/history', { connectionId: srcId, limit: 1 })
+    expect(h[0]).toMatchObject({ sql: 'SELECT pg_sleep(30)' })
+    // the history keeps the driver's own words
+    expect(err.message).toBe(`query cancelled (${h[0]!.error})`)
   })
 })
