@@ -49,7 +49,7 @@ const positiveInt = (name: string) => (v: string) => {
 export async function runWithProgress(
   store: Store,
   spec: unknown,
-  opts: { vars?: Record<string, string>; bizdate?: string; channels?: number; jobId?: string; jobVersion?: number; name?: string; quiet?: boolean; json?: boolean; summary?: (s: RunSummary) => string },
+  opts: { vars?: Record<string, string>; bizdate?: string; channels?: number; jobId?: string; jobVersion?: number; name?: string; quiet?: boolean; json?: boolean; summary?: (s: RunSummary) => string; resumeRunId?: string },
 ): Promise<{ code: number; summary: RunSummary }> {
   const tty = Boolean(process.stderr.isTTY) && !opts.json
   const printer = new ProgressPrinter(process.stderr, { tty, quiet: opts.quiet || opts.json })
@@ -62,8 +62,10 @@ export async function runWithProgress(
     ...(opts.jobId ? { jobId: opts.jobId } : {}),
     ...(opts.jobVersion ? { jobVersion: opts.jobVersion } : {}),
     ...(opts.name ? { name: opts.name } : {}),
+    ...(opts.resumeRunId ? { resumeRunId: opts.resumeRunId } : {}),
     onEvent: printer.onEvent,
   })
+  if (!opts.quiet && !opts.json) process.stderr.write(`run ${handle.runId}${opts.resumeRunId ? ' (resumed)' : ''}\n`)
   const onSig = () => {
     process.stderr.write('\nterminating (Ctrl+C again to force)...\n')
     handle.cancel()
@@ -145,15 +147,23 @@ export function register(program: Command): void {
   program
     .command('run')
     .description('run a job file (Sluice job JSON, or a DataX / DataWorks job as it is) or a saved job by name or id')
-    .argument('<job>', 'job.json path, or a saved job name/id')
+    .argument('[job]', 'job.json path, or a saved job name/id (not with --resume)')
     .option('--var <name=value>', 'user variable (repeatable)', collectVar, {})
     .option('--bizdate <yyyymmdd>', 'data time (default: the day before today)')
     .option('--channels <n>', 'override speed.channel', positiveInt('--channels'))
+    .option('--resume <run-id>', 'resume a run that failed, was terminated or killed: finished splits are skipped, the rest re-done without duplicates')
     .option('--json', 'print the summary as JSON')
     .option('-q, --quiet', 'no progress output')
-    .action(async (jobArg: string, o, cmd: Command) => {
+    .action(async (jobArg: string | undefined, o, cmd: Command) => {
       const store = storeFor(cmd)
       try {
+        if (o.resume) {
+          if (jobArg) throw new CliError('--resume takes the run id only (the run keeps its own job)')
+          const { code } = await runWithProgress(store, undefined, { resumeRunId: o.resume, ...(o.channels ? { channels: o.channels } : {}), quiet: o.quiet, json: o.json })
+          process.exitCode = code
+          return
+        }
+        if (!jobArg) throw new CliError('run: a job file or saved job name is required (or --resume <run-id>)')
         let doc: unknown
         let jobId: string | undefined
         let jobVersion: number | undefined

@@ -10,14 +10,16 @@
  * indexes and sequence positions after the table's data; foreign keys after all tables.
  */
 import { availableParallelism } from 'node:os'
-import type { Row, Value } from '../core/types.js'
+import type { Value } from '../core/types.js'
 import { openConnector } from '../connectors/index.js'
-import type { ConnectionConfig, Connector, Split, Writer } from '../connectors/types.js'
+import type { ConnectionConfig, Connector, DdlPlan, Split } from '../connectors/types.js'
 import type { JobSpec, Problem } from '../job/spec.js'
 import type { TimeContext } from '../job/variables.js'
+import type { ChannelMessage, RedoPlan, Unit } from './channel.js'
 import type { Counters, DirtyRecord, EngineEvent, RunState, RunSummary, TaskState, TaskSummary } from './events.js'
-import { compileMapping, isMappingError, type RowMapper } from './mapping.js'
+import { DEFAULT_RETRY, type RetryPolicy } from './faults.js'
 import { planJob, type Plan, type PlannedTask } from './plan.js'
+import { InProcessHost, WorkerHost, type ChannelHost } from './pool.js'
 import { Throttle } from './throttle.js'
 
 export interface RunContext {
@@ -34,10 +36,20 @@ export interface RunContext {
   onEvent?: (e: EngineEvent) => void
   /** Receives dirty records as they are found (store them; never drop them). */
   onDirty?: (records: DirtyRecord[]) => void
-  /** Called once a split's rows are all written (checkpoint). */
+  /** Called once a split's rows are all written and committed (after `checkpoints.markDone`). */
   onSplitDone?: (taskId: string, split: Split, counters: Counters) => void
-  /** For resume: indexes of splits already done in an earlier attempt of this run. */
-  doneSplits?: (taskId: string) => Set<number>
+  /** Split checkpoints and task preparation records (state DB); without it a run cannot be resumed. */
+  checkpoints?: Checkpoints
+  /**
+   * Where channels run: `worker` (a worker thread per channel, own connections), `inprocess`
+   * (async loops on this thread) or `auto` (default; env `SLUICE_CHANNEL_MODE` overrides): workers
+   * when more than one channel runs and the job's estimated rows reach {@link WORKER_MIN_ROWS}.
+   */
+  channelMode?: 'auto' | 'worker' | 'inprocess'
+  /** A split try fails after this many ms without a batch moving (default 10 minutes; env `SLUICE_SPLIT_TIMEOUT_MS`). */
+  splitTimeoutMs?: number
+  /** Retries of transient errors per split (default {@link DEFAULT_RETRY}). */
+  retry?: RetryPolicy
   /**
    * The TableDataDiff stage: verify a task's target against its source after ImportTable, when
    * the job has `verify`. Injected (main/verify) so the engine does not depend on the verifier.
@@ -52,6 +64,44 @@ export class ErrorLimitExceeded extends Error {
   override name = 'ErrorLimitExceeded'
 }
 
+/**
+ * What a run records about a task it prepared (created / truncated the target, planned splits),
+ * so that a resumed attempt neither re-runs DDL, preSql or truncate nor re-plans the splits.
+ */
+export interface PreparedTask {
+  /** The run created or truncated the target: rows in it are the run's own. */
+  owned: boolean
+  /** The run created the target table. */
+  created: boolean
+  /** DDL to run after the data, when the run created the table. */
+  afterDdl?: Pick<DdlPlan, 'indexes' | 'foreignKeys' | 'sequences'>
+  /** The task finished (indexes, postSql done) in an earlier attempt. */
+  finished?: boolean
+}
+
+/**
+ * Where a run keeps its checkpoints (service.ts implements it on the state DB).
+ *
+ * Resume contract: a split is `done` only after its last write committed; `markDone` is called
+ * right after that. A crash between the commit and `markDone` leaves the split not done: a resumed
+ * run re-does it idempotently (see {@link RedoPlan}), so no row is duplicated or lost.
+ */
+export interface Checkpoints {
+  /** The earlier attempt's record of the task, when it prepared it. */
+  prepared(taskId: string): PreparedTask | undefined
+  /** The split boundaries the earlier attempt planned (never re-computed on resume). */
+  plannedSplits(taskId: string): Array<{ index: number; range?: Split['range'] }>
+  /** Record the task's preparation and its split plan, before any of its rows is written. */
+  savePrepared(taskId: string, info: PreparedTask, splits?: Split[]): void
+  /** Splits finished by earlier attempts: index -> rows written and bytes. */
+  done(taskId: string): Map<number, { rows: number; bytes: number }>
+  /** Record a split finished (its rows all committed). */
+  markDone(taskId: string, split: Split, counters: Counters): void
+}
+
+/** `auto` channel mode uses worker threads from this many estimated rows (and more than one channel). */
+export const WORKER_MIN_ROWS = 200_000
+
 /** Default channel count: min(4, cores). */
 export function defaultChannels(): number {
   return Math.max(1, Math.min(4, availableParallelism()))
@@ -65,8 +115,13 @@ interface TaskRt {
   started: number
   ended?: number
   pending: number
-  mapper?: RowMapper
   lastProgress: number
+  /** The run's own rows are the only ones in the target (it created or truncated it). */
+  owned: boolean
+  /** Prepared by an earlier attempt of this run (resume): no DDL, preSql or truncate again. */
+  resumed: boolean
+  /** DDL still to run after the data (from this attempt's plan, or the earlier attempt's record). */
+  afterDdl?: Pick<DdlPlan, 'indexes' | 'foreignKeys' | 'sequences'>
   /** Rows found different by the TableDataDiff stage. */
   diffRows?: number
   created: boolean
@@ -112,19 +167,22 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     const errors = plan.problems.filter((p) => p.severity === 'error')
     if (errors.length) throw new JobInvalid(errors)
     for (const t of plan.tasks) {
-      tasks.push({ plan: t, counters: { rowsRead: 0, rowsWritten: 0, bytes: 0, dirty: 0 }, state: 'created', started: 0, pending: 0, lastProgress: 0, created: false, prepared: false })
+      tasks.push({ plan: t, counters: { rowsRead: 0, rowsWritten: 0, bytes: 0, dirty: 0 }, state: 'created', started: 0, pending: 0, lastProgress: 0, created: false, prepared: false, owned: false, resumed: false })
       emit({ type: 'task/state', runId: ctx.runId, taskId: t.taskId, state: 'created', source: describeRead(t), target: t.target.name, ...(t.estimatedRows !== undefined ? { estimatedRows: t.estimatedRows } : {}) })
     }
     if (plan.notMigrated.length) log('info', `not migrated (listed only): ${plan.notMigrated.join(', ')}`)
-    if (plan.preSql.length) await writer.execute(plan.preSql.filter(Boolean))
+    // A resumed run ran the writer's preSql in its first attempt already.
+    const resuming = plan.tasks.some((t) => ctx.checkpoints?.prepared(t.taskId))
+    if (resuming) log('info', 'resuming: tasks prepared by an earlier attempt keep their splits; finished splits are skipped')
+    if (plan.preSql.length && !resuming) await writer.execute(plan.preSql.filter(Boolean))
 
     await runTasks(ctx, reader, writer, tasks, total, abort, log, emit)
 
     // Foreign keys after all tables' data, for the tables this run created.
     for (const t of tasks) {
-      if (t.created && t.state === 'succeeded' && t.plan.ddl?.foreignKeys.length) {
+      if (t.created && t.state === 'succeeded' && t.afterDdl?.foreignKeys.length) {
         try {
-          await writer.execute(t.plan.ddl.foreignKeys)
+          await writer.execute(t.afterDdl.foreignKeys)
         } catch (e) {
           const msg = `${t.plan.target.name}: foreign keys not created: ${(e as Error).message}`
           warnings.push(msg)
@@ -221,6 +279,65 @@ function emitTaskState(ctx: RunContext, t: TaskRt, emit: (e: EngineEvent) => voi
   })
 }
 
+
+/** Channel mode for a run (see RunContext.channelMode). */
+function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker' | 'inprocess' {
+  const env = process.env.SLUICE_CHANNEL_MODE
+  const mode = ctx.channelMode && ctx.channelMode !== 'auto' ? ctx.channelMode : env === 'worker' || env === 'inprocess' ? env : 'auto'
+  if (mode !== 'auto') return mode
+  // SQLite connections are in-process files: no gain from threads.
+  if (ctx.reader.kind === 'sqlite' && ctx.writer.kind === 'sqlite') return 'inprocess'
+  const rows = tasks.reduce((n, t) => n + (t.plan.estimatedRows ?? 0), 0)
+  return channels > 1 && rows >= WORKER_MIN_ROWS ? 'worker' : 'inprocess'
+}
+
+/**
+ * How to make a re-write of `split` safe (see {@link RedoPlan}): idempotent writeModes need
+ * nothing; a target the run owns with an integer splitPk copied as is gets its range deleted; a
+ * target with a key is upserted; a whole-table split of an owned target is emptied; anything else
+ * cannot be re-done without risking duplicates.
+ */
+export function redoPlan(t: { plan: PlannedTask; owned: boolean }, split: Split, writer: Connector, splitCount: number): RedoPlan {
+  const p = t.plan
+  if (p.writeMode !== 'insert') return { kind: 'none' }
+  const r = split.range
+  const table = writer.quoteTable(p.target)
+  if (t.owned && r) {
+    const op = p.ops.find((o) => o.kind === 'column' && o.sourceName === r.column)
+    if (op && op.kind === 'column' && (op.sourceType.kind === 'int' || op.sourceType.kind === 'year') && op.nullDefault === undefined && !op.timeFormat) {
+      const col = writer.quoteIdent(op.targetName)
+      const params: unknown[] = []
+      const ph = () => (writer.kind === 'postgres' ? `$${params.length}` : '?')
+      const bind = (v: Value) => {
+        const s = String(v)
+        if (!/^-?\d+$/.test(s)) return undefined
+        params.push(writer.kind === 'mysql' && !Number.isSafeInteger(Number(s)) ? BigInt(s) : writer.kind === 'postgres' ? s : Number.isSafeInteger(Number(s)) ? Number(s) : BigInt(s))
+        return ph()
+      }
+      const parts: string[] = []
+      let ok = true
+      if (r.lower !== undefined && r.lower !== null) {
+        const x = bind(r.lower)
+        if (x) parts.push(`${col} ${r.lowerInclusive === false ? '>' : '>='} ${x}`)
+        else ok = false
+      }
+      if (r.upper !== undefined && r.upper !== null) {
+        const x = bind(r.upper)
+        if (x) parts.push(`${col} ${r.upperInclusive ? '<=' : '<'} ${x}`)
+        else ok = false
+      }
+      if (ok) {
+        let pred = parts.length ? parts.join(' AND ') : `${col} IS NOT NULL`
+        if (r.includeNull) pred = `(${pred}) OR ${col} IS NULL`
+        return { kind: 'delete', sql: `DELETE FROM ${table} WHERE ${pred}`, params }
+      }
+    }
+  }
+  if (p.keyColumns?.length) return { kind: 'upsert' }
+  if (t.owned && splitCount === 1) return { kind: 'delete', sql: `DELETE FROM ${table}`, params: [] }
+  return { kind: 'impossible', reason: `${p.target.name} has no key and the run does not own its rows (set writer.truncate, or a primary key, to make the load resumable)` }
+}
+
 async function runTasks(
   ctx: RunContext,
   reader: Connector,
@@ -237,13 +354,19 @@ async function runTasks(
   const limit = job.setting.errorLimit
   const interval = ctx.progressIntervalMs ?? 250
   const signal = abort.signal
+  const cp = ctx.checkpoints
+  const timeoutMs = ctx.splitTimeoutMs ?? (Number(process.env.SLUICE_SPLIT_TIMEOUT_MS) || 10 * 60_000)
+  const retry = ctx.retry ?? DEFAULT_RETRY
+  const byId = new Map(tasks.map((t) => [t.plan.taskId, t]))
 
   // Units are produced lazily: a task is prepared (DDL, preSql, truncate, splits) when the first
   // channel reaches it, so a long job starts moving rows at once.
-  type Unit = { t: TaskRt; split: Split }
-  const queue: Unit[] = []
+  type Pending = { t: TaskRt; split: Split; redo: RedoPlan; redoFirst: boolean }
+  const queue: Pending[] = []
   let nextTask = 0
   let preparing: Promise<void> | undefined
+  let unitSeq = 0
+  const inflight = new Map<number, { t: TaskRt; split: Split; outcome?: 'done' | 'error' }>()
 
   const progress = (t: TaskRt, force = false) => {
     const now = Date.now()
@@ -253,9 +376,9 @@ async function runTasks(
   }
 
   const failTask = (t: TaskRt, e: unknown) => {
-    if (t.state === 'failed') return
+    if (t.state === 'failed' || t.state === 'terminated') return
     t.state = signal.aborted ? (signal.reason instanceof ErrorLimitExceeded ? 'failed' : 'terminated') : 'failed'
-    t.error = signal.aborted && signal.reason instanceof Error ? signal.reason.message : (e as Error).message
+    t.error = signal.aborted && signal.reason instanceof Error ? signal.reason.message : e instanceof Error ? e.message : String(e)
     t.ended = Date.now()
     log('error', `${t.plan.taskId}: ${t.error}`, t.plan.taskId)
     emitTaskState(ctx, t, emit)
@@ -269,28 +392,68 @@ async function runTasks(
     t.state = 'running'
     emitTaskState(ctx, t, emit, 'ExportTable')
     try {
-      if (!p.targetExists && p.ddl) {
-        log('info', `creating ${p.target.name}`, p.taskId)
-        await writer.execute(p.ddl.create)
-        t.created = true
+      const before = cp?.prepared(p.taskId)
+      let splits: Split[]
+      if (before) {
+        // Resume: the target is as the earlier attempt left it; reuse its split boundaries.
+        t.resumed = true
+        t.owned = before.owned
+        t.created = before.created
+        if (before.afterDdl) t.afterDdl = before.afterDdl
+        splits = cp!.plannedSplits(p.taskId).map((s) => ({ index: s.index, read: s.range ? { ...p.read, splitPk: s.range.column } : p.read, ...(s.range ? { range: s.range } : {}) }))
+        if (!splits.length) splits = [{ index: 0, read: p.read }]
+        if (before.finished) {
+          t.prepared = true
+          t.state = 'succeeded'
+          t.ended = Date.now()
+          const done = cp!.done(p.taskId)
+          for (const d of done.values()) {
+            t.counters.rowsWritten += d.rows
+            t.counters.rowsRead += d.rows
+            t.counters.bytes += d.bytes
+          }
+          log('info', `${p.taskId}: finished in an earlier attempt`, p.taskId)
+          progress(t, true)
+          emitTaskState(ctx, t, emit)
+          return
+        }
+      } else {
+        if (!p.targetExists && p.ddl) {
+          log('info', `creating ${p.target.name}`, p.taskId)
+          await writer.execute(p.ddl.create)
+          t.created = true
+          t.owned = true
+          t.afterDdl = { indexes: p.ddl.indexes, foreignKeys: p.ddl.foreignKeys, sequences: p.ddl.sequences }
+        }
+        if (p.preSql.length) await writer.execute(p.preSql.filter(Boolean))
+        if (p.truncate && p.targetExists) {
+          await writer.execute([writer.kind === 'sqlite' ? `DELETE FROM ${writer.quoteTable(p.target)}` : `TRUNCATE TABLE ${writer.quoteTable(p.target)}`])
+          t.owned = true
+        }
+        splits = await reader.splits(p.read, channels)
+        cp?.savePrepared(p.taskId, { owned: t.owned, created: t.created, ...(t.afterDdl ? { afterDdl: t.afterDdl } : {}) }, splits)
+      }
+      if (t.created) {
         // Write with the types the target really has now.
         const created = await writer.catalog.table(p.target)
-        const byName = new Map(created.columns.map((c) => [c.name, c]))
-        p.targetColumns = p.targetColumns.map((c) => byName.get(c.name) ?? c)
+        const cols = new Map(created.columns.map((c) => [c.name, c]))
+        p.targetColumns = p.targetColumns.map((c) => cols.get(c.name) ?? c)
         if (!p.keyColumns && created.primaryKey.length) p.keyColumns = created.primaryKey
       }
-      if (p.preSql.length) await writer.execute(p.preSql.filter(Boolean))
-      if (p.truncate && p.targetExists) {
-        await writer.execute([writer.kind === 'sqlite' ? `DELETE FROM ${writer.quoteTable(p.target)}` : `TRUNCATE TABLE ${writer.quoteTable(p.target)}`])
+      const done = t.resumed ? cp!.done(p.taskId) : new Map<number, { rows: number; bytes: number }>()
+      for (const d of done.values()) {
+        t.counters.rowsWritten += d.rows
+        t.counters.rowsRead += d.rows
+        t.counters.bytes += d.bytes
+        total.rowsWritten += d.rows
+        total.rowsRead += d.rows
+        total.bytes += d.bytes
       }
-      t.mapper = compileMapping(p.ops, p.sourceColumns.length, job.setting.zeroDate)
-      const splits = await reader.splits(p.read, channels)
-      const done = ctx.doneSplits?.(p.taskId) ?? new Set<number>()
       const todo = splits.filter((s) => !done.has(s.index))
       if (done.size) log('info', `resuming: ${splits.length - todo.length} of ${splits.length} splits already done`, p.taskId)
       t.prepared = true
       t.pending = todo.length
-      for (const split of todo) queue.push({ t, split })
+      for (const split of todo) queue.push({ t, split, redo: redoPlan(t, split, writer, splits.length), redoFirst: t.resumed })
       emitTaskState(ctx, t, emit, 'ImportTable')
       if (todo.length === 0) await finishTask(t)
     } catch (e) {
@@ -301,12 +464,12 @@ async function runTasks(
   const finishTask = async (t: TaskRt): Promise<void> => {
     const p = t.plan
     try {
-      if (t.created && p.ddl) {
-        if (p.ddl.indexes.length) {
-          log('info', `creating ${p.ddl.indexes.length} indexes on ${p.target.name}`, p.taskId)
-          await writer.execute(p.ddl.indexes)
+      if (t.created && t.afterDdl) {
+        if (t.afterDdl.indexes.length) {
+          log('info', `creating ${t.afterDdl.indexes.length} indexes on ${p.target.name}`, p.taskId)
+          await writer.execute(t.afterDdl.indexes)
         }
-        if (p.ddl.sequences.length) await writer.execute(p.ddl.sequences)
+        if (t.afterDdl.sequences.length) await writer.execute(t.afterDdl.sequences)
       }
       if (p.postSql.length) await writer.execute(p.postSql.filter(Boolean))
       progress(t, true)
@@ -323,6 +486,7 @@ async function runTasks(
           return
         }
       }
+      cp?.savePrepared(p.taskId, { owned: t.owned, created: t.created, ...(t.afterDdl ? { afterDdl: t.afterDdl } : {}), finished: true })
       t.state = 'succeeded'
       t.ended = Date.now()
       log('info', `${p.taskId} -> ${p.target.name}: ${t.counters.rowsWritten} rows written, ${t.counters.dirty} dirty, ${((t.ended - t.started) / 1000).toFixed(2)} s`, p.taskId)
@@ -332,7 +496,7 @@ async function runTasks(
     }
   }
 
-  const nextUnit = async (): Promise<Unit | undefined> => {
+  const nextUnit = async (): Promise<Pending | undefined> => {
     for (;;) {
       if (signal.aborted) return undefined
       const u = queue.shift()
@@ -350,101 +514,131 @@ async function runTasks(
 
   const checkLimit = () => {
     const dirty = total.dirty
-    if (limit.record !== undefined && dirty > limit.record) throw new ErrorLimitExceeded(`errorLimit exceeded: ${dirty} dirty records, setting.errorLimit.record allows ${limit.record}`)
+    if (limit.record !== undefined && dirty > limit.record) return new ErrorLimitExceeded(`errorLimit exceeded: ${dirty} dirty records, setting.errorLimit.record allows ${limit.record}`)
     if (limit.percentage !== undefined && total.rowsRead > 0 && dirty / total.rowsRead > limit.percentage)
-      throw new ErrorLimitExceeded(`errorLimit exceeded: ${dirty} dirty of ${total.rowsRead} records read (${((dirty / total.rowsRead) * 100).toFixed(2)} %), setting.errorLimit.percentage allows ${limit.percentage * 100} %`)
+      return new ErrorLimitExceeded(`errorLimit exceeded: ${dirty} dirty of ${total.rowsRead} records read (${((dirty / total.rowsRead) * 100).toFixed(2)} %), setting.errorLimit.percentage allows ${limit.percentage * 100} %`)
+    return undefined
   }
 
-  const runUnit = async (u: Unit): Promise<void> => {
-    const { t, split } = u
-    const p = t.plan
-    const srcNames = p.sourceColumns.map((c) => c.name)
-    let w: Writer | undefined
-    const sc: Counters = { rowsRead: 0, rowsWritten: 0, bytes: 0, dirty: 0 }
-    try {
-      w = await writer.writer({ table: p.target, columns: p.targetColumns, writeMode: p.writeMode, ...(p.keyColumns ? { keyColumns: p.keyColumns } : {}) })
-      const it = reader.read(split, { signal, batchBytes: job.setting.batchBytes })[Symbol.asyncIterator]()
-      let next = it.next()
-      for (;;) {
-        const r = await next
-        if (r.done) break
-        next = it.next() // read ahead while this batch is written
-        next.catch(() => undefined)
-        const batch = r.value
-        const rows = batch.rows
-        sc.rowsRead += rows.length
-        sc.bytes += batch.approxBytes
-        t.counters.rowsRead += rows.length
-        t.counters.bytes += batch.approxBytes
-        total.rowsRead += rows.length
-        total.bytes += batch.approxBytes
-        await throttle.take(rows.length, batch.approxBytes, signal)
-
-        let out: Row[] = rows
-        let origin: number[] | undefined // index in `rows` of each row in `out`, when some were dropped
-        const dirty: DirtyRecord[] = []
-        const mapper = t.mapper!
-        if (!mapper.identity) {
-          out = new Array<Row>(rows.length)
-          let k = 0
-          for (let i = 0; i < rows.length; i++) {
-            const m = mapper.map(rows[i]!)
-            if (isMappingError(m)) {
-              dirty.push({ taskId: p.taskId, reason: m.reason, code: m.code, column: m.column, columns: srcNames, values: rows[i]! as Value[] })
-              origin ??= Array.from({ length: k }, (_, j) => j)
-            } else {
-              if (origin) origin.push(i)
-              out[k++] = m
-            }
-          }
-          out.length = k
-        }
-        const res = out.length ? await w.write(out, signal) : { written: 0, dirty: [] }
-        for (const d of res.dirty) {
-          const src = rows[origin ? origin[d.index]! : d.index]!
-          dirty.push({ taskId: p.taskId, reason: d.reason, ...(d.code ? { code: d.code } : {}), ...(d.column ? { column: d.column } : {}), columns: srcNames, values: src as Value[] })
-        }
-        sc.rowsWritten += res.written
-        t.counters.rowsWritten += res.written
-        total.rowsWritten += res.written
-        if (dirty.length) {
-          sc.dirty += dirty.length
-          t.counters.dirty += dirty.length
-          total.dirty += dirty.length
-          ctx.onDirty?.(dirty)
-          log('warn', `${dirty.length} dirty record(s) in ${p.taskId}; first: ${dirty[0]!.reason}`, p.taskId)
-          checkLimit()
-        }
+  const onMessage = (m: ChannelMessage) => {
+    switch (m.type) {
+      case 'progress': {
+        const t = byId.get(m.taskId)
+        if (!t) return
+        t.counters.rowsRead += m.rowsRead
+        t.counters.rowsWritten += m.rowsWritten
+        t.counters.bytes += m.bytes
+        total.rowsRead += m.rowsRead
+        total.rowsWritten += m.rowsWritten
+        total.bytes += m.bytes
         progress(t)
+        return
       }
-      await w.close()
-      w = undefined
-      ctx.onSplitDone?.(p.taskId, split, sc)
-      t.pending--
-      if (t.pending === 0 && t.state === 'running') await finishTask(t)
-    } catch (e) {
-      if (e instanceof ErrorLimitExceeded) {
-        failTask(t, e)
-        abort.abort(e)
-        throw e
+      case 'dirty': {
+        const t = byId.get(m.taskId)
+        if (!t) return
+        t.counters.dirty += m.records.length
+        total.dirty += m.records.length
+        ctx.onDirty?.(m.records)
+        log('warn', `${m.records.length} dirty record(s) in ${m.taskId}; first: ${m.records[0]!.reason}`, m.taskId)
+        const over = checkLimit()
+        if (over && !signal.aborted) {
+          failTask(t, over)
+          abort.abort(over)
+        }
+        return
       }
-      failTask(t, e)
-    } finally {
-      await w?.close().catch(() => undefined)
+      case 'splitDone': {
+        const u = inflight.get(m.unitId)
+        if (!u) return
+        u.outcome = 'done'
+        cp?.markDone(u.t.plan.taskId, u.split, m.counters)
+        ctx.onSplitDone?.(u.t.plan.taskId, u.split, m.counters)
+        return
+      }
+      case 'error': {
+        const u = m.unitId !== undefined ? inflight.get(m.unitId) : undefined
+        if (u) {
+          u.outcome = 'error'
+          failTask(u.t, new Error(m.message))
+        } else log('error', m.message)
+        return
+      }
+      case 'log':
+        log(m.level, m.message, m.taskId)
+        return
     }
   }
 
-  const channel = async (): Promise<void> => {
+  const mode = chooseMode(ctx, tasks, channels)
+  const n = channels
+  log('info', `${n} channel${n > 1 ? 's' : ''} (${mode === 'worker' ? 'worker threads' : 'in-process'})`)
+  const hosts: ChannelHost[] = []
+  for (let i = 0; i < n; i++) {
+    hosts.push(
+      mode === 'worker'
+        ? new WorkerHost({ reader: ctx.reader, writer: ctx.writer, throttle: { records: throttle.records, bytes: throttle.bytes, buffer: throttle.buffer } }, onMessage)
+        : new InProcessHost(reader, writer, throttle, signal, onMessage),
+    )
+  }
+  const stopAll = () => Promise.allSettled(hosts.map((h) => h.stop(1500)))
+  let stopping: Promise<unknown> | undefined
+  const onAbort = () => {
+    stopping ??= stopAll()
+  }
+  signal.addEventListener('abort', onAbort, { once: true })
+
+  const channel = async (host: ChannelHost): Promise<void> => {
+    let started = false
     for (;;) {
+      // The first unit is asked for before the channel is ready: tasks are prepared (DDL,
+      // splits) while worker threads start.
       const u = await nextUnit()
+      if (!started) {
+        started = true
+        try {
+          await host.ready
+        } catch (e) {
+          if (u) queue.unshift(u)
+          if (!signal.aborted) throw new Error(`channel could not start: ${(e as Error).message}`)
+          return
+        }
+      }
       if (!u) return
       if (u.t.state !== 'running') continue
-      await runUnit(u)
+      const p = u.t.plan
+      const unitId = ++unitSeq
+      const unit: Unit = {
+        unitId,
+        taskId: p.taskId,
+        split: u.split,
+        write: { table: p.target, columns: p.targetColumns, writeMode: p.writeMode, ...(p.keyColumns ? { keyColumns: p.keyColumns } : {}) },
+        ops: p.ops,
+        sourceWidth: p.sourceColumns.length,
+        srcNames: p.sourceColumns.map((c) => c.name),
+        zeroDate: job.setting.zeroDate,
+        batchBytes: job.setting.batchBytes,
+        redo: u.redo,
+        redoFirst: u.redoFirst,
+        timeoutMs,
+        retry,
+      }
+      const rec = { t: u.t, split: u.split } as { t: TaskRt; split: Split; outcome?: 'done' | 'error' }
+      inflight.set(unitId, rec)
+      await host.run(unit)
+      inflight.delete(unitId)
+      if (rec.outcome === 'done') {
+        u.t.pending--
+        if (u.t.pending === 0 && u.t.state === 'running') await finishTask(u.t)
+      } else if (!rec.outcome) failTask(u.t, new Error(`${p.taskId} split ${u.split.index}: the channel ended without a result`))
     }
   }
-  await Promise.allSettled(Array.from({ length: channels }, channel)).then((rs) => {
-    const hard = rs.find((r) => r.status === 'rejected' && !(r.reason instanceof ErrorLimitExceeded))
-    if (hard) throw (hard as PromiseRejectedResult).reason
-  })
+  try {
+    const rs = await Promise.allSettled(hosts.map(channel))
+    const hard = rs.find((r) => r.status === 'rejected')
+    if (hard && !signal.aborted) throw (hard as PromiseRejectedResult).reason
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    await (stopping ?? stopAll())
+  }
 }
-

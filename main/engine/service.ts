@@ -9,8 +9,9 @@ import { isConnectionUrl, parseConnectionUrl } from '../connectors/url.js'
 import { parseJob, type ConnectionRef, type JobSpec, type Problem } from '../job/spec.js'
 import { timeContext } from '../job/variables.js'
 import type { Store } from '../store/index.js'
+import type { Split } from '../connectors/types.js'
 import type { EngineEvent, RunSummary, TaskState } from './events.js'
-import { runJob } from './run.js'
+import { runJob, type Checkpoints, type PreparedTask } from './run.js'
 
 /** A job document failed structural validation. */
 export class InvalidJobError extends Error {
@@ -39,8 +40,14 @@ export function resolveConnectionRef(store: Store | undefined, ref: ConnectionRe
 
 export interface StartRunOptions {
   store: Store
-  /** The job document (validated here) or an already-validated spec. */
-  spec: unknown
+  /** The job document (validated here) or an already-validated spec. Ignored with `resumeRunId`. */
+  spec?: unknown
+  /**
+   * Resume this earlier run (the dashboard's retry, `sluice run --resume`): same run id, its own
+   * spec snapshot, variables and data time; tasks it prepared keep their split plan, finished
+   * splits are skipped and the rest re-done idempotently (see run.ts `redoPlan`).
+   */
+  resumeRunId?: string
   jobId?: string
   jobVersion?: number
   /** Display name; default: the job's name. */
@@ -73,28 +80,71 @@ const TASK_STATE_IN_STORE: Record<TaskState, 'pending' | 'running' | 'succeeded'
   skipped: 'skipped',
 }
 
+/** Settings key of a run's resume record ({@link ResumeRecord}). */
+export const resumeKey = (runId: string) => `engine.resume.${runId}`
+
 /**
- * Validate the job, record a new run and start it.
+ * What a run keeps for a later resume, besides the split checkpoints (`store.splits`): the data
+ * time it resolved variables with, and per task what it prepared. Kept in `store.settings` under
+ * {@link resumeKey}; removed when the run succeeds.
+ */
+export interface ResumeRecord {
+  /** The first attempt's clock (ISO-8601): `cyctime` and the default data time derive from it. */
+  now: string
+  /** `--bizdate` of the first attempt, when given. */
+  bizdate?: string
+  tasks: Record<string, PreparedTask>
+}
+
+/** Checkpoints of run `runId` on the state DB (see run.ts {@link Checkpoints}). */
+export function storeCheckpoints(store: Store, runId: string, record: ResumeRecord): Checkpoints {
+  return {
+    prepared: (taskId) => record.tasks[taskId],
+    plannedSplits: (taskId) => store.splits.list(runId, taskId).map((s) => ({ index: s.splitIndex, ...(s.range ? { range: s.range } : {}) })),
+    savePrepared: (taskId, info, splits?: Split[]) => {
+      // Split boundaries first: a task recorded as prepared always has its plan.
+      if (splits) store.splits.plan(runId, taskId, splits.map((s) => ({ splitIndex: s.index, ...(s.range ? { range: s.range } : {}) })))
+      record.tasks[taskId] = info
+      store.settings.set(resumeKey(runId), record)
+    },
+    done: (taskId) => new Map(store.splits.doneSplits(runId, taskId).map((s) => [s.splitIndex, { rows: s.rows, bytes: s.bytes }])),
+    markDone: (taskId, split, c) => store.splits.markDone(runId, taskId, split.index, { rows: c.rowsWritten, bytes: c.bytes, ...(split.range ? { range: split.range } : {}) }),
+  }
+}
+
+/**
+ * Validate the job, record a new run (or take up `resumeRunId`) and start it.
  * @throws InvalidJobError (with JSON paths) when the document is not a valid job;
- *   Error naming the JSON path when a connection reference cannot be resolved.
+ *   Error naming the JSON path when a connection reference cannot be resolved;
+ *   Error when `resumeRunId` names no run or a run that succeeded.
  */
 export function startRun(opts: StartRunOptions): RunHandle {
-  const parsed = parseJob(opts.spec)
+  const store = opts.store
+  const previous = opts.resumeRunId !== undefined ? store.runs.get(opts.resumeRunId) : undefined
+  if (opts.resumeRunId !== undefined) {
+    if (!previous) throw new Error(`resume: no run '${opts.resumeRunId}'`)
+    if (previous.state === 'succeeded') throw new Error(`resume: run ${previous.id} already succeeded`)
+  }
+  const specDoc = previous ? previous.spec : opts.spec
+  const parsed = parseJob(specDoc)
   if (!parsed.ok) throw new InvalidJobError(parsed.problems)
   const job: JobSpec = parsed.job
-  const store = opts.store
   const reader = resolveConnectionRef(store, job.reader.connection, '$.reader.connection')
   const writer = resolveConnectionRef(store, job.writer.connection, '$.writer.connection')
-  const time = timeContext(opts.bizdate !== undefined ? { bizdate: opts.bizdate } : {})
-  const vars = opts.vars ?? {}
-  const run = store.runs.create({
-    ...(opts.jobId ? { jobId: opts.jobId } : {}),
-    ...(opts.jobVersion ? { jobVersion: opts.jobVersion } : {}),
-    name: opts.name ?? job.name ?? 'ad hoc job',
-    vars,
-    spec: opts.spec,
-  })
+  const record: ResumeRecord = (previous && store.settings.get<ResumeRecord>(resumeKey(previous.id))) || { now: new Date().toISOString(), ...(opts.bizdate !== undefined ? { bizdate: opts.bizdate } : {}), tasks: {} }
+  const time = timeContext({ now: new Date(record.now), ...(record.bizdate !== undefined ? { bizdate: record.bizdate } : {}) })
+  const vars = previous ? previous.vars : (opts.vars ?? {})
+  const run =
+    previous ??
+    store.runs.create({
+      ...(opts.jobId ? { jobId: opts.jobId } : {}),
+      ...(opts.jobVersion ? { jobVersion: opts.jobVersion } : {}),
+      name: opts.name ?? job.name ?? 'ad hoc job',
+      vars,
+      spec: specDoc,
+    })
   const runId = run.id
+  store.settings.set(resumeKey(runId), record)
   const controller = new AbortController()
 
   // Logs are appended in batches; progress is already throttled by the engine.
@@ -159,9 +209,7 @@ export function startRun(opts: StartRunOptions): RunHandle {
           rs.map((r) => ({ reason: r.reason, values: r.values, columns: r.columns, ...(r.code ? { code: r.code } : {}), ...(r.column ? { column: r.column } : {}) })),
         )
     },
-    onSplitDone: (taskId, split, c) => {
-      store.splits.markDone(runId, taskId, split.index, { rows: c.rowsWritten, bytes: c.bytes })
-    },
+    checkpoints: storeCheckpoints(store, runId, record),
   }).then((summary) => {
     clearInterval(timer)
     flushLogs()
@@ -170,6 +218,7 @@ export function startRun(opts: StartRunOptions): RunHandle {
     }
     store.runs.finish(runId, { ...summary })
     store.runs.setState(runId, summary.state, summary.error)
+    if (summary.state === 'succeeded') store.settings.delete(resumeKey(runId))
     return summary
   })
   return { runId, done, cancel: () => controller.abort(new Error('terminated by user')) }

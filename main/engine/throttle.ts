@@ -1,51 +1,75 @@
 /**
- * Job-wide speed limits (`setting.speed.record` rows/s and `setting.speed.byte` bytes/s), shared
- * by all channels of a run. A token bucket per limit with a burst of one second's allowance:
- * channels ask before each batch and wait until the bucket has refilled enough, so no 5-second
- * window runs over the limit by more than one batch.
+ * Job-wide speed limits (`setting.speed.record` rows/s and `setting.speed.byte` bytes/s, DataX's
+ * `speed.record` / `speed.byte`), shared fairly by every channel of a run, in this thread or in
+ * worker threads.
+ *
+ * Algorithm: GCRA ("virtual scheduling", ITU-T I.371): one shared timeline, the theoretical
+ * arrival time `tat` in microseconds since the Unix epoch, lives in a SharedArrayBuffer and is
+ * advanced with `Atomics.compareExchange`. A request for `rows` rows and `bytes` bytes costs
+ * `max(rows / record, bytes / byte)` seconds; it reserves the interval `[max(tat, now), +cost)`
+ * and waits until the end of it before passing ("pay first"). Requests are served in the order
+ * they reserve (fair across channels), there is no initial burst, and the rows passed in any window
+ * of `W` seconds never exceed `limit × W` plus one request. Channels cut their batches into chunks
+ * of at most a tenth of a second's allowance ({@link Throttle.chunkRows}), so over a 5 s window the
+ * rate stays within 2 % of the limit.
  */
-export class Throttle {
-  private rowTokens: number
-  private byteTokens: number
-  private last = performance.now()
-  private queue: Promise<void> = Promise.resolve()
 
-  /** @param records rows per second, 0 = unlimited; @param bytes bytes per second, 0 = unlimited. */
+/** Microseconds since the Unix epoch with sub-millisecond resolution, comparable across threads. */
+function nowUs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000))
+}
+
+export class Throttle {
+  /** The shared timeline (one BigInt64 slot). Hand it to worker threads with the limits. */
+  readonly buffer: SharedArrayBuffer
+  private readonly tat: BigInt64Array
+
+  /**
+   * @param records rows per second for the whole job, 0 = unlimited
+   * @param bytes bytes per second (approximate value bytes, see `approxValueBytes`), 0 = unlimited
+   * @param buffer the shared timeline created by the run's first Throttle; omitted: a new one
+   */
   constructor(
-    private readonly records: number,
-    private readonly bytes: number,
+    readonly records: number,
+    readonly bytes: number,
+    buffer?: SharedArrayBuffer,
   ) {
-    this.rowTokens = records
-    this.byteTokens = bytes
+    this.buffer = buffer ?? new SharedArrayBuffer(8)
+    this.tat = new BigInt64Array(this.buffer)
   }
 
+  /** True when a limit is set. */
   get limited(): boolean {
     return this.records > 0 || this.bytes > 0
   }
 
-  /** Wait until `rows` rows and `bytes` bytes may pass. Callers are served in order (fair). */
+  /**
+   * Most rows a channel should pass in one `take`, given the batch's average row size: a tenth
+   * of a second's allowance (at least one row). Infinity when unlimited.
+   */
+  chunkRows(avgRowBytes: number): number {
+    let n = Infinity
+    if (this.records > 0) n = Math.min(n, this.records / 10)
+    if (this.bytes > 0) n = Math.min(n, this.bytes / 10 / Math.max(1, avgRowBytes))
+    return n === Infinity ? n : Math.max(1, Math.floor(n))
+  }
+
+  /** Wait until `rows` rows and `bytes` bytes may pass. Rejects with the signal's reason on abort. */
   take(rows: number, bytes: number, signal?: AbortSignal): Promise<void> {
     if (!this.limited) return Promise.resolve()
-    const next = this.queue.then(() => this.wait(rows, bytes, signal))
-    this.queue = next.catch(() => undefined)
-    return next
-  }
-
-  private refill(): void {
-    const now = performance.now()
-    const dt = (now - this.last) / 1000
-    this.last = now
-    if (this.records) this.rowTokens = Math.min(this.records, this.rowTokens + dt * this.records)
-    if (this.bytes) this.byteTokens = Math.min(this.bytes, this.byteTokens + dt * this.bytes)
-  }
-
-  private async wait(rows: number, bytes: number, signal?: AbortSignal): Promise<void> {
-    this.refill()
-    // A batch larger than one second's allowance drives the bucket negative: the debt is paid by waiting.
-    if (this.records) this.rowTokens -= rows
-    if (this.bytes) this.byteTokens -= bytes
-    const waitS = Math.max(this.records ? -this.rowTokens / this.records : 0, this.bytes ? -this.byteTokens / this.bytes : 0)
-    if (waitS > 0) await sleep(waitS * 1000, signal)
+    const cost = Math.max(this.records > 0 ? rows / this.records : 0, this.bytes > 0 ? bytes / this.bytes : 0)
+    const costUs = BigInt(Math.round(cost * 1e6))
+    let now: bigint
+    let end: bigint
+    for (;;) {
+      const old = Atomics.load(this.tat, 0)
+      now = nowUs()
+      const start = old > now ? old : now
+      end = start + costUs
+      if (Atomics.compareExchange(this.tat, 0, old, end) === old) break
+    }
+    const waitMs = Number(end - now) / 1000
+    return waitMs > 0 ? sleep(waitMs, signal) : Promise.resolve()
   }
 }
 

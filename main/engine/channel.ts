@@ -1,0 +1,225 @@
+/**
+ * One channel's work on one unit (a split of a task): reader batches -> field mapping -> writer,
+ * with one batch of read-ahead, the job-wide throttle, dirty records, a no-progress timeout and
+ * retries of transient errors. The same code runs in a worker thread (worker.ts) and, for small
+ * jobs, as an async loop on the main thread (run.ts): a unit is plain data (structured-cloneable),
+ * and everything the channel reports is a {@link ChannelMessage}.
+ *
+ * A unit ends with exactly one `splitDone` (every row of the split was read and either written or
+ * reported dirty, all writes committed) or one `error` message.
+ */
+import type { Row, Value } from '../core/types.js'
+import type { Connector, Split, Writer, WriteSpec } from '../connectors/types.js'
+import type { Counters, DirtyRecord, LogLevel } from './events.js'
+import { backoffMs, isTransient, SplitTimeout, type RetryPolicy } from './faults.js'
+import { compileMapping, isMappingError, type MapOp, type ZeroDatePolicy } from './mapping.js'
+import { sleep, type Throttle } from './throttle.js'
+
+/**
+ * How a split that may have been partly written before (a retry after a transient error, or a
+ * resumed run) is made safe to write again, so that no row is duplicated or lost:
+ * - `none`: the writeMode (update / replace) is idempotent by key already;
+ * - `delete`: delete the split's key range on the target first (`sql` with bound `params`), used
+ *   when the run owns the target table (created or truncated it) and the splitPk is an integer
+ *   column copied as is, so the range means the same rows on both sides;
+ * - `upsert`: write the split with writeMode `update` on the target's key (rows already there are
+ *   overwritten with the same values);
+ * - `impossible`: no key and no owned range: the split is not retried (the task fails with `reason`).
+ */
+export type RedoPlan = { kind: 'none' } | { kind: 'delete'; sql: string; params: unknown[] } | { kind: 'upsert' } | { kind: 'impossible'; reason: string }
+
+/** One split of one task, as a channel receives it (plain data: it crosses to worker threads). */
+export interface Unit {
+  /** Unique within the run. */
+  unitId: number
+  taskId: string
+  split: Split
+  /** The target, its columns in write order, writeMode and key. */
+  write: WriteSpec
+  /** Compiled field mapping inputs (see mapping.ts). */
+  ops: MapOp[]
+  sourceWidth: number
+  /** Source column names (dirty records carry them). */
+  srcNames: string[]
+  zeroDate: ZeroDatePolicy
+  /** `setting.batchBytes`. */
+  batchBytes: number
+  redo: RedoPlan
+  /** Apply `redo` before the first try as well: an earlier attempt of the run may have written part of this split. */
+  redoFirst: boolean
+  /** A try fails with {@link SplitTimeout} after this many ms without a batch moving. */
+  timeoutMs: number
+  retry: RetryPolicy
+}
+
+/** What a channel reports (worker -> main thread, or in-process callback). Counters in `progress` are deltas. */
+export type ChannelMessage =
+  | { type: 'ready' }
+  | { type: 'progress'; unitId: number; taskId: string; rowsRead: number; rowsWritten: number; bytes: number }
+  | { type: 'dirty'; unitId: number; taskId: string; records: DirtyRecord[] }
+  | { type: 'splitDone'; unitId: number; taskId: string; splitIndex: number; counters: Counters }
+  | { type: 'log'; level: LogLevel; message: string; taskId?: string }
+  | { type: 'done' }
+  | { type: 'error'; unitId?: number; taskId?: string; message: string; name?: string; code?: string }
+
+/** What a channel needs besides the unit. */
+export interface ChannelEnv {
+  reader: Connector
+  writer: Connector
+  throttle: Throttle
+  /** Aborts the unit (cancel, errorLimit): the channel stops and reports an error. */
+  signal: AbortSignal
+  post: (m: ChannelMessage) => void
+}
+
+/** Run one unit to its end; never throws (the outcome is the last message posted). */
+export async function executeUnit(unit: Unit, env: ChannelEnv): Promise<void> {
+  const { post, signal } = env
+  const where = `${unit.taskId} split ${unit.split.index}`
+  for (let attempt = 0; ; attempt++) {
+    const sc: Counters = { rowsRead: 0, rowsWritten: 0, bytes: 0, dirty: 0 }
+    try {
+      const redo = attempt > 0 || unit.redoFirst ? unit.redo : { kind: 'none' as const }
+      if (redo.kind === 'impossible') throw Object.assign(new Error(`${where}: cannot be re-written safely: ${redo.reason}`), { code: 'NOT_RESUMABLE' })
+      if (redo.kind === 'delete') await env.writer.query(redo.sql, redo.params, { signal })
+      const write: WriteSpec = redo.kind === 'upsert' ? { ...unit.write, writeMode: 'update' } : unit.write
+      await oneTry(unit, env, write, sc)
+      post({ type: 'splitDone', unitId: unit.unitId, taskId: unit.taskId, splitIndex: unit.split.index, counters: sc })
+      return
+    } catch (e) {
+      const err = e as Error & { code?: string }
+      // Take back this try's counters: the split will be re-done (or the task fails).
+      if (sc.rowsRead || sc.rowsWritten || sc.bytes) post({ type: 'progress', unitId: unit.unitId, taskId: unit.taskId, rowsRead: -sc.rowsRead, rowsWritten: -sc.rowsWritten, bytes: -sc.bytes })
+      const retryable = !signal.aborted && !(e instanceof SplitTimeout) && isTransient(e) && attempt < unit.retry.retries && unit.redo.kind !== 'impossible'
+      if (!retryable) {
+        const message = signal.aborted && signal.reason instanceof Error ? signal.reason.message : err?.message ?? String(e)
+        post({ type: 'error', unitId: unit.unitId, taskId: unit.taskId, message, ...(err?.name ? { name: err.name } : {}), ...(err?.code ? { code: String(err.code) } : {}) })
+        return
+      }
+      const wait = backoffMs(attempt, unit.retry)
+      post({ type: 'log', level: 'warn', taskId: unit.taskId, message: `${where}: ${err.message} (transient; retry ${attempt + 1} of ${unit.retry.retries} in ${(wait / 1000).toFixed(1)} s)` })
+      try {
+        await sleep(wait, signal)
+      } catch {
+        /* aborted: the next loop turn reports it */
+      }
+    }
+  }
+}
+
+async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counters): Promise<void> {
+  const { post, throttle } = env
+  const p = unit
+  // A per-try controller: the outer signal, or the no-progress watchdog.
+  const ac = new AbortController()
+  const onOuter = () => ac.abort(env.signal.reason)
+  if (env.signal.aborted) onOuter()
+  else env.signal.addEventListener('abort', onOuter, { once: true })
+  let timer: NodeJS.Timeout | undefined
+  const arm = () => {
+    if (timer) clearTimeout(timer)
+    timer = setTimeout(() => ac.abort(new SplitTimeout(`${p.taskId} split ${p.split.index}: no batch moved for ${(p.timeoutMs / 1000).toFixed(0)} s (split timeout); the split failed`)), p.timeoutMs)
+    timer.unref?.()
+  }
+  const signal = ac.signal
+  let w: Writer | undefined
+  const mapper = compileMapping(p.ops, p.sourceWidth, p.zeroDate)
+  try {
+    arm()
+    w = await env.writer.writer(write)
+    const it = env.reader.read(p.split, { signal, batchBytes: p.batchBytes })[Symbol.asyncIterator]()
+    let next = it.next()
+    for (;;) {
+      const r = await next
+      if (r.done) break
+      arm()
+      next = it.next() // read ahead while this batch is written
+      next.catch(() => undefined)
+      const rows = r.value.rows
+      const approx = r.value.approxBytes
+      let out: Row[] = rows
+      let origin: number[] | undefined // index in `rows` of each row in `out`, when some were dropped
+      const dirty: DirtyRecord[] = []
+      if (!mapper.identity) {
+        out = new Array<Row>(rows.length)
+        let k = 0
+        for (let i = 0; i < rows.length; i++) {
+          const m = mapper.map(rows[i]!)
+          if (isMappingError(m)) {
+            dirty.push({ taskId: p.taskId, reason: m.reason, code: m.code, column: m.column, columns: p.srcNames, values: rows[i]! as Value[] })
+            origin ??= Array.from({ length: k }, (_, j) => j)
+          } else {
+            if (origin) origin.push(i)
+            out[k++] = m
+          }
+        }
+        out.length = k
+      }
+      // Throttled: pass the batch in chunks of a tenth of a second's allowance.
+      const chunk = throttle.limited ? throttle.chunkRows(approx / Math.max(1, rows.length)) : Infinity
+      let written = 0
+      if (chunk >= out.length) {
+        await throttle.take(rows.length, approx, signal)
+        if (out.length) {
+          const res = await w.write(out, signal)
+          written = res.written
+          for (const d of res.dirty) dirty.push(dirtyOf(p, d, rows[origin ? origin[d.index]! : d.index]!))
+        }
+      } else {
+        const perRow = approx / Math.max(1, rows.length)
+        for (let off = 0; off < out.length; off += chunk) {
+          const part = out.slice(off, off + chunk)
+          await throttle.take(part.length, Math.round(part.length * perRow), signal)
+          arm()
+          const res = await w.write(part, signal)
+          written += res.written
+          for (const d of res.dirty) {
+            const i = off + d.index
+            dirty.push(dirtyOf(p, d, rows[origin ? origin[i]! : i]!))
+          }
+        }
+        // Rows dropped by the mapping still count against the limit.
+        if (rows.length > out.length) await throttle.take(rows.length - out.length, 0, signal)
+      }
+      sc.rowsRead += rows.length
+      sc.bytes += approx
+      sc.rowsWritten += written
+      post({ type: 'progress', unitId: p.unitId, taskId: p.taskId, rowsRead: rows.length, rowsWritten: written, bytes: approx })
+      if (dirty.length) {
+        sc.dirty += dirty.length
+        post({ type: 'dirty', unitId: p.unitId, taskId: p.taskId, records: dirty })
+      }
+      arm()
+    }
+    await w.close()
+    w = undefined
+  } catch (e) {
+    // The watchdog's reason is the useful error, not the abort it caused.
+    if (signal.aborted && !env.signal.aborted && signal.reason instanceof SplitTimeout) throw signal.reason
+    throw e
+  } finally {
+    if (timer) clearTimeout(timer)
+    env.signal.removeEventListener('abort', onOuter)
+    await w?.close().catch(() => undefined)
+  }
+}
+
+function dirtyOf(p: Unit, d: { reason: string; code?: string; column?: string }, src: Row): DirtyRecord {
+  return { taskId: p.taskId, reason: d.reason, ...(d.code ? { code: d.code } : {}), ...(d.column ? { column: d.column } : {}), columns: p.srcNames, values: src as Value[] }
+}
+
+/**
+ * Structured clone turns a Buffer into a plain Uint8Array; turn them back (deeply, in arrays and
+ * plain objects) so values keep their canonical form after crossing a thread.
+ */
+export function reviveBuffers<T>(v: T): T {
+  if (v instanceof Uint8Array) return (Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength)) as T
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = reviveBuffers(v[i])
+    return v
+  }
+  if (v && typeof v === 'object') {
+    for (const k of Object.keys(v)) (v as Record<string, unknown>)[k] = reviveBuffers((v as Record<string, unknown>)[k])
+  }
+  return v
+}
