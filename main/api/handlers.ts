@@ -8,7 +8,9 @@
  * - Live connectors (catalog browsing, SQL editor) are cached, one per saved connection id, and
  *   dropped (closed) when the connection is updated or deleted, and on `dispose()`.
  * - Runs are started with `startRun` (recorded in the store); their engine events are forwarded
- *   to `emit` as they happen. Active runs are kept by id so `runs/cancel` can reach them.
+ *   to `emit` as they happen, except the final `run/state`, which is sent once the run's summary is
+ *   recorded (so `runs/get` right after it shows the ended run). Active runs are kept by id so
+ *   `runs/cancel` can reach them.
  * - Errors are thrown; the transports turn them into data with `toErrorData` (./errors.ts).
  */
 import { performance } from 'node:perf_hooks'
@@ -49,6 +51,9 @@ export interface Handlers {
 export const DEFAULT_MAX_ROWS = 1000
 /** How long `dispose()` waits for terminated runs to be recorded. */
 const DISPOSE_RUN_WAIT_MS = 15_000
+
+/** Run states after which nothing changes. */
+const FINAL_STATES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'terminated', 'inconsistent'])
 
 /** Task states of a finished run that `runs/rerun { failedOnly }` runs again. */
 const RERUN_TASK_STATES: ReadonlySet<string> = new Set(['failed', 'terminated', 'pending', 'running'])
@@ -152,6 +157,13 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   /** Start a run and keep its handle until it is recorded as ended. */
   const launch = (opts: { spec: unknown; jobId?: string; jobVersion?: number; name?: string; vars?: Record<string, string>; bizdate?: string; channels?: number }): { runId: string } => {
     if (disposed) throw apiError('INTERNAL', 'the API is shutting down')
+    // The engine announces the final state before the run service has recorded the summary; hold
+    // that event until `done`, so a screen that reacts to it with `runs/get` sees the ended run.
+    let finalEvent: Extract<ApiEvent, { type: 'run/state' }> | undefined
+    const forward = (e: ApiEvent) => {
+      if (e.type === 'run/state' && FINAL_STATES.has(e.state)) finalEvent = e
+      else safeEmit(e)
+    }
     const handle = startRun({
       store,
       spec: opts.spec,
@@ -161,10 +173,14 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       ...(opts.vars !== undefined ? { vars: opts.vars } : {}),
       ...(opts.bizdate !== undefined ? { bizdate: opts.bizdate } : {}),
       ...(opts.channels !== undefined ? { channels: opts.channels } : {}),
-      onEvent: safeEmit,
+      onEvent: forward,
     })
     runs.set(handle.runId, handle)
     handle.done
+      .then((summary) => {
+        const error = summary.error ?? finalEvent?.error
+        safeEmit({ type: 'run/state', runId: handle.runId, state: summary.state, ...(error ? { error } : {}) })
+      })
       .catch((e: unknown) => {
         // The engine never rejects for a job problem; this is a bug or the store failing.
         const message = (e as Error)?.message ?? String(e)
