@@ -23,6 +23,7 @@
  *   imported MySQL reader gets `setting.zeroDate: "null"`.
  */
 import type { ConnectionConfig, ConnectorKind } from '../../connectors/types.js'
+import { maskUrl } from '../../connectors/url.js'
 import type { RunSummary } from '../../engine/events.js'
 import type { ConnectionRef, JobSpec, JobSpecInput, TablePair } from '../spec.js'
 import {
@@ -69,7 +70,9 @@ export function resolveSides(job: JobSpec, resolve: (ref: ConnectionRef) => Conn
     try {
       return resolve(ref)
     } catch (e) {
-      throw new InteropError(`$.${side}.connection: ${(e as Error).message}`)
+      // Never let a URL's password reach the message.
+      const msg = typeof ref === 'string' ? (e as Error).message.split(ref).join(maskUrl(ref)) : (e as Error).message
+      throw new InteropError(`$.${side}.connection: ${msg}`)
     }
   }
   const reader = one(job.reader.connection, 'reader')
