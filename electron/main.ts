@@ -17,10 +17,10 @@ import { app, BrowserWindow, ipcMain, Menu, Notification, safeStorage, screen, s
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { API_METHODS, type Api, type ApiEvent, type ApiMethod } from '../main/api/contract.js'
+import type { ApiEvent } from '../main/api/contract.js'
 import { seedDemoWorkspace } from '../main/api/demo.js'
-import { toErrorData } from '../main/api/errors.js'
 import { createHandlers, type Handlers } from '../main/api/handlers.js'
+import { bindIpc, EVENT_CHANNEL } from '../main/api/ipc.js'
 import { NodeSecretBox, openStore, type SecretBox, type Store } from '../main/store/index.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url)) // out/main after the build
@@ -86,30 +86,11 @@ function isTrustedUrl(url: string | undefined): boolean {
 
 /** Send an event to every window; a run's end also raises a native notification. */
 function emit(e: ApiEvent): void {
-  for (const w of BrowserWindow.getAllWindows()) if (!w.isDestroyed()) w.webContents.send('sluice:event', e)
+  for (const w of BrowserWindow.getAllWindows()) if (!w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, e)
   if (e.type === 'run/state' && ['succeeded', 'failed', 'terminated', 'inconsistent'].includes(e.state) && Notification.isSupported()) {
     const name = store?.runs.get(e.runId)?.name ?? e.runId
     new Notification({ title: `Run ${e.state}: ${name}`, body: e.error ?? (e.state === 'succeeded' ? 'All tables were moved.' : 'Open the run to see what happened.') }).show()
   }
-}
-
-/** One `ipcMain.handle` for the whole API, validating method and sender. */
-function bindIpc(handlers: Api): void {
-  const allowed = new Set<string>(API_METHODS)
-  ipcMain.handle('sluice:call', async (event, method: unknown, args: unknown) => {
-    if (!isTrustedUrl(event.senderFrame?.url)) {
-      return { ok: false, error: { name: 'IpcError', code: 'FORBIDDEN', message: 'calls are only accepted from the Sluice window' } }
-    }
-    if (typeof method !== 'string' || !allowed.has(method)) {
-      return { ok: false, error: { name: 'IpcError', code: 'UNKNOWN_METHOD', message: `no API method '${String(method)}'` } }
-    }
-    try {
-      const fn = handlers[method as ApiMethod] as (a: unknown) => Promise<unknown>
-      return { ok: true, result: await fn(args ?? {}) }
-    } catch (e) {
-      return { ok: false, error: toErrorData(e) }
-    }
-  })
 }
 
 function restoreBounds(): WindowState {
@@ -194,7 +175,7 @@ async function start(): Promise<void> {
     console.warn(`sluice: could not seed the demo workspace: ${(e as Error).message}`)
   }
   api = createHandlers({ store, dataDir, version: app.getVersion(), transport: 'ipc', emit })
-  bindIpc(api.handlers)
+  bindIpc(ipcMain, api.handlers, isTrustedUrl)
   buildMenu()
   mainWindow = createWindow()
 }
