@@ -14,12 +14,10 @@ import { startServer, type RunningServer } from '../../main/api/http.js'
 import { openStore, type Store } from '../../main/store/index.js'
 import { apiClient, openEvents, waitFor } from '../helpers/api-client.js'
 import pg from 'pg'
-import { CHINOOK_SQLITE, PG, REPO_ROOT, dropPgDb, freshPgDb, serversReady, uniq } from '../helpers/servers.js'
+import { CHINOOK_SQLITE, PG, dropPgDb, freshPgDb, serversReady, uniq } from '../helpers/servers.js'
 
 const CHINOOK_TABLES = ['Album', 'Artist', 'Customer', 'Employee', 'Genre', 'Invoice', 'InvoiceLine', 'MediaType', 'Playlist', 'PlaylistTrack', 'Track']
 const FINAL = new Set(['succeeded', 'failed', 'terminated', 'inconsistent'])
-// The SQLite connector is a sibling module; without it nothing here can run.
-const sqliteConnector = existsSync(path.join(REPO_ROOT, 'main/connectors/sqlite/index.ts'))
 const pgReady = await serversReady('postgres')
 
 let dir: string
@@ -46,7 +44,7 @@ async function ended(c: ReturnType<typeof apiClient>, runId: string): Promise<Ru
   return run!
 }
 
-describe.skipIf(!sqliteConnector)('full flow over HTTP (SQLite Chinook)', () => {
+describe('full flow over HTTP (SQLite Chinook)', () => {
   const c = () => apiClient(server.port, TOKEN)
   let srcFile: string
   let dstFile: string
