@@ -90,7 +90,7 @@ export function register(program: Command, opts: { resolve?: (ref: ConnectionRef
       const doc = readJson(file)
       const fmt = detectFormat(doc)
       if (fmt !== 'datax' && fmt !== 'dataworks') throw new UsageError(`${file}: not a DataX or DataWorks job (detected: ${fmt})`)
-      const name = path.basename(file).replace(/\.json$/i, '')
+      const name = path.basename(file).replace(/(\.(datax|dataworks))?\.json$/i, '')
       let result
       try {
         result = fmt === 'datax' ? importDataX(doc, { name }) : importDataWorks(doc, { name })
