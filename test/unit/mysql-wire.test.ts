@@ -81,3 +81,22 @@ describe('values', () => {
     expect(toWire(null, c!, utc)).toBeNull()
   })
 })
+
+describe('fractional seconds the column cannot keep', () => {
+  const [dt0, dt3, tm0] = wireColumns([
+    { name: 'dt0', ordinal: 1, type: { kind: 'datetime', precision: 0 }, nativeType: 'datetime', nullable: true },
+    { name: 'dt3', ordinal: 2, type: { kind: 'datetime', precision: 3 }, nativeType: 'datetime(3)', nullable: true },
+    { name: 'tm0', ordinal: 3, type: { kind: 'time', precision: 0 }, nativeType: 'time', nullable: true },
+  ])
+  const zone = { fixed: 0 } as never
+  it('refuses values MySQL would silently round, naming the column', () => {
+    expect(() => toWire('2024-02-29 23:59:59.999999', dt0!, zone)).toThrow(/dt0.*fractional-second/)
+    expect(() => toWire('2024-02-29 23:59:59.1234', dt3!, zone)).toThrow(/dt3/)
+    expect(() => toWire('10:00:00.5', tm0!, zone)).toThrow(/tm0/)
+  })
+  it('accepts values that fit, trailing zeros included', () => {
+    expect(toWire('2024-02-29 23:59:59', dt0!, zone)).toBe('2024-02-29 23:59:59')
+    expect(toWire('2024-02-29 23:59:59.000000', dt0!, zone)).toBe('2024-02-29 23:59:59.000000')
+    expect(toWire('2024-02-29 23:59:59.120', dt3!, zone)).toBe('2024-02-29 23:59:59.120')
+  })
+})

@@ -193,7 +193,9 @@ function textFamily(bytes: number, family: 'TEXT' | 'BLOB'): string {
   return `LONG${family}`
 }
 
+/** Fractional-second digits for DDL: an unknown precision (SQLite, free queries) keeps microseconds. */
 function fracPrecision(p: number | undefined): string {
+  if (p === undefined) return '(6)'
   return p ? `(${Math.min(6, p)})` : ''
 }
 

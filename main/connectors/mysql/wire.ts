@@ -21,6 +21,8 @@ export interface WireColumn {
   /** `text`: as text; `hex`: bytes (hex in LOAD DATA, Buffer when bound); `bit`: BIT(n) bytes; `time`: DATETIME/TIMESTAMP (offsets converted). */
   mode: 'text' | 'hex' | 'bit' | 'time'
   bits: number
+  /** Fractional-second digits the column keeps (DATETIME/TIMESTAMP/TIME), to refuse values it would round. */
+  frac?: number
 }
 
 /** Classify target columns for the writer. */
@@ -28,7 +30,8 @@ export function wireColumns(cols: Column[]): WireColumn[] {
   return cols.map((c) => {
     if (isBitColumn(c)) return { name: c.name, mode: 'bit', bits: Number(parseNativeType(c.nativeType || 'bit(1)').args[0] ?? 1) }
     if (isBinaryColumn(c)) return { name: c.name, mode: 'hex', bits: 0 }
-    if (c.type.kind === 'datetime' || c.type.kind === 'timestamptz') return { name: c.name, mode: 'time', bits: 0 }
+    if (c.type.kind === 'datetime' || c.type.kind === 'timestamptz') return { name: c.name, mode: 'time', bits: 0, frac: c.type.precision ?? 0 }
+    if (c.type.kind === 'time') return { name: c.name, mode: 'text', bits: 0, frac: c.type.precision ?? 0 }
     return { name: c.name, mode: 'text', bits: 0 }
   })
 }
@@ -66,12 +69,12 @@ export function toWire(v: Value, c: WireColumn, zone: SessionZone): string | Buf
       if (typeof v === 'string') return Buffer.from(v, 'utf8')
       break
     case 'time':
-      if (typeof v === 'string' && hasOffset(v)) return toZoneWallClock(v, zone)!
+      if (typeof v === 'string' && hasOffset(v)) return checkFraction(toZoneWallClock(v, zone)!, c)
       break
   }
   switch (typeof v) {
     case 'string':
-      return v
+      return c.frac !== undefined ? checkFraction(v, c) : v
     case 'boolean':
       return v ? '1' : '0'
     case 'number':
@@ -82,6 +85,21 @@ export function toWire(v: Value, c: WireColumn, zone: SessionZone): string | Buf
     default:
       return v as Buffer
   }
+}
+
+/**
+ * MariaDB/MySQL drop (or round) fractional seconds beyond a column's precision without an error
+ * or a warning, so the writer refuses such values itself: the row becomes a dirty record.
+ */
+function checkFraction(s: string, c: WireColumn): string {
+  const dot = s.lastIndexOf('.')
+  if (dot < 0) return s
+  let end = s.length
+  while (end > dot + 1 && (s.charCodeAt(end - 1) < 48 || s.charCodeAt(end - 1) > 57)) end-- // (no offset remains here; defensive)
+  let last = end
+  while (last > dot + 1 && s.charCodeAt(last - 1) === 48) last--
+  if (last - dot - 1 > (c.frac ?? 6)) throw new ValueError(`column '${c.name}': '${s}' has more fractional-second digits than the column keeps (${c.frac ?? 0}); it would be rounded`, c.name)
+  return s
 }
 
 const ESC = /[\t\n\r\\\0]/

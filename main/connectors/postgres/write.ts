@@ -88,7 +88,11 @@ function dirtyFrom(index: number, e: unknown, columns: readonly string[]): Dirty
     const m = /^Key \(([^,()]+)\)=/.exec(err.detail)
     if (m && columns.includes(m[1])) column = m[1]
   }
-  if (column) d.column = column
+  if (column) {
+    d.column = column
+    // PostgreSQL's messages often omit the column ("value too long for type character varying(5)"): name it.
+    if (!d.reason.includes(column)) d.reason = `column ${column}: ${d.reason}`
+  }
   return d
 }
 
