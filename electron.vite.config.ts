@@ -1,6 +1,6 @@
 /**
- * electron-vite build of the desktop app: `out/main` (electron/main.ts and the engine it imports;
- * npm dependencies stay external, loaded from node_modules), `out/preload` (electron/preload.ts as
+ * electron-vite build of the desktop app: `out/main` (electron/main.ts and the engine it imports,
+ * plus the engine's worker entry; npm dependencies stay external, loaded from node_modules), `out/preload` (electron/preload.ts as
  * CommonJS, which sandboxed preloads require) and `out/renderer` (the screens).
  *
  * The renderer part mirrors renderer/vite.config.ts (owned with the renderer): same root, base,
@@ -15,7 +15,14 @@ export default defineConfig({
     build: {
       outDir: resolve('out/main'),
       externalizeDeps: true,
-      rollupOptions: { input: { index: resolve('electron/main.ts') } },
+      rollupOptions: {
+        input: {
+          index: resolve('electron/main.ts'),
+          // The engine's channel worker: main/engine/pool.ts loads `./worker.js` beside the built
+          // main bundle (out/main/worker.js) when it is not running from TypeScript sources.
+          worker: resolve('main/engine/worker.ts'),
+        },
+      },
     },
   },
   preload: {
