@@ -4,9 +4,9 @@
  *
  * Statements (prepared once per writer):
  * - a multi-row `INSERT ... VALUES (?,...),(?,...)...` with as many rows as fit under SQLite's
- *   32,766 bound-variable limit (SQLITE_MAX_VARIABLE_NUMBER since 3.32), capped at 500 rows
- *   (larger statements bring no measurable gain and cost compile time and memory);
- * - a single-row statement for the remainder and for narrowing.
+ *   32,766 bound-variable limit (SQLITE_MAX_VARIABLE_NUMBER since 3.32);
+ * - a 64-row statement for what remains of a batch (so a batch smaller than the big statement
+ *   still goes in multi-row statements), and a single-row statement for the rest and for narrowing.
  * writeMode:
  * - insert: `INSERT INTO`; a key conflict is a dirty row (SQLITE_CONSTRAINT_PRIMARYKEY / _UNIQUE).
  * - replace: `INSERT OR REPLACE INTO`, DataX's mysqlwriter `replace` semantics (REPLACE INTO):
@@ -39,8 +39,8 @@ import { encoderFor, ValueError, type Bindable, type Encoder } from './values.js
 
 /** SQLite's default (and better-sqlite3's build) limit on bound variables per statement. */
 export const MAX_VARIABLES = 32_766
-/** Upper bound on rows per multi-row INSERT. */
-export const MAX_ROWS_PER_INSERT = 500
+/** Rows per statement of the middle tier (the remainder of a batch). */
+export const MEDIUM_ROWS_PER_INSERT = 64
 
 /** Whether an SQLite error is about the row written (narrow to a dirty row) rather than the database. */
 export function isRowError(e: unknown): boolean {
@@ -101,10 +101,10 @@ export async function openWriter(session: SqliteSession, spec: WriteSpec, defaul
       tail = ` ON CONFLICT (${keys.map(quoteIdent).join(', ')}) ${rest.length ? `DO UPDATE SET ${rest.map((n) => `${quoteIdent(n)} = excluded.${quoteIdent(n)}`).join(', ')}` : 'DO NOTHING'}`
     }
     const tuple = `(${names.map(() => '?').join(', ')})`
-    const perStmt = Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(MAX_VARIABLES / names.length)))
-    const single = db.prepare(head + tuple + tail)
-    const multi = perStmt > 1 ? db.prepare(head + Array.from({ length: perStmt }, () => tuple).join(', ') + tail) : undefined
-    return new SqliteWriter(db, handle.release, table, names, encoders, single, multi, perStmt)
+    const big = Math.max(1, Math.floor(MAX_VARIABLES / names.length))
+    const sizes = [...new Set([big, Math.min(big, MEDIUM_ROWS_PER_INSERT), 1])]
+    const tiers = sizes.map((n) => ({ rows: n, stmt: db.prepare(head + Array.from({ length: n }, () => tuple).join(', ') + tail), flat: new Array<Bindable>(n * names.length) }))
+    return new SqliteWriter(db, handle.release, table, names, encoders, tiers)
   } catch (e) {
     handle.release()
     throw e
@@ -123,9 +123,8 @@ class SqliteWriter implements Writer {
     private readonly table: string,
     private readonly names: string[],
     private readonly encoders: Encoder[],
-    private readonly single: Database.Statement,
-    private readonly multi: Database.Statement | undefined,
-    private readonly perStmt: number,
+    /** Multi-row statements, largest first; the last one is single-row. */
+    private readonly tiers: Array<{ rows: number; stmt: Database.Statement; flat: Bindable[] }>,
   ) {
     this.begin = db.prepare('BEGIN IMMEDIATE')
     this.commit = db.prepare('COMMIT')
@@ -171,23 +170,24 @@ class SqliteWriter implements Writer {
     try {
       this.begin.run()
       let k = 0
-      if (this.multi) {
-        const flat: Bindable[] = new Array(this.perStmt * ncol)
-        while (good.length - k >= this.perStmt) {
+      for (const tier of this.tiers) {
+        if (tier.rows === 1) break
+        const flat = tier.flat
+        while (good.length - k >= tier.rows) {
           if (signal?.aborted) throw abortError()
           let p = 0
-          for (let r = 0; r < this.perStmt; r++) {
+          for (let r = 0; r < tier.rows; r++) {
             const vals = encoded[good[k + r]!]!
             for (let j = 0; j < ncol; j++) flat[p++] = vals[j]!
           }
           try {
-            this.multi.run(flat)
-            written += this.perStmt
+            tier.stmt.run(flat)
+            written += tier.rows
           } catch (e) {
             if (!isRowError(e) || !db.inTransaction) throw e
-            written += this.rowByRow(good.slice(k, k + this.perStmt), encoded, dirty)
+            written += this.rowByRow(good.slice(k, k + tier.rows), encoded, dirty)
           }
-          k += this.perStmt
+          k += tier.rows
         }
       }
       if (k < good.length) written += this.rowByRow(good.slice(k), encoded, dirty)
@@ -214,7 +214,7 @@ class SqliteWriter implements Writer {
     let n = 0
     for (const i of idx) {
       try {
-        this.single.run(encoded[i]!)
+        this.tiers[this.tiers.length - 1]!.stmt.run(encoded[i]!)
         n++
       } catch (e) {
         if (!isRowError(e) || !this.db.inTransaction) throw e
