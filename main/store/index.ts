@@ -15,7 +15,7 @@
  * - Passwords are encrypted by a {@link SecretBox}; see secrets.ts for what that does and does not
  *   protect against.
  */
-import Database from 'better-sqlite3'
+import { openDatabase } from '../core/sqlite.js'
 import { chmodSync, existsSync } from 'node:fs'
 import { ConnectionsRepo } from './connections.js'
 import { JobsRepo } from './jobs.js'
@@ -68,7 +68,7 @@ export interface Store {
 export function openStore(opts: StoreOptions): Store {
   const file = opts.file ?? stateDbPath(opts.dataDir)
   const isNew = file !== ':memory:' && !existsSync(file)
-  const db = new Database(file, { timeout: 5000 })
+  const db = openDatabase(file, { timeout: 5000 })
   let closed = false
   try {
     if (isNew && process.platform !== 'win32') chmodSync(file, 0o600)

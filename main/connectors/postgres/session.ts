@@ -40,9 +40,12 @@ export function pgTimeZone(tz: string | undefined): string {
 /** The startup `options` string carrying the session settings documented above. */
 export function sessionOptions(config: ConnectionConfig): string {
   const extra = typeof config.options?.options === 'string' ? ` ${config.options.options}` : ''
+  // The connection's schema first on the search path, so unqualified names (SQL editor, preSql)
+  // resolve there. Quoted as an identifier; spaces and backslashes escaped for the options parser.
+  const searchPath = config.schema ? ` -c search_path=${`"${config.schema.replace(/"/g, '""')}",public`.replace(/([\\ ])/g, '\\$1')}` : ''
   return (
     `-c TimeZone=${pgTimeZone(config.timezone)} -c DateStyle=ISO,MDY -c IntervalStyle=iso_8601` +
-    ` -c extra_float_digits=1 -c bytea_output=hex -c standard_conforming_strings=on${extra}`
+    ` -c extra_float_digits=1 -c bytea_output=hex -c standard_conforming_strings=on${searchPath}${extra}`
   )
 }
 
