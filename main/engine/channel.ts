@@ -157,34 +157,42 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
       }
       // Throttled: pass the batch in chunks of a tenth of a second's allowance.
       const chunk = throttle.limited ? throttle.chunkRows(approx / Math.max(1, rows.length)) : Infinity
-      let written = 0
+      const report = (read: number, written: number, bytes: number) => {
+        sc.rowsRead += read
+        sc.rowsWritten += written
+        sc.bytes += bytes
+        post({ type: 'progress', unitId: p.unitId, taskId: p.taskId, rowsRead: read, rowsWritten: written, bytes })
+      }
       if (chunk >= out.length) {
         await throttle.take(rows.length, approx, signal)
+        let written = 0
         if (out.length) {
           const res = await w.write(out, signal)
           written = res.written
           for (const d of res.dirty) dirty.push(dirtyOf(p, d, rows[origin ? origin[d.index]! : d.index]!))
         }
+        report(rows.length, written, approx)
       } else {
+        // Throttled: chunks of a tenth of a second's allowance, each reported as it lands.
         const perRow = approx / Math.max(1, rows.length)
+        let bytesLeft = approx
         for (let off = 0; off < out.length; off += chunk) {
           const part = out.slice(off, off + chunk)
-          await throttle.take(part.length, Math.round(part.length * perRow), signal)
+          const bytes = Math.min(bytesLeft, Math.round(part.length * perRow))
+          bytesLeft -= bytes
+          await throttle.take(part.length, bytes, signal)
           arm()
           const res = await w.write(part, signal)
-          written += res.written
           for (const d of res.dirty) {
             const i = off + d.index
             dirty.push(dirtyOf(p, d, rows[origin ? origin[i]! : i]!))
           }
+          report(part.length, res.written, bytes)
         }
         // Rows dropped by the mapping still count against the limit.
-        if (rows.length > out.length) await throttle.take(rows.length - out.length, 0, signal)
+        if (rows.length > out.length) await throttle.take(rows.length - out.length, bytesLeft, signal)
+        report(rows.length - out.length, 0, bytesLeft)
       }
-      sc.rowsRead += rows.length
-      sc.bytes += approx
-      sc.rowsWritten += written
-      post({ type: 'progress', unitId: p.unitId, taskId: p.taskId, rowsRead: rows.length, rowsWritten: written, bytes: approx })
       if (dirty.length) {
         sc.dirty += dirty.length
         post({ type: 'dirty', unitId: p.unitId, taskId: p.taskId, records: dirty })

@@ -280,6 +280,18 @@ function emitTaskState(ctx: RunContext, t: TaskRt, emit: (e: EngineEvent) => voi
 }
 
 
+/**
+ * How many splits to cut a table into: one per channel for small tables; for tables from
+ * {@link SPLIT_ROWS} estimated rows, four per channel (DataX cuts `channel × splitFactor` too), so
+ * channels stay busy to the end and a resumed run re-does at most a few small splits.
+ */
+export function splitCount(channels: number, estimatedRows: number | undefined): number {
+  return (estimatedRows ?? 0) >= SPLIT_ROWS ? channels * 4 : channels
+}
+
+/** Estimated rows from which a table gets several splits per channel. */
+export const SPLIT_ROWS = 50_000
+
 /** Channel mode for a run (see RunContext.channelMode). */
 function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker' | 'inprocess' {
   const env = process.env.SLUICE_CHANNEL_MODE
@@ -430,7 +442,7 @@ async function runTasks(
           await writer.execute([writer.kind === 'sqlite' ? `DELETE FROM ${writer.quoteTable(p.target)}` : `TRUNCATE TABLE ${writer.quoteTable(p.target)}`])
           t.owned = true
         }
-        splits = await reader.splits(p.read, channels)
+        splits = await reader.splits(p.read, splitCount(channels, p.estimatedRows))
         cp?.savePrepared(p.taskId, { owned: t.owned, created: t.created, ...(t.afterDdl ? { afterDdl: t.afterDdl } : {}) }, splits)
       }
       if (t.created) {
