@@ -55,7 +55,7 @@ const en = {
     reason: 'Reason', code: 'Code', values: 'Source values',
   },
   sql: {
-    run: 'Run', cancel: 'Cancel', history: 'History', elapsed: '{ms} ms', rows: '{n} rows', affected: '{n} rows affected',
+    run: 'Run', cancel: 'Cancel', history: 'History', elapsed: '{ms} ms', rows: '{n} rows | {n} row | {n} rows', affected: '{n} rows affected',
     truncated: 'first {n} rows', more: 'Fetch {n} more', rowsPerPage: 'rows / page', rowsShort: 'rows',
   },
 }
@@ -108,7 +108,7 @@ const zh: typeof en = {
     reason: '原因', code: '错误码', values: '源数据',
   },
   sql: {
-    run: '执行', cancel: '取消', history: '历史记录', elapsed: '{ms} 毫秒', rows: '{n} 行', affected: '影响 {n} 行',
+    run: '执行', cancel: '取消', history: '历史记录', elapsed: '{ms} 毫秒', rows: '{n} 行 | {n} 行 | {n} 行', affected: '影响 {n} 行',
     truncated: '前 {n} 行', more: '再取 {n} 行', rowsPerPage: '行/页', rowsShort: '行',
   },
 }
