@@ -12,6 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dropMysqlDb, dropPgDb, freshPgDb, loadChinookMysql, MYSQL, PG, serversReady, uniq } from '../helpers/servers.js'
 import { browserReady, ensureRendererBuilt, fill, openWorkbench, pick, shot, type Workbench } from './setup.js'
 
+/** Browser globals used inside page.evaluate callbacks (this file is type-checked without the DOM lib). */
+interface Scrollable { scrollTop: number; scrollHeight: number }
+interface BrowserGlobals {
+  sessionStorage: { getItem(k: string): string | null }
+  __sluice?: { editors: Record<string, unknown> }
+  document: { querySelector(s: string): Scrollable | null; documentElement: { classList: { contains(c: string): boolean } } }
+}
+
 const ready = browserReady() && (await serversReady('mysql', 'postgres'))
 
 describe.skipIf(!ready)('workbench e2e (Chromium, MariaDB, PostgreSQL)', () => {
@@ -47,7 +55,7 @@ describe.skipIf(!ready)('workbench e2e (Chromium, MariaDB, PostgreSQL)', () => {
     await page.goto(server.url)
     await page.getByTestId('conn-new').waitFor()
     expect(page.url()).toBe(`${server.origin}/`)
-    expect(await page.evaluate(() => sessionStorage.getItem('sluice.token'))).toBe(server.token)
+    expect(await page.evaluate(() => (globalThis as unknown as BrowserGlobals).sessionStorage.getItem('sluice.token'))).toBe(server.token)
     await page.getByTestId('event-channel').filter({ hasText: 'Live' }).waitFor()
   })
 
@@ -145,7 +153,7 @@ describe.skipIf(!ready)('workbench e2e (Chromium, MariaDB, PostgreSQL)', () => {
     await page.getByTestId('job-script').locator('.view-lines').waitFor()
     // An invalid script blocks the way back and marks the line.
     await page.evaluate(() => {
-      const ed = window.__sluice!.editors['job-script'] as { getModel(): { getValue(): string; getFullModelRange(): unknown }; executeEdits(s: string, e: unknown[]): void }
+      const ed = (globalThis as unknown as BrowserGlobals).__sluice!.editors['job-script'] as { getModel(): { getValue(): string; getFullModelRange(): unknown }; executeEdits(s: string, e: unknown[]): void }
       const text = ed.getModel().getValue().replace('"writeMode": "insert"', '"writeMode": "upsert"')
       ed.executeEdits('e2e', [{ range: ed.getModel().getFullModelRange(), text }])
     })
@@ -156,7 +164,7 @@ describe.skipIf(!ready)('workbench e2e (Chromium, MariaDB, PostgreSQL)', () => {
     await page.locator('[data-testid="job-script"] .squiggly-error').first().waitFor()
     await shot(page, '06-script-invalid')
     await page.evaluate(() => {
-      const ed = window.__sluice!.editors['job-script'] as { getModel(): { getValue(): string; getFullModelRange(): unknown }; executeEdits(s: string, e: unknown[]): void }
+      const ed = (globalThis as unknown as BrowserGlobals).__sluice!.editors['job-script'] as { getModel(): { getValue(): string; getFullModelRange(): unknown }; executeEdits(s: string, e: unknown[]): void }
       const text = ed.getModel().getValue().replace('"writeMode": "upsert"', '"writeMode": "insert"').replace("BillingCountry = 'USA'", "BillingCountry = 'Canada'")
       ed.executeEdits('e2e', [{ range: ed.getModel().getFullModelRange(), text }])
     })
@@ -189,7 +197,7 @@ describe.skipIf(!ready)('workbench e2e (Chromium, MariaDB, PostgreSQL)', () => {
     await pick(page, 'sql-conn', pgName)
     await page.getByTestId('sql-editor').locator('.view-lines').waitFor()
     await page.evaluate(() => {
-      const ed = window.__sluice!.editors['sql-editor'] as { getModel(): { getFullModelRange(): unknown }; executeEdits(s: string, e: unknown[]): void; focus(): void }
+      const ed = (globalThis as unknown as BrowserGlobals).__sluice!.editors['sql-editor'] as { getModel(): { getFullModelRange(): unknown }; executeEdits(s: string, e: unknown[]): void; focus(): void }
       ed.executeEdits('e2e', [{ range: ed.getModel().getFullModelRange(), text: "SELECT count(*) AS n, count(*) FILTER (WHERE billingcountry = 'Canada') AS canada FROM invoice" }])
       ed.focus()
     })
@@ -226,6 +234,7 @@ describe.skipIf(!ready)('workbench e2e (Chromium, MariaDB, PostgreSQL)', () => {
     // Scroll to the end: the last rows are rendered, still only a window of rows.
     const t1 = Date.now()
     await page.evaluate(() => {
+      const { document } = globalThis as unknown as BrowserGlobals
       const el = document.querySelector('[data-testid="mapping-grid"] .v-vl') ?? document.querySelector('[data-testid="mapping-grid"] .n-scrollbar-container')
       el!.scrollTop = el!.scrollHeight
     })
@@ -246,7 +255,7 @@ describe.skipIf(!ready)('workbench e2e (Chromium, MariaDB, PostgreSQL)', () => {
     await pick(page, 'lang-switch', '中文')
     await page.getByTestId('nav-connections').filter({ hasText: '数据源' }).waitFor()
     await pick(page, 'theme-switch', '深色')
-    await expect.poll(() => page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true)
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as BrowserGlobals).document.documentElement.classList.contains('dark'))).toBe(true)
     await page.getByTestId('nav-runs').click()
     await page.getByTestId('runs-list').locator('tbody tr').first().waitFor()
     await shot(page, '11-runs-zh-dark')
