@@ -223,13 +223,17 @@ export function renderSql(d: SqlDialect, col: SideColumn, norm: ColumnNorm, q: s
  * the normalization gave NULL for a non-NULL value). MySQL converts to utf8mb4 first so every
  * segment has one character set and collation (no "illegal mix of collations").
  */
-export function segmentSql(d: SqlDialect, col: SideColumn, norm: ColumnNorm, q: string): string {
+export function segmentSql(d: SqlDialect, col: SideColumn & { nullable?: boolean }, norm: ColumnNorm, q: string): string {
   const v = renderSql(d, col, norm, q)
+  // A NOT NULL column needs no NULL test (same text as with it: the test is never true).
+  const wrap = (s: string) => (col.nullable === false ? s : `CASE WHEN ${q} IS NULL THEN '${NULL_MARK}' ELSE ${s} END`)
   if (d === 'mysql') {
-    const u = `CONVERT(${v} USING utf8mb4)`
-    return `CASE WHEN ${q} IS NULL THEN '${NULL_MARK}' ELSE COALESCE(CONCAT(LENGTH(${u}), ':', ${u}), '${ERROR_MARK}') END`
+    // Text columns carry their own character set and collation: convert them so every segment has
+    // one (no "illegal mix of collations"); the other renderings are ASCII in the connection's utf8mb4.
+    const u = norm.kind === 'text' ? `CONVERT(${v} USING utf8mb4)` : v
+    return wrap(`COALESCE(CONCAT(LENGTH(${u}), ':', ${u}), '${ERROR_MARK}')`)
   }
-  return `CASE WHEN ${q} IS NULL THEN '${NULL_MARK}' ELSE COALESCE(octet_length(${v})::text || ':' || ${v}, '${ERROR_MARK}') END`
+  return wrap(`COALESCE(octet_length(${v})::text || ':' || ${v}, '${ERROR_MARK}')`)
 }
 
 /** The whole row text in SQL (segments joined by `|`). */
