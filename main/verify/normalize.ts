@@ -29,8 +29,13 @@
  * of ten is applied as a multiplication (or division) by exactly representable 10^k (k <= 22,
  * larger exponents in two steps); the canonical exponent is the smallest of e0-1, e0, e0+1 whose
  * `m` has at most `digits` digits, so a `log10` that is one ulp off near a power of ten cannot
- * change the text. Magnitudes below ~1e-290 (subnormals) may overflow the two-step power in
- * MySQL and are reported as `!`.
+ * change the text. Identical doubles therefore always give identical texts on every side, and a
+ * double that went through a 15-digit text form (MariaDB prints DOUBLE with 15 digits) compares
+ * equal to its original. The rounding is half-up on the IEEE product, not on the exact decimal
+ * value, so two *different* doubles a few ulps apart that straddle a rounding boundary (a few
+ * percent of such pairs) still compare different: that errs on the side of reporting a change.
+ * Magnitudes below ~1e-290 (subnormals) may overflow the two-step power in MySQL and are
+ * reported as `!`.
  */
 import { createHash } from 'node:crypto'
 import type { Column, LogicalType, Value } from '../core/types.js'

@@ -17,7 +17,7 @@ import { dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, MYSQL, PG, serversReady
 import { runSql, wideDdl, wideInserts, wideRows, type Kind, type WideRow } from '../helpers/verify-fixtures.js'
 
 const ready = await serversReady('mysql', 'postgres')
-const KINDS: Kind[] = (await import('node:fs')).existsSync(new URL('../../main/connectors/sqlite/index.ts', import.meta.url)) ? ['mysql', 'postgres', 'sqlite'] : ['mysql', 'postgres']
+const KINDS: Kind[] = ['mysql', 'postgres', 'sqlite']
 
 const N = 3000
 const ROWS = wideRows(N)
@@ -184,6 +184,19 @@ describe.skipIf(!ready)('verify across MySQL, PostgreSQL and SQLite', () => {
     await expect(verifyTask({ source, target, sourceTable: { name: 't' }, targetTable: { name: 't' }, keyColumns: ['id'], columns, config: { bisection_factor: 64, bisection_threshold: 32 } })).rejects.toThrow(
       'verify.bisection_factor: bisection_factor must be lower than bisection_threshold',
     )
+  })
+
+  it('an aborted signal stops a diff; a missing column is named', async () => {
+    const source = await open('postgres')
+    const target = await open('sqlite', true)
+    const ac = new AbortController()
+    ac.abort(new Error('stop now'))
+    await expect(diffTables({ source, target, sourceTable: { name: 't' }, targetTable: { name: 't' }, algorithm: 'hashdiff', signal: ac.signal })).rejects.toThrow('stop now')
+    await expect(diffTables({ source, target, sourceTable: { name: 't' }, targetTable: { name: 't' }, columns: ['nope'] })).rejects.toThrow("verify: compared column 'nope' not found in table")
+    const seen: number[] = []
+    await diffTables({ source, target, sourceTable: { name: 't' }, targetTable: { name: 't' }, algorithm: 'hashdiff', bisectionThreshold: 64, bisectionFactor: 8, onProgress: (p) => seen.push(p.differences) })
+    expect(seen.length).toBeGreaterThan(10)
+    expect(seen.at(-1)).toBe(12)
   })
 
   it('sluice diff prints data-diff style lines, JSON, and exit codes', async () => {
