@@ -1,6 +1,7 @@
 /**
  * The renderer's one API client. It picks its transport by itself:
- * - under Electron the preload exposes `window.sluice` ({@link SluiceClient}, IPC);
+ * - under Electron the preload exposes `window.sluice` (a {@link SluiceBridge} answering envelopes over
+ *   IPC), wrapped by `bridgeClient` so errors are rebuilt as {@link ApiError} with code and path;
  * - in a browser (`sluice serve`) it speaks HTTP + WebSocket:
  *   `POST /api/<domain>/<verb>` with `Authorization: Bearer <token>` and body `JSON(encode(args))`;
  *   the answer is `{ok:true,result}` or `{ok:false,error}` (rebuilt as {@link ApiError});
@@ -11,7 +12,7 @@
  * (per tab, gone when the tab closes) and removed from the address bar so it is not bookmarked.
  */
 import { ref } from 'vue'
-import { ApiError, type ApiArgs, type ApiEvent, type ApiMethod, type ApiResult, type SluiceClient } from '../../main/api/contract.js'
+import { ApiError, bridgeClient, type ApiArgs, type ApiEvent, type ApiMethod, type ApiResult, type SluiceClient } from '../../main/api/contract.js'
 import { decode, encode } from '../../main/api/wire.js'
 
 const TOKEN_KEY = 'sluice.token'
@@ -99,7 +100,7 @@ function httpClient(token: string): SluiceClient {
 function pickClient(): SluiceClient {
   if (window.sluice) {
     eventChannel.value = 'ipc'
-    return window.sluice
+    return bridgeClient(window.sluice)
   }
   return httpClient(takeToken())
 }

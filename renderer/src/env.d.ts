@@ -12,8 +12,8 @@ type Buffer = Uint8Array
 declare const Buffer: { byteLength(s: string): number }
 
 interface Window {
-  /** The preload's client under Electron (absent in a browser). */
-  sluice?: import('../../main/api/contract.js').SluiceClient
+  /** The preload's bridge under Electron (absent in a browser); wrap it with bridgeClient. */
+  sluice?: import('../../main/api/contract.js').SluiceBridge
   /** Test hooks for the e2e suite: live Monaco editors by their data-testid. */
   __sluice?: { editors: Record<string, unknown> }
 }

@@ -112,8 +112,8 @@ describe.skipIf(!ready)('type fidelity in six directions', () => {
         expect(columns).toEqual([...COLS])
         for (let r = 0; r < ROWS.length; r++) {
           for (let c = 0; c < COLS.length; c++) {
-            let want = ROWS[r]![c]!
-            let got = rows[r]![c]!
+            let want: Value = ROWS[r]![c]!
+            let got: Value = rows[r]![c]!
             if (COLS[c] === 'b' && from === 'mysql') want = want === null ? null : want ? 1 : 0 // MySQL BOOLEAN is TINYINT(1)
             if (COLS[c] === 'ts' && to === 'mysql' && typeof want === 'string') want = want.replace('+00:00', '') // stored as UTC wall clock (documented)
             if (COLS[c] === 'j' && typeof want === 'string' && typeof got === 'string') {
