@@ -13,13 +13,8 @@ export async function buildProgram(): Promise<Command> {
     .option('--data-dir <dir>', 'state folder (default: $SLUICE_DATA_DIR or the app\'s user-data folder)')
     .showHelpAfterError()
     .exitOverride()
-  const mods = await Promise.all([
-    import('./cli/core.js'),
-    import('./verify/cli.js').catch(() => undefined),
-    import('./job/interop/cli.js').catch(() => undefined),
-    import('./api/cli.js').catch(() => undefined),
-  ])
-  for (const m of mods) m?.register(program)
+  const mods = await Promise.all([import('./cli/core.js'), import('./verify/cli.js'), import('./job/interop/cli.js'), import('./api/cli.js')])
+  for (const m of mods) m.register(program)
   return program
 }
 
