@@ -71,8 +71,15 @@ export class InProcessHost implements ChannelHost {
   }
 }
 
-/** Per-worker V8 limits: a larger young generation makes the short-lived row arrays cheap to collect. */
-export const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 48 }
+/**
+ * Per-worker V8 heap limits for a batch size: a bounded old generation makes each channel collect
+ * before its heap grows (peak RSS stays flat whatever the table size), sized 32× the batch (a
+ * batch of rows as JS values weighs several times its approximate bytes, and a channel holds the
+ * batch being written, the one read ahead and the encoded copy), at least 128 MB.
+ */
+export function workerResourceLimits(batchBytes: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
+  return { maxOldGenerationSizeMb: Math.max(128, Math.ceil(batchBytes / 2 ** 20) * 32), maxYoungGenerationSizeMb: 32 }
+}
 
 /** A channel in its own worker thread with its own connections. */
 export class WorkerHost implements ChannelHost {
@@ -82,11 +89,13 @@ export class WorkerHost implements ChannelHost {
   private exited = false
   private readonly exitP: Promise<void>
 
+  /** @param batchBytes `setting.batchBytes`, to size the worker's heap ({@link workerResourceLimits}). */
   constructor(
     init: WorkerInit,
     private readonly onMessage: (m: ChannelMessage) => void,
+    batchBytes = 4 << 20,
   ) {
-    this.worker = new Worker(workerEntry(), { workerData: init, resourceLimits: WORKER_RESOURCE_LIMITS, stdout: false, stderr: false })
+    this.worker = new Worker(workerEntry(), { workerData: init, resourceLimits: workerResourceLimits(batchBytes), stdout: false, stderr: false })
     let readyRes!: () => void
     let readyRej!: (e: Error) => void
     this.ready = new Promise<void>((res, rej) => {

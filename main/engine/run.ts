@@ -589,7 +589,7 @@ async function runTasks(
   for (let i = 0; i < n; i++) {
     hosts.push(
       mode === 'worker'
-        ? new WorkerHost({ reader: ctx.reader, writer: ctx.writer, throttle: { records: throttle.records, bytes: throttle.bytes, buffer: throttle.buffer } }, onMessage)
+        ? new WorkerHost({ reader: ctx.reader, writer: ctx.writer, throttle: { records: throttle.records, bytes: throttle.bytes, buffer: throttle.buffer } }, onMessage, job.setting.batchBytes)
         : new InProcessHost(reader, writer, throttle, signal, onMessage),
     )
   }
