@@ -1,6 +1,7 @@
 /**
  * Reading: split planning, streaming reads with back-pressure, result-column description.
  */
+import { integerBoundaries, sameBoundary, splitsFromBoundaries } from '../splits.js'
 import type { Column, LogicalType, RowBatch, Row, TableRef, Value } from '../../core/types.js'
 import { approxValueBytes } from '../../core/types.js'
 import type { CatalogReader, ReadOptions, ReadSpec, ResultColumn, Split } from '../types.js'
@@ -158,44 +159,17 @@ export async function planSplits(
   if (col.type.kind === 'int' || col.type.kind === 'year') {
     const [row] = await q(`SELECT CAST(MIN(${c}) AS CHAR), CAST(MAX(${c}) AS CHAR) FROM ${t} WHERE ${c} IS NOT NULL${where}`)
     if (!row || row[0] === null) return [{ index: 0, read, range: { column: pk, includeNull: true } }]
-    const min = BigInt(String(row[0]))
-    const max = BigInt(String(row[1]))
-    const span = max - min + 1n
-    const n = BigInt(count) > span ? span : BigInt(count)
-    for (let i = 1n; i < n; i++) boundaries.push(canonicalInt(min + (span * i) / n))
+    boundaries.push(...integerBoundaries(BigInt(String(row[0])), BigInt(String(row[1])), count))
   } else {
     const [row] = await q(`SELECT COUNT(*) FROM ${t} WHERE ${c} IS NOT NULL${where}`)
     const total = Number(row?.[0] ?? 0)
     for (let k = 1; k < count && total > 0; k++) {
       const off = Math.floor((k * total) / count)
       const [b] = await q(`SELECT ${c} FROM ${t} WHERE ${c} IS NOT NULL${where} ORDER BY ${c} LIMIT 1 OFFSET ${off}`)
-      if (b && (boundaries.length === 0 || !sameValue(boundaries[boundaries.length - 1]!, b[0] as Value))) boundaries.push(b[0] as Value)
+      if (b && (boundaries.length === 0 || !sameBoundary(boundaries[boundaries.length - 1]!, b[0] as Value))) boundaries.push(b[0] as Value)
     }
   }
-  const splits: Split[] = []
-  for (let i = 0; i <= boundaries.length; i++) {
-    const range: NonNullable<Split['range']> = { column: pk }
-    if (i > 0) {
-      range.lower = boundaries[i - 1]
-      range.lowerInclusive = true
-    }
-    if (i < boundaries.length) {
-      range.upper = boundaries[i]
-      range.upperInclusive = false
-    }
-    if (i === boundaries.length) range.includeNull = true
-    splits.push({ index: i, read, range })
-  }
-  return splits
-}
-
-function canonicalInt(b: bigint): number | string {
-  return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b.toString()
-}
-
-function sameValue(a: Value, b: Value): boolean {
-  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b)
-  return a === b
+  return splitsFromBoundaries(read, pk, boundaries)
 }
 
 /**

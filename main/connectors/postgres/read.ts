@@ -7,6 +7,7 @@
  * {@link quoteLiteral} (quote_literal semantics, unit-tested against the server). `read.where` is
  * the user's own SQL (variables already substituted by the engine) and is wrapped in parentheses.
  */
+import { integerBoundaries, splitsFromBoundaries } from '../splits.js'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import type { Row, RowBatch, TableRef, Value } from '../../core/types.js'
@@ -189,40 +190,14 @@ export async function planSplits(session: PgSession, read: ReadSpec, count: numb
   const table = quoteTableRef(read.table, defaultSchema)
   const col = quoteIdent(key)
   const where = read.where?.trim() ? ` AND (${read.where})` : ''
-  const make = (bounds: Value[]): Split[] => {
-    const splits: Split[] = []
-    for (let i = 0; i <= bounds.length; i++) {
-      splits.push({
-        index: i,
-        read: { ...read, splitPk: key },
-        range: {
-          column: key!,
-          ...(i > 0 ? { lower: bounds[i - 1], lowerInclusive: true } : {}),
-          ...(i < bounds.length ? { upper: bounds[i], upperInclusive: false } : {}),
-          ...(i === bounds.length ? { includeNull: true } : {}),
-        },
-      })
-    }
-    return splits
-  }
+  const make = (bounds: Value[]): Split[] => splitsFromBoundaries(read, key!, bounds)
 
   if (keyCol.type.kind === 'int') {
     const { rows } = await pool.query<{ lo: string | null; hi: string | null }>(
       `SELECT min(${col})::text AS lo, max(${col})::text AS hi FROM ${table} WHERE ${col} IS NOT NULL${where}`,
     )
     if (rows[0].lo === null || rows[0].hi === null) return single
-    const lo = BigInt(rows[0].lo)
-    const hi = BigInt(rows[0].hi)
-    const span = hi - lo + 1n
-    const n = BigInt(count) > span ? span : BigInt(count)
-    const bounds: Value[] = []
-    for (let i = 1n; i < n; i++) {
-      const b = lo + (span * i) / n
-      const last = bounds[bounds.length - 1]
-      if (last === undefined || BigInt(last as string) < b) bounds.push(b.toString())
-    }
-    const asCanonical = (v: Value): Value => (Number.isSafeInteger(Number(v)) ? Number(v) : v)
-    return make(bounds.map(asCanonical))
+    return make(integerBoundaries(BigInt(rows[0].lo), BigInt(rows[0].hi), count))
   }
 
   // Sampled quantiles for any other ordered key.

@@ -8,6 +8,7 @@
  * yielded and the generator gives the event loop a turn (`setImmediate`) before pulling more, so a
  * long read does not starve timers, IPC or progress events; `opts.signal` is checked there.
  */
+import { canonicalInt, integerBoundaries, sameBoundary, splitsFromBoundaries } from '../splits.js'
 import type Database from 'better-sqlite3'
 import type { LogicalType, Row, RowBatch, TableRef, Value } from '../../core/types.js'
 import { approxValueBytes } from '../../core/types.js'
@@ -213,36 +214,13 @@ export function planSplits(db: Database.Database, read: ReadSpec, count: number,
   const table = quoteTableRef(t.table, defaultSchema)
   const col = quoteIdent(key)
   const where = read.where?.trim() ? ` AND (${read.where})` : ''
-  const make = (bounds: Value[]): Split[] => {
-    const splits: Split[] = []
-    for (let i = 0; i <= bounds.length; i++) {
-      splits.push({
-        index: i,
-        read: { ...read, splitPk: key },
-        range: {
-          column: key!,
-          ...(i > 0 ? { lower: bounds[i - 1], lowerInclusive: true } : {}),
-          ...(i < bounds.length ? { upper: bounds[i], upperInclusive: false } : {}),
-          ...(i === bounds.length ? { includeNull: true } : {}),
-        },
-      })
-    }
-    return splits
-  }
+  const make = (bounds: Value[]): Split[] => splitsFromBoundaries(read, key!, bounds)
 
   if (keyCol.type.kind === 'int' && keyCol.affinity === 'INTEGER') {
     const lo = db.prepare(`SELECT ${col} FROM ${table} WHERE typeof(${col}) = 'integer'${where} ORDER BY ${col} LIMIT 1`).safeIntegers(true).pluck().get() as bigint | undefined
     const hi = db.prepare(`SELECT ${col} FROM ${table} WHERE typeof(${col}) = 'integer'${where} ORDER BY ${col} DESC LIMIT 1`).safeIntegers(true).pluck().get() as bigint | undefined
     if (lo === undefined || hi === undefined) return single
-    const span = hi - lo + 1n
-    const n = BigInt(count) > span ? span : BigInt(count)
-    const bounds: Value[] = []
-    for (let i = 1n; i < n; i++) {
-      const b = lo + (span * i) / n
-      const last = bounds[bounds.length - 1]
-      if (last === undefined || BigInt(last as number | string) < b) bounds.push(b >= -BigInt(Number.MAX_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b.toString())
-    }
-    return make(bounds)
+    return make(integerBoundaries(lo, hi, count))
   }
 
   const total = db.prepare(`SELECT count(*) FROM ${table} WHERE ${col} IS NOT NULL${where}`).safeIntegers(false).pluck().get() as number
@@ -254,15 +232,11 @@ export function planSplits(db: Database.Database, read: ReadSpec, count: number,
     if (off <= 0 || off >= total) continue
     let v = at.get(off) as Value | undefined
     if (v === undefined || v === null) continue
-    if (typeof v === 'bigint' && v >= -BigInt(Number.MAX_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) v = Number(v)
+    if (typeof v === 'bigint') v = canonicalInt(v)
     const last = bounds[bounds.length - 1]
-    if (last !== undefined && sameBound(last, v)) continue
+    if (last !== undefined && sameBoundary(last, v)) continue
     bounds.push(v)
   }
   return make(bounds)
 }
 
-function sameBound(a: Value, b: Value): boolean {
-  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b)
-  return a === b
-}

@@ -1,0 +1,62 @@
+/**
+ * Split arithmetic shared by every connector: cutting an integer key range into equal parts and
+ * turning sorted boundaries into splits. The SQL that finds MIN/MAX or sampled boundaries stays
+ * in each connector (it is dialect-specific); the cutting and the split shape are the same.
+ *
+ * Splits are half-open key ranges `[lower, upper)`: the first has no lower bound, the last no
+ * upper bound and also reads the rows whose key is NULL (`includeNull`), so every row falls in
+ * exactly one split.
+ */
+import type { Value } from '../core/types.js'
+import type { ReadSpec, Split } from './types.js'
+
+/** A bigint as a canonical integer value: a number when it is safe, else its decimal text. */
+export function canonicalInt(b: bigint): number | string {
+  return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b.toString()
+}
+
+/**
+ * Boundaries cutting the integer key range `[lo, hi]` into at most `count` equal parts
+ * (fewer when the range holds fewer values). BigInt arithmetic: keys may be BIGINT UNSIGNED.
+ * @returns ascending, distinct inner boundaries (count - 1 at most), as canonical integers.
+ */
+export function integerBoundaries(lo: bigint, hi: bigint, count: number): Value[] {
+  const span = hi - lo + 1n
+  const n = BigInt(count) > span ? span : BigInt(count)
+  const out: Value[] = []
+  let last: bigint | undefined
+  for (let i = 1n; i < n; i++) {
+    const b = lo + (span * i) / n
+    if (last === undefined || b > last) out.push(canonicalInt(b))
+    last = b
+  }
+  return out
+}
+
+/** True when two boundary values are the same key (Buffers by bytes). */
+export function sameBoundary(a: Value, b: Value): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b)
+  return a === b
+}
+
+/**
+ * Splits from ascending inner boundaries on `column`: `bounds.length + 1` half-open ranges, the
+ * last one also reading NULL keys. `read.splitPk` is set to `column` on every split.
+ */
+export function splitsFromBoundaries(read: ReadSpec, column: string, bounds: readonly Value[]): Split[] {
+  const splits: Split[] = []
+  for (let i = 0; i <= bounds.length; i++) {
+    const range: NonNullable<Split['range']> = { column }
+    if (i > 0) {
+      range.lower = bounds[i - 1]
+      range.lowerInclusive = true
+    }
+    if (i < bounds.length) {
+      range.upper = bounds[i]
+      range.upperInclusive = false
+    }
+    if (i === bounds.length) range.includeNull = true
+    splits.push({ index: i, read: { ...read, splitPk: column }, range })
+  }
+  return splits
+}
