@@ -100,3 +100,14 @@ describe('fractional seconds the column cannot keep', () => {
     expect(toWire('2024-02-29 23:59:59.120', dt3!, zone)).toBe('2024-02-29 23:59:59.120')
   })
 })
+
+import { makeTypeCast } from '../../main/connectors/mysql/values.js'
+describe('DOUBLE parsing', () => {
+  it('parses the server text correctly rounded (mysql2 alone was one ulp off)', () => {
+    const cast = makeTypeCast(new SessionZone('+00:00'))
+    const field = (text: string) => ({ type: 'DOUBLE', length: 22, string: () => text, buffer: () => Buffer.from(text) })
+    expect(cast(field('91.57142857142857'), () => 91.57142857142856)).toBe(641 / 7)
+    expect(cast(field('-1.7976931348623157e308'), () => 0)).toBe(-1.7976931348623157e308)
+    expect(cast(field('5e-324'), () => 0)).toBe(5e-324)
+  })
+})

@@ -167,6 +167,7 @@ export interface TypeCastField {
  * BIGINT, DECIMAL, DATE, DATETIME, TIME and JSON, and Buffers for binary-charset columns):
  * - LONGLONG: number when safe, else the exact decimal string;
  * - TIMESTAMP: the session-rendered text plus the session offset (`+00:00` by default);
+ * - DOUBLE/FLOAT: `Number(text)`, correctly rounded (mysql2's parser can be one ulp off);
  * - BIT(1): boolean; BIT(n>1): Buffer; GEOMETRY: Buffer (SRID + WKB), not mysql2's parsed object;
  * - DATE/DATETIME/TIME: the server's text, zero dates included, with trailing zeros of the
  *   fraction dropped (`12:00:00.500000` -> `12:00:00.5`, `.000000` -> none): the canonical spelling
@@ -182,6 +183,13 @@ export function makeTypeCast(zone: SessionZone) {
       case 'TIMESTAMP': {
         const s = field.string('ascii')
         return s === null ? null : timestampWithOffset(trimFraction(s), zone)
+      }
+      case 'DOUBLE':
+      case 'FLOAT': {
+        // mysql2's own text-to-float parser can be one ulp off (91.57142857142857 -> ...856);
+        // Number() is correctly rounded (ECMAScript StringToNumber), so parse the server's text here.
+        const s = field.string('ascii')
+        return s === null ? null : Number(s)
       }
       case 'DATETIME':
       case 'TIME': {
