@@ -10,6 +10,11 @@ import { runJob } from '../../main/engine/run.js'
 import { formatDataXSummary, importDataX } from '../../main/job/interop/index.js'
 import { parseJob } from '../../main/job/spec.js'
 import { timeContext } from '../../main/job/variables.js'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { vi } from 'vitest'
+import { main } from '../../main/cli.js'
 import { dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, MYSQL, PG, serversReady, uniq } from '../helpers/servers.js'
 
 const ready = await serversReady('mysql', 'postgres')
@@ -135,5 +140,39 @@ describe.skipIf(!ready)('DataX job JSON imported and run (MySQL -> PostgreSQL)',
     expect(summary.state).toBe('succeeded')
     expect(summary.rowsWritten).toBe(ROWS)
     expect(await pgRows('items_all')).toEqual(Array.from({ length: ROWS }, (_, k) => sourceRow(k + 1)))
+  })
+
+  it('`sluice run datax-job.json` runs the DataX file as it is and ends with DataX\'s summary figures', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sluice-datax-cli-'))
+    const file = path.join(dir, 'mysql2pg.json')
+    writeFileSync(
+      file,
+      JSON.stringify({
+        job: {
+          setting: { speed: { channel: 2, record: 100000 }, errorLimit: { record: 0 } },
+          content: [
+            {
+              reader: { name: 'mysqlreader', parameter: { username: MYSQL.user, password: MYSQL.password, column: ['id', 'name', 'price', 'created', 'note'], splitPk: 'id', where: 'id > 5', connection: [{ table: ['items'], jdbcUrl: [`jdbc:mysql://${MYSQL.host}:${MYSQL.port}/${myDb}`] }] } },
+              writer: { name: 'postgresqlwriter', parameter: { username: PG.user, password: PG.password, column: ['id', 'name', 'price', 'created', 'note'], preSql: ['delete from @table'], connection: [{ jdbcUrl: `jdbc:postgresql://${PG.host}:${PG.port}/${pgDb}`, table: ['items_copy'] }] } },
+            },
+          ],
+        },
+      }),
+    )
+    const out: string[] = []
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true))
+    let code: number
+    try {
+      code = await main(['node', 'sluice', '--data-dir', path.join(dir, 'data'), 'run', file, '--quiet'])
+    } finally {
+      spy.mockRestore()
+      rmSync(dir, { recursive: true, force: true })
+    }
+    expect(code).toBe(0)
+    expect(await pgRows('items_copy')).toEqual(Array.from({ length: ROWS - 5 }, (_, k) => sourceRow(k + 6)))
+    const text = out.join('')
+    expect(text).toContain('任务启动时刻')
+    expect(text).toMatch(/读出记录总数\s+:\s+20\s+Records read/)
+    expect(text).toMatch(/读写失败总数\s+:\s+0\s+Read\/write failures/)
   })
 })
