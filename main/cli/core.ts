@@ -99,7 +99,7 @@ function printProblems(problems: Problem[]): void {
 }
 
 /** Build the ad hoc job `sluice migrate` runs. */
-export function migrateJob(source: string, target: string, o: { tables?: string; exclude?: string; writeMode?: 'insert' | 'replace' | 'update'; truncate?: boolean; identifierCase?: 'keep' | 'lower'; errorLimit?: number; zeroDate?: 'error' | 'null'; channels?: number; batchBytes?: number }): JobSpecInput {
+export function migrateJob(source: string, target: string, o: { tables?: string; exclude?: string; writeMode?: 'insert' | 'replace' | 'update'; truncate?: boolean; identifierCase?: 'keep' | 'lower'; errorLimit?: number; zeroDate?: 'error' | 'null'; channels?: number; batchBytes?: number; verify?: 'countdiff' | 'md5diff' | 'hashdiff' }): JobSpecInput {
   const src = parseConnectionUrl(source)
   return {
     version: 1,
@@ -107,6 +107,7 @@ export function migrateJob(source: string, target: string, o: { tables?: string;
     reader: { connection: source },
     writer: { connection: target, writeMode: o.writeMode ?? 'insert', truncate: Boolean(o.truncate), createTable: true, identifierCase: o.identifierCase ?? 'keep' },
     tables: { include: o.tables ? o.tables.split(',').map((s) => s.trim()).filter(Boolean) : '*', exclude: o.exclude ? o.exclude.split(',').map((s) => s.trim()) : [] },
+    ...(o.verify ? { verify: { algorithm: o.verify } } : {}),
     setting: {
       speed: { ...(o.channels ? { channel: o.channels } : {}) },
       errorLimit: { record: o.errorLimit ?? 0 },
@@ -131,6 +132,7 @@ export function register(program: Command): void {
     .addOption(new Option('--identifier-case <case>', 'spelling of created table/column names').choices(['keep', 'lower']).default('keep'))
     .option('--error-limit <n>', 'dirty records tolerated before the run fails (errorLimit.record)', (v) => Number(v), 0)
     .addOption(new Option('--zero-date <policy>', "MySQL zero dates: 'error' (dirty record) or 'null'").choices(['error', 'null']).default('error'))
+    .addOption(new Option('--verify <algorithm>', 'verify each table after its load (TableDataDiff stage); a difference exits 1').choices(['countdiff', 'md5diff', 'hashdiff']))
     .option('--json', 'print the summary as JSON')
     .option('-q, --quiet', 'no progress output')
     .action(async (source: string, target: string, o, cmd: Command) => {

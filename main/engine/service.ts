@@ -11,6 +11,7 @@ import { timeContext } from '../job/variables.js'
 import type { Store } from '../store/index.js'
 import type { Split } from '../connectors/types.js'
 import type { EngineEvent, RunSummary, TaskState } from './events.js'
+import { tableDataDiff } from './verify-stage.js'
 import { runJob, type Checkpoints, type PreparedTask } from './run.js'
 
 /** A job document failed structural validation. */
@@ -70,13 +71,13 @@ export interface RunHandle {
   cancel(): void
 }
 
-const TASK_STATE_IN_STORE: Record<TaskState, 'pending' | 'running' | 'succeeded' | 'failed' | 'terminated' | 'skipped'> = {
+const TASK_STATE_IN_STORE: Record<TaskState, 'pending' | 'running' | 'succeeded' | 'failed' | 'terminated' | 'inconsistent' | 'skipped'> = {
   created: 'pending',
   running: 'running',
   succeeded: 'succeeded',
   failed: 'failed',
   terminated: 'terminated',
-  inconsistent: 'failed',
+  inconsistent: 'inconsistent',
   skipped: 'skipped',
 }
 
@@ -210,6 +211,7 @@ export function startRun(opts: StartRunOptions): RunHandle {
         )
     },
     checkpoints: storeCheckpoints(store, runId, record),
+    verifyTask: tableDataDiff,
   }).then((summary) => {
     clearInterval(timer)
     flushLogs()

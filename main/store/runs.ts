@@ -271,9 +271,9 @@ function toRun(r: RunRow): RunListItem | Run {
 // Run tasks
 
 /** State of one task. `skipped`: nothing to do (e.g. excluded, or already complete on resume). */
-export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed' | 'terminated' | 'skipped'
+export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed' | 'terminated' | 'inconsistent' | 'skipped'
 /** Every {@link TaskState}. */
-export const TASK_STATES: readonly TaskState[] = ['pending', 'running', 'succeeded', 'failed', 'terminated', 'skipped']
+export const TASK_STATES: readonly TaskState[] = ['pending', 'running', 'succeeded', 'failed', 'terminated', 'inconsistent', 'skipped']
 /** The dashboard stages of one table's run (DESIGN.md glossary). */
 export type TaskStage = 'ExportTable' | 'ImportTable' | 'TableDataDiff'
 /** Every {@link TaskStage}, in dashboard order. */
