@@ -13,7 +13,10 @@
  * max RSS covers the main thread and its channel workers. Prints a table and writes
  * `bench/results/latest.json` (git-ignored).
  *
- * Options: `--rounds N` (default 3), `--skip-5m`, `--channels N` (default: Sluice's own).
+ * Options: `--rounds N` (default 3), `--skip-5m`, `--channels N` (default: Sluice's own),
+ * `--only a,b` (quick mode: only the cases whose name contains one of the comma-separated words,
+ * e.g. `--only sluice-mysql-pg` or `--only mysql->pg`; `-` in a word matches a space, `>` or `|`;
+ * implies `--skip-5m` unless `--with-5m`).
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -30,7 +33,13 @@ const opt = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined
 }
 const ROUNDS = Number(opt('--rounds') ?? 3)
-const SKIP_5M = args.includes('--skip-5m')
+const ONLY = opt('--only')
+  ?.split(',')
+  .map((w) => w.trim().toLowerCase())
+  .filter(Boolean)
+const SKIP_5M = args.includes('--skip-5m') || (ONLY !== undefined && !args.includes('--with-5m'))
+/** Whether a case runs under `--only` (see the file comment). */
+const selected = (name: string) => !ONLY || ONLY.some((w) => name.toLowerCase().replace(/->|[ |]/g, '-').includes(w.replace(/->|[ |]/g, '-')))
 const CHANNELS = opt('--channels')
 const PGDB = 'sluice_bench'
 const MYOUT = 'sluice_bench_out'
@@ -120,7 +129,7 @@ function main(): void {
   const expect1m = (n: number, what: string) => {
     if (n !== 1_000_000) throw new Error(`${what}: ${n} rows, expected 1,000,000`)
   }
-  const cases: Case[] = [
+  const allCases: Case[] = [
     { name: 'sluice mysql->pg', prepare: () => psqlQ(PGDB, 'DROP TABLE IF EXISTS orders'), cmd: sluice(jobMyPg), measured: true, verify: () => expect1m(countPg('orders'), 'sluice mysql->pg') },
     {
       name: 'pipe mysql|psql',
@@ -142,6 +151,8 @@ function main(): void {
       verify: () => expect1m(countMy('orders_pipe'), 'pipe psql|LOAD DATA'),
     },
   ]
+  const cases = allCases.filter((c) => selected(c.name))
+  if (!cases.length) throw new Error(`--only ${ONLY?.join(',')}: no case matches (${allCases.map((c) => c.name).join('; ')})`)
   const times = new Map<string, number[]>(cases.map((c) => [c.name, []]))
   const rss = new Map<string, number[]>()
   for (let r = 0; r < ROUNDS; r++) {
@@ -172,7 +183,7 @@ function main(): void {
     psqlQ(PGDB, 'DROP TABLE IF EXISTS orders5m')
   }
 
-  const med = (n: string) => median(times.get(n)!)
+  const med = (n: string) => (times.get(n)?.length ? median(times.get(n)!) : NaN)
   const r = {
     machine: { cores: Number(sh('nproc').trim()), node: process.version },
     rounds: ROUNDS,

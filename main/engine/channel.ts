@@ -8,11 +8,13 @@
  * A unit ends with exactly one `splitDone` (every row of the split was read and either written or
  * reported dirty, all writes committed) or one `error` message.
  */
-import type { Row, Value } from '../core/types.js'
+import type { Row, RowBatch, Value } from '../core/types.js'
+import { rawReadable, RawUnsupported, rawWriter, type RawBatch } from '../connectors/raw.js'
 import type { Connector, Split, Writer, WriteSpec } from '../connectors/types.js'
 import type { Counters, DirtyRecord, LogLevel } from './events.js'
 import { backoffMs, isTransient, SplitTimeout, type RetryPolicy } from './faults.js'
 import { compileMapping, isMappingError, type MapOp, type ZeroDatePolicy } from './mapping.js'
+import { rawEligible } from './rawpath.js'
 import { sleep, type Throttle } from './throttle.js'
 
 /**
@@ -124,78 +126,109 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
   const signal = ac.signal
   let w: Writer | undefined
   const mapper = compileMapping(p.ops, p.sourceWidth, p.zeroDate)
+  const report = (read: number, written: number, bytes: number) => {
+    sc.rowsRead += read
+    sc.rowsWritten += written
+    sc.bytes += bytes
+    post({ type: 'progress', unitId: p.unitId, taskId: p.taskId, rowsRead: read, rowsWritten: written, bytes })
+  }
+
+  /** The canonical path for one batch: mapping, throttle, write, dirty records. */
+  const writeRows = async (writer: Writer, rows: Row[], approx: number): Promise<void> => {
+    let out: Row[] = rows
+    let origin: number[] | undefined // index in `rows` of each row in `out`, when some were dropped
+    const dirty: DirtyRecord[] = []
+    if (!mapper.identity) {
+      out = new Array<Row>(rows.length)
+      let k = 0
+      for (let i = 0; i < rows.length; i++) {
+        const m = mapper.map(rows[i]!)
+        if (isMappingError(m)) {
+          dirty.push({ taskId: p.taskId, reason: m.reason, code: m.code, column: m.column, columns: p.srcNames, values: rows[i]! as Value[] })
+          origin ??= Array.from({ length: k }, (_, j) => j)
+        } else {
+          if (origin) origin.push(i)
+          out[k++] = m
+        }
+      }
+      out.length = k
+    }
+    // Throttled: pass the batch in chunks of a tenth of a second's allowance.
+    const chunk = throttle.limited ? throttle.chunkRows(approx / Math.max(1, rows.length)) : Infinity
+    if (chunk >= out.length) {
+      await throttle.take(rows.length, approx, signal)
+      let written = 0
+      if (out.length) {
+        const res = await writer.write(out, signal)
+        written = res.written
+        for (const d of res.dirty) dirty.push(dirtyOf(p, d, rows[origin ? origin[d.index]! : d.index]!))
+      }
+      report(rows.length, written, approx)
+    } else {
+      // Throttled: chunks of a tenth of a second's allowance, each reported as it lands.
+      const perRow = approx / Math.max(1, rows.length)
+      let bytesLeft = approx
+      for (let off = 0; off < out.length; off += chunk) {
+        const part = out.slice(off, off + chunk)
+        const bytes = Math.min(bytesLeft, Math.round(part.length * perRow))
+        bytesLeft -= bytes
+        await throttle.take(part.length, bytes, signal)
+        arm()
+        const res = await writer.write(part, signal)
+        for (const d of res.dirty) {
+          const i = off + d.index
+          dirty.push(dirtyOf(p, d, rows[origin ? origin[i]! : i]!))
+        }
+        report(part.length, res.written, bytes)
+      }
+      // Rows dropped by the mapping still count against the limit.
+      if (rows.length > out.length) await throttle.take(rows.length - out.length, bytesLeft, signal)
+      report(rows.length - out.length, 0, bytesLeft)
+    }
+    if (dirty.length) {
+      sc.dirty += dirty.length
+      post({ type: 'dirty', unitId: p.unitId, taskId: p.taskId, records: dirty })
+    }
+  }
+
   try {
     arm()
     w = await env.writer.writer(write)
-    const it = env.reader.read(p.split, { signal, batchBytes: p.batchBytes })[Symbol.asyncIterator]()
-    let next = it.next()
+    const writer = w
+    // The raw path (main/connectors/raw.ts) when the reader, the writer and every column pair
+    // allow it and no speed limit needs row-sized chunks; otherwise canonical rows.
+    const rr = rawReadable(env.reader)
+    const rw = rawWriter(writer)
+    let raw = !!rr && !!rw && !throttle.limited && rawEligible(env.reader.kind, env.writer.kind, { ops: p.ops, sourceWidth: p.sourceWidth, targets: write.columns }) === true
+    let it: AsyncIterator<RowBatch | RawBatch> | undefined
+    let next: Promise<IteratorResult<RowBatch | RawBatch>> | undefined
+    if (raw) {
+      it = rr!.readRaw(p.split, { signal, batchBytes: p.batchBytes })[Symbol.asyncIterator]()
+      try {
+        next = Promise.resolve(await it.next())
+      } catch (e) {
+        if (!(e instanceof RawUnsupported)) throw e
+        raw = false
+      }
+    }
+    if (!raw) {
+      it = env.reader.read(p.split, { signal, batchBytes: p.batchBytes })[Symbol.asyncIterator]()
+      next = it.next()
+    }
     for (;;) {
-      const r = await next
+      const r = await next!
       if (r.done) break
       arm()
-      next = it.next() // read ahead while this batch is written
+      next = it!.next() // read ahead while this batch is written
       next.catch(() => undefined)
-      const rows = r.value.rows
-      const approx = r.value.approxBytes
-      let out: Row[] = rows
-      let origin: number[] | undefined // index in `rows` of each row in `out`, when some were dropped
-      const dirty: DirtyRecord[] = []
-      if (!mapper.identity) {
-        out = new Array<Row>(rows.length)
-        let k = 0
-        for (let i = 0; i < rows.length; i++) {
-          const m = mapper.map(rows[i]!)
-          if (isMappingError(m)) {
-            dirty.push({ taskId: p.taskId, reason: m.reason, code: m.code, column: m.column, columns: p.srcNames, values: rows[i]! as Value[] })
-            origin ??= Array.from({ length: k }, (_, j) => j)
-          } else {
-            if (origin) origin.push(i)
-            out[k++] = m
-          }
-        }
-        out.length = k
-      }
-      // Throttled: pass the batch in chunks of a tenth of a second's allowance.
-      const chunk = throttle.limited ? throttle.chunkRows(approx / Math.max(1, rows.length)) : Infinity
-      const report = (read: number, written: number, bytes: number) => {
-        sc.rowsRead += read
-        sc.rowsWritten += written
-        sc.bytes += bytes
-        post({ type: 'progress', unitId: p.unitId, taskId: p.taskId, rowsRead: read, rowsWritten: written, bytes })
-      }
-      if (chunk >= out.length) {
-        await throttle.take(rows.length, approx, signal)
-        let written = 0
-        if (out.length) {
-          const res = await w.write(out, signal)
-          written = res.written
-          for (const d of res.dirty) dirty.push(dirtyOf(p, d, rows[origin ? origin[d.index]! : d.index]!))
-        }
-        report(rows.length, written, approx)
+      if (raw) {
+        const b = r.value as RawBatch
+        const res = await rw!.writeRaw(b, signal)
+        if (res) report(b.rows, res.written, b.approxBytes)
+        else await writeRows(writer, b.decode(), b.approxBytes) // some row refused: narrow on the canonical path
       } else {
-        // Throttled: chunks of a tenth of a second's allowance, each reported as it lands.
-        const perRow = approx / Math.max(1, rows.length)
-        let bytesLeft = approx
-        for (let off = 0; off < out.length; off += chunk) {
-          const part = out.slice(off, off + chunk)
-          const bytes = Math.min(bytesLeft, Math.round(part.length * perRow))
-          bytesLeft -= bytes
-          await throttle.take(part.length, bytes, signal)
-          arm()
-          const res = await w.write(part, signal)
-          for (const d of res.dirty) {
-            const i = off + d.index
-            dirty.push(dirtyOf(p, d, rows[origin ? origin[i]! : i]!))
-          }
-          report(part.length, res.written, bytes)
-        }
-        // Rows dropped by the mapping still count against the limit.
-        if (rows.length > out.length) await throttle.take(rows.length - out.length, bytesLeft, signal)
-        report(rows.length - out.length, 0, bytesLeft)
-      }
-      if (dirty.length) {
-        sc.dirty += dirty.length
-        post({ type: 'dirty', unitId: p.unitId, taskId: p.taskId, records: dirty })
+        const b = r.value as RowBatch
+        await writeRows(writer, b.rows, b.approxBytes)
       }
       arm()
     }

@@ -20,6 +20,7 @@ import type { Counters, DirtyRecord, EngineEvent, RunState, RunSummary, TaskStat
 import { DEFAULT_RETRY, type RetryPolicy } from './faults.js'
 import { planJob, type Plan, type PlannedTask } from './plan.js'
 import { InProcessHost, WorkerHost, type ChannelHost } from './pool.js'
+import { rawEligible } from './rawpath.js'
 import { Throttle } from './throttle.js'
 
 export interface RunContext {
@@ -43,7 +44,8 @@ export interface RunContext {
   /**
    * Where channels run: `worker` (a worker thread per channel, own connections), `inprocess`
    * (async loops on this thread) or `auto` (default; env `SLUICE_CHANNEL_MODE` overrides): workers
-   * when more than one channel runs and the job's estimated rows reach {@link WORKER_MIN_ROWS}.
+   * when more than one channel runs and the job's estimated rows reach {@link WORKER_MIN_ROWS},
+   * unless every task takes the raw path (main/engine/rawpath.ts), which runs in-process.
    */
   channelMode?: 'auto' | 'worker' | 'inprocess'
   /** A split try fails after this many ms without a batch moving (default 10 minutes; env `SLUICE_SPLIT_TIMEOUT_MS`). */
@@ -299,6 +301,11 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker
   if (mode !== 'auto') return mode
   // SQLite connections are in-process files: no gain from threads.
   if (ctx.reader.kind === 'sqlite' && ctx.writer.kind === 'sqlite') return 'inprocess'
+  // Units on the raw path (rawpath.ts) do almost no JS work per row: one thread drives every
+  // channel's connections, without worker start-up (tsx, modules) or a heap per channel.
+  const sp = ctx.job.setting.speed
+  const throttled = (sp.record ?? 0) > 0 || (sp.byte ?? 0) > 0
+  if (!throttled && tasks.length && tasks.every((t) => rawEligible(ctx.reader.kind, ctx.writer.kind, { ops: t.plan.ops, sourceWidth: t.plan.sourceColumns.length, targets: t.plan.targetColumns }) === true)) return 'inprocess'
   const rows = tasks.reduce((n, t) => n + (t.plan.estimatedRows ?? 0), 0)
   return channels > 1 && rows >= WORKER_MIN_ROWS ? 'worker' : 'inprocess'
 }

@@ -30,6 +30,8 @@ import { describe, buildReadSql, planSplits, quoteIdent, streamRead, logicalFrom
 import { cbQuery, Session } from './session.js'
 import { mysqlNativeType } from './types.js'
 import { openMysqlWriter } from './write.js'
+import type { RawReadable } from '../raw.js'
+import { streamReadRaw } from './rawread.js'
 
 /**
  * Create a MySQL/MariaDB connector. No connection is opened until the first call that needs one.
@@ -54,7 +56,7 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
   const catalog = mysqlCatalog(session, schemaFor)
   const options = (config.options ?? {}) as { loadData?: boolean }
 
-  const connector: Connector = {
+  const connector: Connector & { raw: RawReadable } = {
     kind: 'mysql',
     config,
     defaultSchema,
@@ -89,6 +91,14 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
 
     describeRead(read: ReadSpec) {
       return describe(session, catalog, read)
+    },
+
+    /** The raw read path (main/connectors/raw.ts, rawread.ts). */
+    raw: {
+      readRaw(split: Split, opts?: ReadOptions) {
+        const { sql, params } = buildReadSql(split, quoteTable)
+        return streamReadRaw(session, sql, params, opts)
+      },
     },
 
     writer(spec: WriteSpec) {

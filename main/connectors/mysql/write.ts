@@ -24,14 +24,15 @@
 import { Readable } from 'node:stream'
 import type { Column, Row, TableRef, Value } from '../../core/types.js'
 import { approxValueBytes } from '../../core/types.js'
-import type { DirtyRow, WriteOutcome, Writer, WriteSpec } from '../types.js'
+import type { DirtyRow, WriteOutcome, WriteSpec } from '../types.js'
+import type { RawBatch, RawWriter } from '../raw.js'
 import { quoteIdent } from './read.js'
 import { cbQuery, type Session } from './session.js'
 import { encodeTsv, toWire, ValueError, type WireColumn, wireColumns } from './wire.js'
 import type { Connection as CbConnection } from 'mysql2'
 
 /** A MySQL writer; `stats` counts batches per path (for tests and logs). */
-export interface MysqlWriter extends Writer {
+export interface MysqlWriter extends RawWriter {
   readonly stats: { fastBatches: number; strictBatches: number; loadDataDisabled: boolean }
 }
 
@@ -380,8 +381,56 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
         signal?.removeEventListener('abort', onAbort)
       }
     },
+    /**
+     * The raw path (main/connectors/raw.ts): the batch's lines go to LOAD DATA as they are, with
+     * the same cleanliness checks as the fast path. `null` (nothing committed) when the target
+     * refused or warned about a row, when LOAD DATA is not available, when a target column
+     * travels as hex (binary, BIT) or when the text holds PostgreSQL's `\f` / `\v` escapes,
+     * which LOAD DATA reads as plain `f` / `v`.
+     */
+    async writeRaw(batch: RawBatch, signal?: AbortSignal): Promise<WriteOutcome | null> {
+      if (closed) throw new Error(`writer for ${table} is closed`)
+      signal?.throwIfAborted()
+      if (!batch.rows) return { written: 0, dirty: [] }
+      if (!fast || cols.some((c) => c.mode === 'hex' || c.mode === 'bit') || hasForeignEscape(batch.data)) return null
+      const onAbort = () => {
+        const c = conn
+        conn = undefined
+        closed = true
+        c?.destroy()
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      try {
+        if (await fastLoad(batch.data, batch.rows)) {
+          stats.fastBatches++
+          return { written: batch.rows, dirty: [] }
+        }
+        return null
+      } catch (e) {
+        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('write aborted')
+        const err = e as SqlError
+        if (LOCAL_REFUSED.has(err.errno ?? -1) || /local infile|loading local data/i.test(err.message ?? '')) {
+          fast = false
+          stats.loadDataDisabled = true
+          return null
+        }
+        if (isRowError(e)) return null
+        throw e
+      } finally {
+        signal?.removeEventListener('abort', onAbort)
+      }
+    },
     close,
   }
+}
+
+/** True when COPY text holds `\f` or `\v`, escapes LOAD DATA does not know (it reads them as `f`, `v`). */
+export function hasForeignEscape(b: Buffer): boolean {
+  for (let i = b.indexOf(92); i >= 0 && i + 1 < b.length; i = b.indexOf(92, i + 2)) {
+    const x = b[i + 1]
+    if (x === 102 || x === 118) return true
+  }
+  return false
 }
 
 function sortDirty(d: DirtyRow[]): DirtyRow[] {

@@ -15,7 +15,8 @@ import type { ConnectionConfig, Connector, QueryOptions, QueryResult, ReadSpec, 
 import { describeFields, createCatalog } from './catalog.js'
 import { quoteIdent } from './copy-text.js'
 import { buildDdl } from './ddl.js'
-import { describeRead, planSplits, quoteTableRef, readSplit, stripQuery } from './read.js'
+import { describeRead, planSplits, quoteTableRef, readSplit, readSplitRaw, stripQuery } from './read.js'
+import type { RawReadable } from '../raw.js'
 import { backendPid, errorCode, PgSession } from './session.js'
 import { nativeTypeFor } from './types.js'
 import { openWriter } from './write.js'
@@ -58,7 +59,7 @@ export function createPostgresConnector(config: ConnectionConfig): Connector {
     }
   }
 
-  const connector: Connector = {
+  const connector: Connector & { raw: RawReadable } = {
     kind: 'postgres',
     config,
     defaultSchema,
@@ -87,6 +88,8 @@ export function createPostgresConnector(config: ConnectionConfig): Connector {
 
     splits: (read: ReadSpec, count: number) => planSplits(session, read, count, defaultSchema),
     read: (split: Split, opts) => readSplit(session, split, opts, defaultSchema),
+    /** The raw read path (main/connectors/raw.ts, `readSplitRaw`). */
+    raw: { readRaw: (split: Split, opts) => readSplitRaw(session, split, opts, defaultSchema) },
     describeRead: (read: ReadSpec) => describeRead(session, read, defaultSchema),
     writer: (spec: WriteSpec) => openWriter(session, spec, defaultSchema),
 

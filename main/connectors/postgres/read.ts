@@ -13,7 +13,8 @@ import { to as copyTo } from 'pg-copy-streams'
 import type { Row, RowBatch, TableRef, Value } from '../../core/types.js'
 import type { ReadOptions, ReadSpec, ResultColumn, Split } from '../types.js'
 import { describeFields, findRelation, relationColumns } from './catalog.js'
-import { CopyTextDecoder, quoteIdent, sqlLiteral } from './copy-text.js'
+import { CopyFormatError, CopyTextDecoder, quoteIdent, sqlLiteral, type FieldKind } from './copy-text.js'
+import { countLines, type RawBatch } from '../raw.js'
 import { backendPid, type PgSession } from './session.js'
 import { fieldKindOf } from './types.js'
 
@@ -107,26 +108,9 @@ function abortError(signal: AbortSignal | undefined): Error {
 export async function* readSplit(session: PgSession, split: Split, opts: ReadOptions | undefined, defaultSchema: string): AsyncGenerator<RowBatch> {
   const signal = opts?.signal
   const batchBytes = opts?.batchBytes && opts.batchBytes > 0 ? opts.batchBytes : DEFAULT_BATCH_BYTES
-  const what = split.read.querySql ? `querySql split ${split.index}` : `table ${quoteTableRef(split.read.table ?? { name: '?' }, defaultSchema)} split ${split.index}`
-  if (signal?.aborted) throw abortError(signal)
-  const columns = await describeRead(session, split.read, defaultSchema)
-  const keyCol = split.range ? columns.find((c) => c.name === split.range!.column) : undefined
-  let intKey = keyCol?.type.kind === 'int'
-  if (split.range && !keyCol && split.read.table) {
-    // the split key is not among the read columns: look its type up
-    const all = await describeRead(session, { table: split.read.table }, defaultSchema)
-    intKey = all.find((c) => c.name === split.range!.column)?.type.kind === 'int'
-  }
-  const sql = `COPY (${splitSelect(split, columns, defaultSchema, intKey)}) TO STDOUT`
-  const decoder = new CopyTextDecoder(columns.map((c) => fieldKindOf(c.type)))
-
-  const client: pg.PoolClient = await session.getPool().connect()
-  let clean = false
-  let stream: ReturnType<typeof copyTo> | undefined
-  const onAbort = () => stream?.destroy(abortError(signal))
-  signal?.addEventListener('abort', onAbort, { once: true })
-  try {
-    stream = client.query(copyTo(sql))
+  const { sql, kinds, what } = await prepareCopy(session, split, signal, defaultSchema)
+  const decoder = new CopyTextDecoder(kinds)
+  yield* copyOut(session, sql, what, signal, async function* (stream) {
     let rows: Row[] = []
     let bytes = 0
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -140,8 +124,91 @@ export async function* readSplit(session: PgSession, split: Split, opts: ReadOpt
       }
     }
     decoder.end()
-    clean = true
     if (rows.length) yield { rows, approxBytes: bytes }
+  })
+}
+
+/**
+ * The raw read path (main/connectors/raw.ts): the split's `COPY (SELECT ...) TO STDOUT` text as
+ * it arrives, cut at line ends into batches of about `opts.batchBytes` bytes (default 4 MiB), no
+ * value decoded; `decode()` gives the rows {@link readSplit} would. Same cancel and error rules
+ * as {@link readSplit}.
+ */
+export async function* readSplitRaw(session: PgSession, split: Split, opts: ReadOptions | undefined, defaultSchema: string): AsyncGenerator<RawBatch> {
+  const signal = opts?.signal
+  const batchBytes = opts?.batchBytes && opts.batchBytes > 0 ? opts.batchBytes : DEFAULT_BATCH_BYTES
+  const { sql, kinds, what } = await prepareCopy(session, split, signal, defaultSchema)
+  const batch = (data: Buffer): RawBatch => ({
+    data,
+    rows: countLines(data),
+    approxBytes: data.length,
+    decode: () => {
+      const rows: Row[] = []
+      const d = new CopyTextDecoder(kinds)
+      d.push(data, rows)
+      d.end()
+      return rows
+    },
+  })
+  yield* copyOut(session, sql, what, signal, async function* (stream) {
+    let parts: Buffer[] = []
+    let size = 0
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      parts.push(chunk)
+      size += chunk.length
+      if (size < batchBytes) continue
+      const all = Buffer.concat(parts, size)
+      const last = all.lastIndexOf(10)
+      if (last < 0) {
+        parts = [all]
+        continue
+      }
+      // The incomplete last line is copied out, so the batch does not pin it.
+      const rest = last + 1 < all.length ? Buffer.from(all.subarray(last + 1)) : undefined
+      parts = rest ? [rest] : []
+      size = rest?.length ?? 0
+      yield batch(all.subarray(0, last + 1))
+      if (signal?.aborted) throw abortError(signal)
+    }
+    if (size) {
+      const data = Buffer.concat(parts, size)
+      if (data[data.length - 1] !== 10) throw new CopyFormatError(`COPY output ended inside a row (${data.length - data.lastIndexOf(10) - 1} bytes without a newline)`)
+      yield batch(data)
+    }
+  })
+}
+
+/** The COPY statement of a split and the decoder kinds of its columns. */
+async function prepareCopy(session: PgSession, split: Split, signal: AbortSignal | undefined, defaultSchema: string): Promise<{ sql: string; kinds: FieldKind[]; what: string }> {
+  const what = split.read.querySql ? `querySql split ${split.index}` : `table ${quoteTableRef(split.read.table ?? { name: '?' }, defaultSchema)} split ${split.index}`
+  if (signal?.aborted) throw abortError(signal)
+  const columns = await describeRead(session, split.read, defaultSchema)
+  const keyCol = split.range ? columns.find((c) => c.name === split.range!.column) : undefined
+  let intKey = keyCol?.type.kind === 'int'
+  if (split.range && !keyCol && split.read.table) {
+    // the split key is not among the read columns: look its type up
+    const all = await describeRead(session, { table: split.read.table }, defaultSchema)
+    intKey = all.find((c) => c.name === split.range!.column)?.type.kind === 'int'
+  }
+  return { sql: `COPY (${splitSelect(split, columns, defaultSchema, intKey)}) TO STDOUT`, kinds: columns.map((c) => fieldKindOf(c.type)), what }
+}
+
+/**
+ * Run `COPY ... TO STDOUT` on a pooled client and hand its stream to `body`. Ending early
+ * (consumer `break`, `signal` aborted, an error) cancels the COPY (`pg_cancel_backend`) and
+ * destroys the client rather than returning it to the pool. Errors are re-thrown with `what`
+ * prefixed, keeping the SQLSTATE `code`.
+ */
+async function* copyOut<T>(session: PgSession, sql: string, what: string, signal: AbortSignal | undefined, body: (stream: AsyncIterable<Buffer>) => AsyncGenerator<T>): AsyncGenerator<T> {
+  const client: pg.PoolClient = await session.getPool().connect()
+  let clean = false
+  let stream: ReturnType<typeof copyTo> | undefined
+  const onAbort = () => stream?.destroy(abortError(signal))
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    stream = client.query(copyTo(sql))
+    yield* body(stream as AsyncIterable<Buffer>)
+    clean = true
   } catch (e) {
     if (signal?.aborted) throw abortError(signal)
     const err = e as Error

@@ -34,7 +34,8 @@ import { from as copyFrom } from 'pg-copy-streams'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Row } from '../../core/types.js'
-import type { DirtyRow, WriteOutcome, WriteSpec, Writer } from '../types.js'
+import type { DirtyRow, WriteOutcome, WriteSpec } from '../types.js'
+import type { RawBatch, RawWriter } from '../raw.js'
 import { createCatalog } from './catalog.js'
 import { EncodedRows, encodeCopyRow, quoteIdent, ValueEncodeError } from './copy-text.js'
 import { errorCode, type PgSession } from './session.js'
@@ -96,6 +97,11 @@ function dirtyFrom(index: number, e: unknown, columns: readonly string[]): Dirty
   return d
 }
 
+/** `data` in slices of 1 MiB (views, no copy). */
+function* slices(data: Buffer): Generator<Buffer> {
+  for (let off = 0; off < data.length; off += 1 << 20) yield data.subarray(off, Math.min(data.length, off + (1 << 20)))
+}
+
 function abortError(): Error {
   const e = new Error('write aborted')
   e.name = 'AbortError'
@@ -106,7 +112,7 @@ function abortError(): Error {
  * Open a writer on a dedicated connection. Checks that the table exists (throws NotFoundError)
  * and, for update/replace, resolves the key (spec.keyColumns ?? primary key; throws when none).
  */
-export async function openWriter(session: PgSession, spec: WriteSpec, defaultSchema: string): Promise<Writer> {
+export async function openWriter(session: PgSession, spec: WriteSpec, defaultSchema: string): Promise<RawWriter> {
   const client = await session.dedicatedClient()
   try {
     const table = quoteTableRef(spec.table, defaultSchema)
@@ -135,7 +141,7 @@ export async function openWriter(session: PgSession, spec: WriteSpec, defaultSch
   }
 }
 
-class PgWriter implements Writer {
+class PgWriter implements RawWriter {
   private closed = false
   private busy = false
 
@@ -225,6 +231,44 @@ class PgWriter implements Writer {
     }
     dirty.sort((a, b) => a.index - b.index)
     return { written, dirty }
+  }
+
+  /**
+   * The raw path (main/connectors/raw.ts): the batch's COPY text sent as is (1 MiB messages) in
+   * one transaction, upserted through the stage table like {@link write}. A row error rolls the
+   * whole batch back and resolves `null` (the caller narrows it with {@link write}); the count
+   * PostgreSQL reports must equal the batch's lines.
+   */
+  async writeRaw(batch: RawBatch, signal?: AbortSignal): Promise<WriteOutcome | null> {
+    if (this.closed) throw new Error(`writer ${this.table}: closed`)
+    if (this.busy) throw new Error(`writer ${this.table}: write() called while another write is running`)
+    if (signal?.aborted) throw abortError()
+    if (!batch.rows) return { written: 0, dirty: [] }
+    this.busy = true
+    const c = this.client
+    try {
+      await c.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE')
+      try {
+        const stream = c.query(copyFrom(this.copySql))
+        await pipeline(Readable.from(slices(batch.data), { objectMode: false }), stream, signal ? { signal } : {})
+        if (stream.rowCount !== batch.rows) throw new Error(`COPY took ${stream.rowCount} rows of a batch of ${batch.rows}`)
+        if (this.upsertSql) {
+          await c.query(this.upsertSql)
+          await c.query(`TRUNCATE pg_temp.${STAGE}`)
+        }
+        await c.query('COMMIT')
+        return { written: batch.rows, dirty: [] }
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => {})
+        if (signal?.aborted) throw abortError()
+        if (isRowError(e)) return null
+        const err = e as Error
+        if (err && typeof err.message === 'string') err.message = `write ${this.table}: ${err.message}`
+        throw e
+      }
+    } finally {
+      this.busy = false
+    }
   }
 
   /** COPY the given rows (by index), sent as Buffers of about 512 KiB. */

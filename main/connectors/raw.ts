@@ -1,0 +1,78 @@
+/**
+ * The raw (wire-text) path of a channel: an optional capability of a reader connector and a writer
+ * that moves a big table's rows between MySQL and PostgreSQL as text lines, without making a JS
+ * value per field. It exists for speed only; what lands in the target is exactly what the
+ * canonical path ({@link Connector.read} -> mapping -> {@link Writer.write}) would write, because
+ * the engine only takes it for column pairs where the canonical value's text is the wire text
+ * (see main/engine/rawpath.ts), and any batch the target refuses goes through the canonical path.
+ *
+ * Format of {@link RawBatch.data}: PostgreSQL COPY text (https://www.postgresql.org/docs/15/sql-copy.html,
+ * "Text Format"): one row per line ended by LF, fields separated by TAB, NULL spelled `\N`,
+ * backslash, TAB, LF and CR inside a field escaped as `\\` `\t` `\n` `\r`. PostgreSQL reads it
+ * with `COPY FROM STDIN`; MySQL's `LOAD DATA ... FIELDS TERMINATED BY '\t' ESCAPED BY '\\'`
+ * reads the same escapes (MySQL manual, "LOAD DATA", FIELDS ESCAPED BY), except PostgreSQL's
+ * `\f` / `\v`, which the MySQL writer detects and leaves to the canonical path.
+ */
+import type { Row } from '../core/types.js'
+import type { Connector, ReadOptions, Split, WriteOutcome, Writer } from './types.js'
+
+/** A batch of rows as COPY text lines (see the file comment). */
+export interface RawBatch {
+  /** Whole lines only: `rows` lines, each ended by LF. */
+  data: Buffer
+  /** Number of lines in `data`. */
+  rows: number
+  /** Bytes reported to progress and the throttle (`data.length`). */
+  approxBytes: number
+  /**
+   * The same rows as canonical values of the source columns (what {@link Connector.read} would
+   * have yielded), for the canonical fallback: dirty-row narrowing and dirty records.
+   * @throws Error when the text is not valid COPY text (a bug, never data).
+   */
+  decode(): Row[]
+}
+
+/** A reader connector that can stream a split as {@link RawBatch}es. */
+export interface RawReadable {
+  /**
+   * Stream one split (column order = `split.read.columns`, as {@link Connector.read}) as raw
+   * batches of about `opts.batchBytes` bytes. Throws {@link RawUnsupported} before the first
+   * batch when a column's wire form has no raw spelling (binary, BIT, geometry, TIMESTAMP...):
+   * the caller then reads the split with {@link Connector.read}.
+   */
+  readRaw(split: Split, opts?: ReadOptions): AsyncIterable<RawBatch>
+}
+
+/** A writer that can take {@link RawBatch}es. */
+export interface RawWriter extends Writer {
+  /**
+   * Write a raw batch in one transaction. Resolves with the outcome when every row landed and was
+   * committed, or `null` when the target refused some row (nothing of the batch is committed;
+   * the caller writes `batch.decode()` with {@link Writer.write}, which narrows to dirty rows).
+   * @throws for errors that are not about a row (connection lost, table missing, abort).
+   */
+  writeRaw(batch: RawBatch, signal?: AbortSignal): Promise<WriteOutcome | null>
+}
+
+/** Thrown by {@link RawReadable.readRaw} when a split cannot be read raw (see there). */
+export class RawUnsupported extends Error {
+  override name = 'RawUnsupported'
+}
+
+/** The connector's raw reader, when it has one. */
+export function rawReadable(c: Connector): RawReadable | undefined {
+  const r = (c as Connector & { raw?: RawReadable }).raw
+  return r && typeof r.readRaw === 'function' ? r : undefined
+}
+
+/** The writer's raw entry point, when it has one. */
+export function rawWriter(w: Writer): RawWriter | undefined {
+  return typeof (w as Partial<RawWriter>).writeRaw === 'function' ? (w as RawWriter) : undefined
+}
+
+/** Count LF bytes in `b` from `start` to `end` (the rows of a raw batch). */
+export function countLines(b: Buffer, start = 0, end = b.length): number {
+  let n = 0
+  for (let i = b.indexOf(10, start); i >= 0 && i < end; i = b.indexOf(10, i + 1)) n++
+  return n
+}

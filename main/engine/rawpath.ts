@@ -1,0 +1,102 @@
+/**
+ * When a unit may take the raw path (main/connectors/raw.ts): rows moved as the source's wire
+ * text, never as JS values. The rule is that the raw path writes exactly what the canonical path
+ * would: for every column pair, the source's wire text must be what the canonical value becomes
+ * in the target's encoder, or the target must read both spellings as the same value; where the
+ * canonical path would refuse a value that the target would accept as text (a MySQL zero date
+ * into a PostgreSQL text column, a DATETIME fraction a MySQL column would round) the pair is not
+ * raw. Values the target refuses (zero dates into PostgreSQL date/timestamp, NaN into MySQL
+ * DOUBLE, text with NUL) make the batch fall back to the canonical path, which reports them as
+ * dirty rows as usual.
+ *
+ * Pairs: MySQL -> PostgreSQL (the MySQL reader's COPY text) and PostgreSQL -> MySQL (PostgreSQL's
+ * own COPY text into LOAD DATA). The mapping must be plain column copies in source order (no
+ * constants, nullDefault or timeFormat); the zero-date policy is honoured by the fallback.
+ */
+import type { Column, LogicalType } from '../core/types.js'
+import type { ConnectorKind } from '../connectors/types.js'
+import { isBinaryColumn, isBitColumn } from '../connectors/mysql/types.js'
+import type { MapOp } from './mapping.js'
+
+/** The unit fields the decision needs. */
+export interface RawCandidate {
+  ops: MapOp[]
+  sourceWidth: number
+  /** Target columns in write order. */
+  targets: Column[]
+}
+
+/**
+ * Whether a unit from a `from` reader to a `to` writer may take the raw path; a string says why
+ * not (for logs and tests).
+ */
+export function rawEligible(from: ConnectorKind, to: ConnectorKind, u: RawCandidate): true | string {
+  const pair = from === 'mysql' && to === 'postgres' ? mysqlToPg : from === 'postgres' && to === 'mysql' ? pgToMysql : undefined
+  if (!pair) return `no raw path from ${from} to ${to}`
+  if (u.ops.length !== u.sourceWidth || u.targets.length !== u.ops.length) return 'the mapping is not one target column per source column'
+  for (let i = 0; i < u.ops.length; i++) {
+    const op = u.ops[i]!
+    if (op.kind !== 'column' || op.index !== i) return `target column ${i + 1} is not source column ${i + 1}`
+    if (op.nullDefault !== undefined || op.timeFormat) return `column ${op.sourceName} has a transform`
+    if (!pair(op.sourceType, u.targets[i]!)) return `column ${op.sourceName} (${op.sourceType.kind} -> ${u.targets[i]!.type.kind}) has no raw spelling`
+  }
+  return true
+}
+
+const TEXTUAL = new Set<LogicalType['kind']>(['decimal', 'string', 'text', 'enum', 'set', 'json', 'uuid', 'other'])
+
+/**
+ * MySQL wire text -> PostgreSQL COPY (the PostgreSQL encoder writes canonical strings as they are,
+ * numbers as `String(n)`, which for MySQL integers is their wire text).
+ */
+function mysqlToPg(src: LogicalType, tgt: Column): boolean {
+  const t = tgt.type.kind
+  if (t === 'bytes' || t === 'geometry') return false
+  switch (src.kind) {
+    case 'int':
+    case 'year':
+      // Integer targets read ZEROFILL padding as the same number; text targets would not.
+      return t === 'int' || t === 'decimal' || t === 'float' || t === 'bool'
+    case 'float':
+      // Both paths parse the same decimal text to the nearest double; a float4 target from a
+      // DOUBLE would round the text and the shortest double text differently.
+      return t === 'float' && (tgt.type.kind === 'float' && (tgt.type.bits === 64 || src.bits === 32))
+    case 'date':
+    case 'datetime':
+      // PostgreSQL refuses zero dates, so the fallback applies the zero-date policy.
+      return t === 'date' || t === 'datetime' || t === 'timestamptz'
+    case 'time':
+      return t === 'time'
+    default:
+      return TEXTUAL.has(src.kind)
+  }
+}
+
+/** Fractional digits a MySQL target column keeps. */
+const fracOf = (t: LogicalType) => (t.kind === 'datetime' || t.kind === 'timestamptz' || t.kind === 'time' ? t.precision ?? 0 : undefined)
+
+/**
+ * PostgreSQL COPY text -> LOAD DATA (the MySQL writer sends canonical strings as they are and
+ * numbers as `String(n)`; PostgreSQL prints floats shortest-exact with the session's
+ * `extra_float_digits=1`, integers and numerics as their digits, timestamps without trailing
+ * fraction zeros).
+ */
+function pgToMysql(src: LogicalType, tgt: Column): boolean {
+  if (isBinaryColumn(tgt) || isBitColumn(tgt)) return false
+  const t = tgt.type.kind
+  const frac = fracOf(tgt.type)
+  switch (src.kind) {
+    case 'int':
+    case 'date':
+      return true
+    case 'float':
+      return t === 'float'
+    case 'datetime':
+    case 'time':
+      // MySQL rounds extra fraction digits silently; the canonical path refuses them.
+      return frac === undefined ? TEXTUAL.has(t) : (src.precision ?? 6) <= frac
+    default:
+      // Text into DATETIME/TIMESTAMP/TIME goes through offset conversion and fraction checks.
+      return TEXTUAL.has(src.kind) && frac === undefined
+  }
+}
