@@ -1,6 +1,8 @@
 /**
  * One channel's work on one unit (a split of a task): reader batches -> field mapping -> writer,
- * with one batch of read-ahead, the job-wide throttle, dirty records, a no-progress timeout and
+ * or, when the pair and every column allow it, the raw path (main/connectors/raw.ts,
+ * main/engine/rawpath.ts: wire text straight from reader to writer, refused batches narrowed on
+ * the canonical path), with one batch of read-ahead, the job-wide throttle, dirty records, a no-progress timeout and
  * retries of transient errors. The same code runs in a worker thread (worker.ts) and, for small
  * jobs, as an async loop on the main thread (run.ts): a unit is plain data (structured-cloneable),
  * and everything the channel reports is a {@link ChannelMessage}.
@@ -196,8 +198,9 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
     w = await env.writer.writer(write)
     const writer = w
     // The raw path (main/connectors/raw.ts) when the reader, the writer and every column pair
-    // allow it and no speed limit needs row-sized chunks; otherwise canonical rows.
-    const rr = rawReadable(env.reader)
+    // allow it and no speed limit needs row-sized chunks; otherwise canonical rows. Env
+    // `SLUICE_RAW=0` turns it off (diagnosis, and tests comparing both paths).
+    const rr = process.env.SLUICE_RAW === '0' ? undefined : rawReadable(env.reader)
     const rw = rawWriter(writer)
     let raw = !!rr && !!rw && !throttle.limited && rawEligible(env.reader.kind, env.writer.kind, { ops: p.ops, sourceWidth: p.sourceWidth, targets: write.columns }) === true
     let it: AsyncIterator<RowBatch | RawBatch> | undefined
@@ -206,8 +209,10 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
       it = rr!.readRaw(p.split, { signal, batchBytes: p.batchBytes })[Symbol.asyncIterator]()
       try {
         next = Promise.resolve(await it.next())
+        post({ type: 'log', level: 'debug', taskId: p.taskId, message: `${p.taskId} split ${p.split.index}: raw path` })
       } catch (e) {
         if (!(e instanceof RawUnsupported)) throw e
+        post({ type: 'log', level: 'debug', taskId: p.taskId, message: `${p.taskId} split ${p.split.index}: canonical path (${e.message})` })
         raw = false
       }
     }

@@ -305,7 +305,7 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker
   // channel's connections, without worker start-up (tsx, modules) or a heap per channel.
   const sp = ctx.job.setting.speed
   const throttled = (sp.record ?? 0) > 0 || (sp.byte ?? 0) > 0
-  if (!throttled && tasks.length && tasks.every((t) => rawEligible(ctx.reader.kind, ctx.writer.kind, { ops: t.plan.ops, sourceWidth: t.plan.sourceColumns.length, targets: t.plan.targetColumns }) === true)) return 'inprocess'
+  if (!throttled && process.env.SLUICE_RAW !== '0' && tasks.length && tasks.every((t) => rawEligible(ctx.reader.kind, ctx.writer.kind, { ops: t.plan.ops, sourceWidth: t.plan.sourceColumns.length, targets: t.plan.targetColumns }) === true)) return 'inprocess'
   const rows = tasks.reduce((n, t) => n + (t.plan.estimatedRows ?? 0), 0)
   return channels > 1 && rows >= WORKER_MIN_ROWS ? 'worker' : 'inprocess'
 }

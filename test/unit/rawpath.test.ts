@@ -1,0 +1,50 @@
+/**
+ * Which column pairs may take the raw path (main/engine/rawpath.ts): only those where the wire
+ * text is what the canonical path would write, or the target reads both as the same value.
+ */
+import { describe, expect, it } from 'vitest'
+import type { Column, LogicalType } from '../../main/core/types.js'
+import { rawEligible } from '../../main/engine/rawpath.js'
+import type { MapOp } from '../../main/engine/mapping.js'
+
+const col = (type: LogicalType, nativeType = ''): Column => ({ name: 'c', ordinal: 1, type, nativeType, nullable: true })
+const op = (sourceType: LogicalType, extra: Partial<Extract<MapOp, { kind: 'column' }>> = {}): MapOp => ({ kind: 'column', index: 0, sourceName: 'c', targetName: 'c', sourceType, ...extra })
+const one = (from: 'mysql' | 'postgres', to: 'mysql' | 'postgres', src: LogicalType, tgt: Column, extra = {}) => rawEligible(from, to, { ops: [op(src, extra)], sourceWidth: 1, targets: [tgt] })
+
+describe('rawEligible', () => {
+  it('MySQL -> PostgreSQL', () => {
+    expect(one('mysql', 'postgres', { kind: 'int', bits: 64, unsigned: true }, col({ kind: 'decimal', precision: 20, scale: 0 }))).toBe(true)
+    expect(one('mysql', 'postgres', { kind: 'decimal', precision: 12, scale: 2 }, col({ kind: 'text' }))).toBe(true)
+    expect(one('mysql', 'postgres', { kind: 'string', length: 10 }, col({ kind: 'string', length: 10 }))).toBe(true)
+    expect(one('mysql', 'postgres', { kind: 'datetime', precision: 3 }, col({ kind: 'datetime', precision: 3 }))).toBe(true)
+    expect(one('mysql', 'postgres', { kind: 'float', bits: 64 }, col({ kind: 'float', bits: 64 }))).toBe(true)
+    // ZEROFILL text would differ in a text column; zero dates would land in a text column.
+    expect(one('mysql', 'postgres', { kind: 'int', bits: 32 }, col({ kind: 'text' }))).toMatch(/no raw spelling/)
+    expect(one('mysql', 'postgres', { kind: 'date' }, col({ kind: 'text' }))).toMatch(/no raw spelling/)
+    expect(one('mysql', 'postgres', { kind: 'float', bits: 64 }, col({ kind: 'float', bits: 32 }))).toMatch(/no raw spelling/)
+    expect(one('mysql', 'postgres', { kind: 'timestamptz', precision: 0 }, col({ kind: 'timestamptz' }))).toMatch(/no raw spelling/)
+    expect(one('mysql', 'postgres', { kind: 'string' }, col({ kind: 'bytes' }))).toMatch(/no raw spelling/)
+    expect(one('mysql', 'postgres', { kind: 'bytes' }, col({ kind: 'bytes' }))).toMatch(/no raw spelling/)
+    expect(one('mysql', 'postgres', { kind: 'string' }, col({ kind: 'text' }), { nullDefault: 'x' })).toMatch(/transform/)
+    expect(one('mysql', 'sqlite' as never, { kind: 'string' }, col({ kind: 'text' }))).toMatch(/no raw path/)
+  })
+
+  it('PostgreSQL -> MySQL', () => {
+    expect(one('postgres', 'mysql', { kind: 'int', bits: 64 }, col({ kind: 'int', bits: 64 }, 'bigint'))).toBe(true)
+    expect(one('postgres', 'mysql', { kind: 'datetime', precision: 3 }, col({ kind: 'datetime', precision: 3 }, 'datetime(3)'))).toBe(true)
+    expect(one('postgres', 'mysql', { kind: 'text' }, col({ kind: 'text' }, 'longtext'))).toBe(true)
+    // MySQL would round the extra digits silently; text into DATETIME goes through offset checks.
+    expect(one('postgres', 'mysql', { kind: 'datetime', precision: 6 }, col({ kind: 'datetime', precision: 3 }, 'datetime(3)'))).toMatch(/no raw spelling/)
+    expect(one('postgres', 'mysql', { kind: 'datetime' }, col({ kind: 'datetime', precision: 0 }, 'datetime'))).toMatch(/no raw spelling/)
+    expect(one('postgres', 'mysql', { kind: 'text' }, col({ kind: 'datetime', precision: 6 }, 'datetime(6)'))).toMatch(/no raw spelling/)
+    expect(one('postgres', 'mysql', { kind: 'bool' }, col({ kind: 'int', bits: 8 }, 'tinyint(1)'))).toMatch(/no raw spelling/)
+    expect(one('postgres', 'mysql', { kind: 'text' }, col({ kind: 'bytes' }, 'blob'))).toMatch(/no raw spelling/)
+    expect(one('postgres', 'mysql', { kind: 'timestamptz' }, col({ kind: 'datetime', precision: 6 }, 'datetime(6)'))).toMatch(/no raw spelling/)
+  })
+
+  it('needs one plain copy per source column in order', () => {
+    const t = col({ kind: 'text' }, 'text')
+    expect(rawEligible('postgres', 'mysql', { ops: [op({ kind: 'text' })], sourceWidth: 2, targets: [t] })).toMatch(/one target column per source column/)
+    expect(rawEligible('postgres', 'mysql', { ops: [{ kind: 'constant', value: 1, targetName: 'c' }], sourceWidth: 1, targets: [t] })).toMatch(/not source column/)
+  })
+})
