@@ -139,23 +139,31 @@ export class RawRowEncoder {
       }
       const e = p + len
       if (e > end) throw new Error(`mysql raw read: row packet ends inside column ${c + 1}`)
-      if (this.copy[c] === 0) {
-        if (len < 24) while (p < e) out[o++] = src[p++]!
-        else {
-          src.copy(out, o, p, e)
-          o += len
-          p = e
+      if (this.copy[c] === 1) {
+        // Character data: find the first byte that needs an escape (backslash, TAB, LF, CR).
+        let q = p
+        while (q < e) {
+          const x = src[q]!
+          if (x === 92 || (x < 14 && (x === 9 || x === 10 || x === 13))) break
+          q++
         }
-      } else {
-        while (p < e) {
-          const x = src[p++]!
-          if (x > 92 || (x > 13 && x !== 92)) out[o++] = x
-          else if (x === 92) (out[o++] = 92), (out[o++] = 92)
-          else if (x === 9) (out[o++] = 92), (out[o++] = 116)
-          else if (x === 10) (out[o++] = 92), (out[o++] = 110)
-          else if (x === 13) (out[o++] = 92), (out[o++] = 114)
-          else out[o++] = x
+        if (q < e) {
+          while (p < e) {
+            const x = src[p++]!
+            if (x === 92) (out[o++] = 92), (out[o++] = 92)
+            else if (x === 9) (out[o++] = 92), (out[o++] = 116)
+            else if (x === 10) (out[o++] = 92), (out[o++] = 110)
+            else if (x === 13) (out[o++] = 92), (out[o++] = 114)
+            else out[o++] = x
+          }
+          continue
         }
+      }
+      if (len < 32) while (p < e) out[o++] = src[p++]!
+      else {
+        src.copy(out, o, p, e)
+        o += len
+        p = e
       }
     }
     out[o++] = 10

@@ -157,7 +157,9 @@ export async function planSplits(
   const q = (sql: string, params: unknown[] = []) => session.with((conn) => cbQuery<unknown[][]>(conn, { sql, rowsAsArray: true }, params))
   const boundaries: Value[] = []
   if (col.type.kind === 'int' || col.type.kind === 'year') {
-    const [row] = await q(`SELECT CAST(MIN(${c}) AS CHAR), CAST(MAX(${c}) AS CHAR) FROM ${t} WHERE ${c} IS NOT NULL${where}`)
+    // MIN/MAX skip NULLs by themselves; an `IS NOT NULL` filter here would make MariaDB scan the
+    // whole index instead of reading its two ends ("Select tables optimized away").
+    const [row] = await q(`SELECT CAST(MIN(${c}) AS CHAR), CAST(MAX(${c}) AS CHAR) FROM ${t}${read.where?.trim() ? ` WHERE (${read.where})` : ''}`)
     if (!row || row[0] === null) return [{ index: 0, read, range: { column: pk, includeNull: true } }]
     boundaries.push(...integerBoundaries(BigInt(String(row[0])), BigInt(String(row[1])), count))
   } else {
