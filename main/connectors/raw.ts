@@ -30,6 +30,12 @@ export interface RawBatch {
    * @throws Error when the text is not valid COPY text (a bug, never data).
    */
   decode(): Row[]
+  /**
+   * Optional: the consumer is done with `data` (written, or decoded); the reader may reuse its
+   * memory for a later batch, which spares allocating and page-faulting fresh megabytes per
+   * batch. Never touch `data` after calling it. Safe to call twice.
+   */
+  release?(): void
 }
 
 /** A reader connector that can stream a split as {@link RawBatch}es. */

@@ -229,8 +229,15 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
       if (raw) {
         const b = r.value as RawBatch
         const res = await rw!.writeRaw(b, signal)
-        if (res) report(b.rows, res.written, b.approxBytes)
-        else await writeRows(writer, b.decode(), b.approxBytes) // some row refused: narrow on the canonical path
+        if (res) {
+          b.release?.()
+          report(b.rows, res.written, b.approxBytes)
+        } else {
+          // Some row was refused: narrow the batch on the canonical path.
+          const rows = b.decode()
+          b.release?.()
+          await writeRows(writer, rows, b.approxBytes)
+        }
       } else {
         const b = r.value as RowBatch
         await writeRows(writer, b.rows, b.approxBytes)

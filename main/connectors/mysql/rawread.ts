@@ -175,14 +175,24 @@ export class RawRowEncoder {
   /** Hand over the rows encoded so far as a batch (nothing when there are none). */
   flush(): void {
     if (!this.rows) return
-    const data = this.buf.subarray(0, this.pos)
+    const whole = this.buf
+    const data = whole.subarray(0, this.pos)
     const rows = this.rows
     const plans = this.plans
-    this.onBatch({ data, rows, approxBytes: data.length, decode: () => decodeRaw(data, plans) })
-    this.buf = Buffer.allocUnsafeSlow(this.batchBytes + (64 << 10))
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      if (this.spare.length < 3 && whole.length === this.batchBytes + (64 << 10)) this.spare.push(whole)
+    }
+    this.onBatch({ data, rows, approxBytes: data.length, decode: () => decodeRaw(data, plans), release })
+    this.buf = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.batchBytes + (64 << 10))
     this.pos = 0
     this.rows = 0
   }
+
+  /** Buffers of released batches, reused by {@link flush}. */
+  private readonly spare: Buffer[] = []
 
   private grow(need: number): void {
     if (this.rows) {

@@ -138,18 +138,35 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
   const signal = opts?.signal
   const batchBytes = opts?.batchBytes && opts.batchBytes > 0 ? opts.batchBytes : DEFAULT_BATCH_BYTES
   const { sql, kinds, what } = await prepareCopy(session, split, signal, defaultSchema)
-  const batch = (data: Buffer): RawBatch => ({
-    data,
-    rows: countLines(data),
-    approxBytes: data.length,
-    decode: () => {
-      const rows: Row[] = []
-      const d = new CopyTextDecoder(kinds)
-      d.push(data, rows)
-      d.end()
-      return rows
-    },
-  })
+  // Buffers of released batches, reused for later ones (no fresh megabytes per batch).
+  const spare: Buffer[] = []
+  const concat = (parts: Buffer[], size: number): Buffer => {
+    let i = spare.findIndex((b) => b.length >= size)
+    const out = i >= 0 ? spare.splice(i, 1)[0]! : Buffer.allocUnsafeSlow(Math.max(size, batchBytes + (256 << 10)))
+    let o = 0
+    for (i = 0; i < parts.length; i++) o += parts[i]!.copy(out, o)
+    return out
+  }
+  const batch = (whole: Buffer, end: number): RawBatch => {
+    const data = whole.subarray(0, end)
+    let released = false
+    return {
+      data,
+      rows: countLines(data),
+      approxBytes: data.length,
+      decode: () => {
+        const rows: Row[] = []
+        const d = new CopyTextDecoder(kinds)
+        d.push(data, rows)
+        d.end()
+        return rows
+      },
+      release: () => {
+        if (!released && spare.length < 3) spare.push(whole)
+        released = true
+      },
+    }
+  }
   yield* copyOut(session, sql, what, signal, async function* (stream) {
     let parts: Buffer[] = []
     let size = 0
@@ -157,23 +174,24 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
       parts.push(chunk)
       size += chunk.length
       if (size < batchBytes) continue
-      const all = Buffer.concat(parts, size)
+      const whole = concat(parts, size)
+      const all = whole.subarray(0, size)
       const last = all.lastIndexOf(10)
       if (last < 0) {
-        parts = [all]
+        parts = [Buffer.from(all)]
         continue
       }
       // The incomplete last line is copied out, so the batch does not pin it.
       const rest = last + 1 < all.length ? Buffer.from(all.subarray(last + 1)) : undefined
       parts = rest ? [rest] : []
       size = rest?.length ?? 0
-      yield batch(all.subarray(0, last + 1))
+      yield batch(whole, last + 1)
       if (signal?.aborted) throw abortError(signal)
     }
     if (size) {
-      const data = Buffer.concat(parts, size)
-      if (data[data.length - 1] !== 10) throw new CopyFormatError(`COPY output ended inside a row (${data.length - data.lastIndexOf(10) - 1} bytes without a newline)`)
-      yield batch(data)
+      const whole = concat(parts, size)
+      if (whole[size - 1] !== 10) throw new CopyFormatError(`COPY output ended inside a row (${size - whole.subarray(0, size).lastIndexOf(10) - 1} bytes without a newline)`)
+      yield batch(whole, size)
     }
   })
 }
