@@ -51,8 +51,14 @@ const TEXTUAL = new Set<LogicalType['kind']>(['decimal', 'string', 'text', 'enum
  */
 function mysqlToPg(src: LogicalType, tgt: Column): boolean {
   const t = tgt.type.kind
+  // Binary data travels as bytea hex, which only a bytea column reads as the same bytes.
+  if (src.kind === 'bytes') return t === 'bytes'
   if (t === 'bytes' || t === 'geometry') return false
   switch (src.kind) {
+    case 'timestamptz':
+      // TIMESTAMP: the session text plus the session offset, as canonically (the reader refuses
+      // sessions in an IANA zone).
+      return t === 'timestamptz' || t === 'datetime'
     case 'int':
     case 'year':
       // Integer targets read ZEROFILL padding as the same number; text targets would not.

@@ -35,15 +35,15 @@ describe.skipIf(!ready)('raw path = canonical path', () => {
     const c = await mysql.createConnection({ ...MYSQL, database: myDb, charset: 'utf8mb4' })
     await c.query(`CREATE TABLE rawt (id INT PRIMARY KEY, u64 BIGINT UNSIGNED NULL, i64 BIGINT NULL, dec38 DECIMAL(38,10) NULL, txt VARCHAR(100) NULL,
       body TEXT NULL, dt DATETIME(6) NULL, d DATE NULL, f DOUBLE NULL, fl FLOAT NULL, j JSON NULL, e ENUM('a','b c') NULL, tm TIME(3) NULL,
-      y YEAR NULL, ti TINYINT(1) NULL, zf INT(6) UNSIGNED ZEROFILL NULL, mi MEDIUMINT NULL) DEFAULT CHARSET=utf8mb4`)
+      y YEAR NULL, ti TINYINT(1) NULL, zf INT(6) UNSIGNED ZEROFILL NULL, mi MEDIUMINT NULL, ts TIMESTAMP(6) NULL DEFAULT NULL, bin VARBINARY(20) NULL, blb BLOB NULL) DEFAULT CHARSET=utf8mb4`)
     const rows: unknown[][] = [
-      [1, '18446744073709551615', '-9223372036854775808', '-1234567890123456789012345678.0123456789', 'tab\there\nnew\\line\rcr \\N', '😀 中文 ü', '2024-02-29 23:59:59.999999', '0001-01-01', 0.1, 1.5, '{"a": [1, 2], "b": "ü\\t"}', 'b c', '-838:59:59.000', 2155, 1, 42, -8388608],
-      [2, '0', '9223372036854775807', '0.0000000001', '', '', '1000-01-01 00:00:00.100000', '9999-12-31', -1.7976931348623157e308, -0, '[]', 'a', '00:00:00.5', 1901, 0, 0, 8388607],
-      [3, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null],
-      [4, '9007199254740993', '-9007199254740993', '1.5', '\\', '\t', '2024-01-01 10:00:00', '2024-01-01', 5e-324, 3.4028234663852886e38, 'null', 'a', '12:00:00', 2024, 1, 7, 0],
+      [1, '18446744073709551615', '-9223372036854775808', '-1234567890123456789012345678.0123456789', 'tab\there\nnew\\line\rcr \\N', '😀 中文 ü', '2024-02-29 23:59:59.999999', '0001-01-01', 0.1, 1.5, '{"a": [1, 2], "b": "ü\\t"}', 'b c', '-838:59:59.000', 2155, 1, 42, -8388608, '2038-01-19 03:14:07.499999', Buffer.from([0, 0xff, 0x5c, 0x0a, 0x09]), Buffer.alloc(0)],
+      [2, '0', '9223372036854775807', '0.0000000001', '', '', '1000-01-01 00:00:00.100000', '9999-12-31', -1.7976931348623157e308, -0, '[]', 'a', '00:00:00.5', 1901, 0, 0, 8388607, '1970-01-01 00:00:01', Buffer.alloc(0), Buffer.from('\\x41', 'latin1')],
+      [3, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null],
+      [4, '9007199254740993', '-9007199254740993', '1.5', '\\', '\t', '2024-01-01 10:00:00', '2024-01-01', 5e-324, 3.4028234663852886e38, 'null', 'a', '12:00:00', 2024, 1, 7, 0, '2024-01-01 10:00:00.500000', Buffer.from('\t\n\r\\', 'latin1'), Buffer.from([1, 2, 3])],
     ]
     for (let i = 5; i <= N; i++) {
-      rows.push([i, String(BigInt(i) * 6148914691236517n), String(-i * 7919), `${i}.${String(i % 97).padStart(2, '0')}`, `t${i}\t${'x'.repeat(i % 40)}`, `body ${i} ${'ü'.repeat(i % 120)}`, `2024-03-${String((i % 28) + 1).padStart(2, '0')} 0${i % 10}:00:0${i % 10}.${String(i % 1000).padStart(3, '0')}`, i % 5 ? `20${String(i % 100).padStart(2, '0')}-0${(i % 9) + 1}-1${i % 10}` : null, i / 7, i / 3, `{"i": ${i}}`, i % 2 ? 'a' : 'b c', `${String(i % 24).padStart(2, '0')}:30:00.${i % 10}`, 1901 + (i % 250), i % 2, i, -i])
+      rows.push([i, String(BigInt(i) * 6148914691236517n), String(-i * 7919), `${i}.${String(i % 97).padStart(2, '0')}`, `t${i}\t${'x'.repeat(i % 40)}`, `body ${i} ${'ü'.repeat(i % 120)}`, `2024-03-${String((i % 28) + 1).padStart(2, '0')} 0${i % 10}:00:0${i % 10}.${String(i % 1000).padStart(3, '0')}`, i % 5 ? `20${String(i % 100).padStart(2, '0')}-0${(i % 9) + 1}-1${i % 10}` : null, i / 7, i / 3, `{"i": ${i}}`, i % 2 ? 'a' : 'b c', `${String(i % 24).padStart(2, '0')}:30:00.${i % 10}`, 1901 + (i % 250), i % 2, i, -i, `2001-02-03 04:05:${String(i % 60).padStart(2, '0')}.${i % 7}`, Buffer.from(String(i)), i % 3 ? Buffer.alloc(i % 200, i % 256) : null])
     }
     for (let k = 0; k < rows.length; k += 500) await c.query('INSERT INTO rawt VALUES ?', [rows.slice(k, k + 500)])
     // Rows the target refuses: a zero date and a NUL character (PostgreSQL), kept apart.
@@ -125,7 +125,8 @@ describe.skipIf(!ready)('raw path = canonical path', () => {
     expect(batches).toBeGreaterThan(3)
     expect(read.length).toBe(N)
     expect(raw).toEqual(read)
-    expect(read[0]).toEqual([1, '18446744073709551615', '-9223372036854775808', '-1234567890123456789012345678.0123456789', 'tab\there\nnew\\line\rcr \\N', '😀 中文 ü', '2024-02-29 23:59:59.999999', '0001-01-01', 0.1, 1.5, '{"a": [1, 2], "b": "ü\\t"}', 'b c', '-838:59:59', 2155, 1, 42, -8388608])
+    expect(read[0]).toEqual([1, '18446744073709551615', '-9223372036854775808', '-1234567890123456789012345678.0123456789', 'tab\there\nnew\\line\rcr \\N', '😀 中文 ü', '2024-02-29 23:59:59.999999', '0001-01-01', 0.1, 1.5, '{"a": [1, 2], "b": "ü\\t"}', 'b c', '-838:59:59', 2155, 1, 42, -8388608, '2038-01-19 03:14:07.499999+00:00', Buffer.from([0, 0xff, 0x5c, 0x0a, 0x09]), Buffer.alloc(0)])
+    expect(read[3]!.slice(-3)).toEqual(['2024-01-01 10:00:00.5+00:00', Buffer.from('\t\n\r\\', 'latin1'), Buffer.from([1, 2, 3])])
     expect(read[3]!.slice(1, 3)).toEqual(['9007199254740993', '-9007199254740993'])
   })
 

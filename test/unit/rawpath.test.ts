@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Column, LogicalType } from '../../main/core/types.js'
 import { rawEligible } from '../../main/engine/rawpath.js'
+import { rawColumnPlan } from '../../main/connectors/mysql/rawread.js'
 import type { MapOp } from '../../main/engine/mapping.js'
 
 const col = (type: LogicalType, nativeType = ''): Column => ({ name: 'c', ordinal: 1, type, nativeType, nullable: true })
@@ -22,9 +23,13 @@ describe('rawEligible', () => {
     expect(one('mysql', 'postgres', { kind: 'int', bits: 32 }, col({ kind: 'text' }))).toMatch(/no raw spelling/)
     expect(one('mysql', 'postgres', { kind: 'date' }, col({ kind: 'text' }))).toMatch(/no raw spelling/)
     expect(one('mysql', 'postgres', { kind: 'float', bits: 64 }, col({ kind: 'float', bits: 32 }))).toMatch(/no raw spelling/)
-    expect(one('mysql', 'postgres', { kind: 'timestamptz', precision: 0 }, col({ kind: 'timestamptz' }))).toMatch(/no raw spelling/)
+    // TIMESTAMP carries the session offset; binary data goes as bytea hex, only into bytea.
+    expect(one('mysql', 'postgres', { kind: 'timestamptz', precision: 0 }, col({ kind: 'timestamptz' }))).toBe(true)
+    expect(one('mysql', 'postgres', { kind: 'timestamptz', precision: 0 }, col({ kind: 'text' }))).toMatch(/no raw spelling/)
+    expect(one('mysql', 'postgres', { kind: 'bytes' }, col({ kind: 'bytes' }))).toBe(true)
+    expect(one('mysql', 'postgres', { kind: 'bytes' }, col({ kind: 'text' }))).toMatch(/no raw spelling/)
     expect(one('mysql', 'postgres', { kind: 'string' }, col({ kind: 'bytes' }))).toMatch(/no raw spelling/)
-    expect(one('mysql', 'postgres', { kind: 'bytes' }, col({ kind: 'bytes' }))).toMatch(/no raw spelling/)
+    expect(one('mysql', 'postgres', { kind: 'bool' }, col({ kind: 'bool' }))).toMatch(/no raw spelling/)
     expect(one('mysql', 'postgres', { kind: 'string' }, col({ kind: 'text' }), { nullDefault: 'x' })).toMatch(/transform/)
     expect(one('mysql', 'sqlite' as never, { kind: 'string' }, col({ kind: 'text' }))).toMatch(/no raw path/)
   })
@@ -46,5 +51,20 @@ describe('rawEligible', () => {
     const t = col({ kind: 'text' }, 'text')
     expect(rawEligible('postgres', 'mysql', { ops: [op({ kind: 'text' })], sourceWidth: 2, targets: [t] })).toMatch(/one target column per source column/)
     expect(rawEligible('postgres', 'mysql', { ops: [{ kind: 'constant', value: 1, targetName: 'c' }], sourceWidth: 1, targets: [t] })).toMatch(/not source column/)
+  })
+})
+
+describe('MySQL rawColumnPlan', () => {
+  const f = (columnType: number, characterSet = 45) => ({ name: 'c', columnType, characterSet, decimals: 0, flags: 0 })
+  it('spells each protocol type, or says why not', () => {
+    expect(rawColumnPlan(f(8))).toEqual({ copy: 0, kind: 'text', fix: 1 })
+    expect(rawColumnPlan(f(253))).toEqual({ copy: 1, kind: 'text', fix: 0 })
+    expect(rawColumnPlan(f(252, 63))).toEqual({ copy: 2, kind: 'bytea', fix: 0 })
+    expect(rawColumnPlan(f(245, 63))).toEqual({ copy: 1, kind: 'text', fix: 0 })
+    // TIMESTAMP needs a fixed session offset (an IANA zone's offset varies per value).
+    expect(rawColumnPlan(f(7), { fixedOffset: '+00:00' })).toEqual({ copy: 3, kind: 'text', fix: 3 })
+    expect(rawColumnPlan(f(7))).toMatch(/not a fixed offset/)
+    expect(rawColumnPlan(f(16))).toMatch(/protocol type 16/)
+    expect(rawColumnPlan(f(255))).toMatch(/protocol type 255/)
   })
 })

@@ -12,10 +12,11 @@
  *
  * Columns whose canonical value is that text (integers, DECIMAL, FLOAT/DOUBLE, DATE, DATETIME,
  * TIME, YEAR, character strings, ENUM/SET, JSON) are copied (character data with COPY escaping);
- * a column without such a spelling (binary strings and BLOBs, BIT, GEOMETRY, TIMESTAMP whose
- * canonical value carries the session offset) makes the read throw {@link RawUnsupported}
- * before the first batch. `decode()` of a batch yields exactly the canonical values
- * {@link makeTypeCast} would (BIGINT number-or-string, DATETIME/TIME fraction zeros trimmed).
+ * TIMESTAMP gets the session offset appended (fixed-offset sessions only), binary strings and
+ * BLOBs are written as bytea hex. A column without such a spelling (BIT, GEOMETRY, TIMESTAMP in
+ * an IANA-zone session) makes the read throw {@link RawUnsupported} before the first batch.
+ * `decode()` of a batch yields exactly the canonical values makeTypeCast would (BIGINT
+ * number-or-string, DATETIME/TIME/TIMESTAMP fraction zeros trimmed, binary data as Buffers).
  */
 import type { Row } from '../../core/types.js'
 import { CopyTextDecoder, type FieldKind } from '../postgres/copy-text.js'
@@ -23,14 +24,20 @@ import { RawUnsupported, type RawBatch } from '../raw.js'
 import type { ReadOptions } from '../types.js'
 import type { FieldPacketLike } from './read.js'
 import type { Session } from './session.js'
-import { canonicalBigint, trimFraction } from './values.js'
+import { canonicalBigint, formatOffset, trimFraction } from './values.js'
 
 const BINARY_CHARSET = 63
+/** ASCII codes of the lower-case hex digits. */
+const HEX = Uint8Array.from(Buffer.from('0123456789abcdef', 'latin1'))
 
-/** How a column is copied: 0 as is (ASCII text that never needs escaping), 1 with COPY escaping. */
-type CopyClass = 0 | 1
-/** Post-decode fix of a fallback value: 0 none, 1 BIGINT, 2 DATETIME/TIME fraction. */
-type Fix = 0 | 1 | 2
+/**
+ * How a column is copied: 0 as is (ASCII text that never needs escaping), 1 with COPY escaping,
+ * 2 as a bytea hex field (`\\x` + hex digits, what the PostgreSQL encoder writes for a Buffer),
+ * 3 as is followed by the session offset (TIMESTAMP).
+ */
+type CopyClass = 0 | 1 | 2 | 3
+/** Post-decode fix of a fallback value: 0 none, 1 BIGINT, 2 DATETIME/TIME fraction, 3 TIMESTAMP fraction before the offset. */
+type Fix = 0 | 1 | 2 | 3
 
 interface ColumnPlan {
   copy: CopyClass
@@ -38,13 +45,24 @@ interface ColumnPlan {
   fix: Fix
 }
 
+/** What the column plans depend on besides the field packet. */
+export interface RawContext {
+  /** The session zone's offset when it is fixed (`+00:00` by default); TIMESTAMP needs one. */
+  fixedOffset?: string
+}
+
 /**
  * The raw plan of one result column from its definition packet (protocol type codes, MySQL
  * "Column Definition"), or a reason why it has none.
  */
-export function rawColumnPlan(f: FieldPacketLike): ColumnPlan | string {
+export function rawColumnPlan(f: FieldPacketLike, ctx: RawContext = {}): ColumnPlan | string {
   const t = (f.columnType ?? f.type ?? 254) & 0xff
   switch (t) {
+    case 7: // TIMESTAMP: canonical is the session's text plus the session offset
+      if (ctx.fixedOffset === undefined) return `column ${f.name} is a TIMESTAMP and the session time zone is not a fixed offset`
+      return { copy: 3, kind: 'text', fix: 3 }
+    case 245: // JSON (MySQL 8 reports it with the binary charset; its value is text)
+      return { copy: 1, kind: 'text', fix: 0 }
     case 1: // TINY
     case 2: // SHORT
     case 3: // LONG
@@ -67,12 +85,13 @@ export function rawColumnPlan(f: FieldPacketLike): ColumnPlan | string {
     case 15: // VARCHAR
     case 253: // VAR_STRING
     case 254: // STRING (CHAR, ENUM, SET)
-    case 245: // JSON
     case 249: // TINY_BLOB
     case 250: // MEDIUM_BLOB
     case 251: // LONG_BLOB
     case 252: // BLOB
-      if (f.characterSet === BINARY_CHARSET) return `column ${f.name} is binary`
+      // Binary strings are Buffers canonically: they travel as bytea hex (the engine takes the raw
+      // path for them only into bytea columns, see main/engine/rawpath.ts).
+      if (f.characterSet === BINARY_CHARSET) return { copy: 2, kind: 'bytea', fix: 0 }
       return { copy: 1, kind: 'text', fix: 0 }
     default:
       return `column ${f.name} has protocol type ${t}`
@@ -97,12 +116,16 @@ export class RawRowEncoder {
   private rows = 0
   private readonly copy: Uint8Array
 
+  private readonly suffix: Buffer
+
   constructor(
     private readonly plans: ColumnPlan[],
     private readonly batchBytes: number,
     private readonly onBatch: (b: RawBatch) => void,
+    private readonly ctx: RawContext = {},
   ) {
     this.copy = Uint8Array.from(plans.map((p) => p.copy))
+    this.suffix = Buffer.from(ctx.fixedOffset ?? '', 'latin1')
     this.buf = Buffer.allocUnsafeSlow(batchBytes + (64 << 10))
   }
 
@@ -112,8 +135,9 @@ export class RawRowEncoder {
     let p = packet.offset
     const end = packet.end
     const n = this.copy.length
-    // Worst case: every byte escaped, plus `\N` or a separator per column and the newline.
-    const need = 2 * (end - p) + 3 * n + 1
+    // Worst case: every byte as hex or escaped, plus per column `\\x`, `\N` or an offset and a
+    // separator, and the newline.
+    const need = 2 * (end - p) + (4 + this.suffix.length) * n + 1
     if (this.pos + need > this.buf.length) this.grow(need)
     const out = this.buf
     let o = this.pos
@@ -139,7 +163,26 @@ export class RawRowEncoder {
       }
       const e = p + len
       if (e > end) throw new Error(`mysql raw read: row packet ends inside column ${c + 1}`)
-      if (this.copy[c] === 1) {
+      const k = this.copy[c]
+      if (k === 2) {
+        out[o++] = 92
+        out[o++] = 92
+        out[o++] = 120
+        while (p < e) {
+          const x = src[p++]!
+          out[o++] = HEX[x >> 4]!
+          out[o++] = HEX[x & 15]!
+        }
+        continue
+      }
+      if (k === 3) {
+        src.copy(out, o, p, e)
+        o += len
+        p = e
+        o += this.suffix.copy(out, o)
+        continue
+      }
+      if (k === 1) {
         // Character data: find the first byte that needs an escape (backslash, TAB, LF, CR).
         let q = p
         while (q < e) {
@@ -185,7 +228,7 @@ export class RawRowEncoder {
       released = true
       if (this.spare.length < 3 && whole.length === this.batchBytes + (64 << 10)) this.spare.push(whole)
     }
-    this.onBatch({ data, rows, approxBytes: data.length, decode: () => decodeRaw(data, plans), release })
+    this.onBatch({ data, rows, approxBytes: data.length, decode: () => decodeRaw(data, plans, this.ctx), release })
     this.buf = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.batchBytes + (64 << 10))
     this.pos = 0
     this.rows = 0
@@ -205,7 +248,8 @@ export class RawRowEncoder {
 }
 
 /** Canonical rows of a raw batch (the values mysql2 + makeTypeCast give for the same columns). */
-function decodeRaw(data: Buffer, plans: ColumnPlan[]): Row[] {
+function decodeRaw(data: Buffer, plans: ColumnPlan[], ctx: RawContext): Row[] {
+  const suffix = ctx.fixedOffset ?? ''
   const rows: Row[] = []
   const dec = new CopyTextDecoder(plans.map((p) => p.kind))
   dec.push(data, rows)
@@ -216,7 +260,7 @@ function decodeRaw(data: Buffer, plans: ColumnPlan[]): Row[] {
     for (const r of rows) {
       const v = r[c]
       if (typeof v !== 'string') continue
-      r[c] = fix === 1 ? canonicalBigint(v) : trimFraction(v)
+      r[c] = fix === 1 ? canonicalBigint(v) : fix === 2 ? trimFraction(v) : trimFraction(v.slice(0, v.length - suffix.length)) + suffix
     }
   }
   return rows
@@ -230,6 +274,7 @@ function decodeRaw(data: Buffer, plans: ColumnPlan[]): Row[] {
  * @throws RawUnsupported before the first batch when a column has no raw spelling.
  */
 export async function* streamReadRaw(session: Session, sql: string, params: unknown[], opts: ReadOptions = {}): AsyncGenerator<RawBatch> {
+  const ctx: RawContext = session.zone.fixed !== undefined ? { fixedOffset: formatOffset(session.zone.fixed) } : {}
   const batchBytes = opts.batchBytes ?? 4 * 1024 * 1024
   const signal = opts.signal
   signal?.throwIfAborted()
@@ -262,7 +307,7 @@ export async function* streamReadRaw(session: Session, sql: string, params: unkn
   query.on('fields', (fields: FieldPacketLike[]) => {
     const plans: ColumnPlan[] = []
     for (const f of fields) {
-      const p = rawColumnPlan(f)
+      const p = rawColumnPlan(f, ctx)
       if (typeof p === 'string') {
         failure ??= new RawUnsupported(`mysql raw read: ${p}`)
         notify()
@@ -270,7 +315,7 @@ export async function* streamReadRaw(session: Session, sql: string, params: unkn
       }
       plans.push(p)
     }
-    encoder = new RawRowEncoder(plans, batchBytes, onBatch)
+    encoder = new RawRowEncoder(plans, batchBytes, onBatch, ctx)
   })
   query.row = function (this: typeof query, packet: PacketLike, connection: unknown) {
     if (packet.isEOF()) return protoRow.call(this, packet, connection)
