@@ -61,6 +61,8 @@ describe.skipIf(!ready)('raw path = canonical path', () => {
       'v' || g, timestamp '2024-01-01' + g * interval '1.001 second', CASE WHEN g % 7 = 0 THEN NULL ELSE date '2000-01-01' + g END, g / 7.0::float8, g / 3.0::float4,
       ('{"g": ' || g || '}')::jsonb, md5(g::text)::uuid, (g % 30000)::smallint FROM generate_series(1, ${N}) g`)
     await p.query(`INSERT INTO rawp VALUES (0, -9223372036854775808, -999999999999999999999999.999999, E'\\r\\n\\\\N', '', '0001-01-01 00:00:00', '0001-01-01', -0, 'NaN', '{}', '00000000-0000-0000-0000-000000000000', -32768)`)
+    await p.query(`CREATE TABLE bigrows (id int PRIMARY KEY, t text)`)
+    await p.query(`INSERT INTO bigrows SELECT g, CASE WHEN g % 5 = 0 THEN repeat(E'ab\\tc', 60000 + g) ELSE 'small ' || g END FROM generate_series(1, 60) g`)
     await p.query(`CREATE TABLE dirtp (id int PRIMARY KEY, n numeric, f8 double precision)`)
     await p.query(`INSERT INTO dirtp SELECT g, CASE WHEN g = 77 THEN 'NaN'::numeric ELSE g END, CASE WHEN g = 200 THEN 'Infinity'::float8 ELSE g / 4.0 END FROM generate_series(1, 300) g`)
     await p.end()
@@ -135,6 +137,37 @@ describe.skipIf(!ready)('raw path = canonical path', () => {
     expect(batches).toBeGreaterThan(3)
     expect(read.length).toBe(N + 1)
     expect(raw).toEqual(read)
+  })
+
+  it('PostgreSQL raw read: rows larger than a batch and than a socket chunk; an early break cancels and frees the connection', async () => {
+    const { raw, read } = await rawVsRead(pgc, 'bigrows')
+    expect(read.length).toBe(60)
+    expect(raw).toEqual(read)
+    expect(read[4]![1]).toBe('ab\tc'.repeat(60005))
+    const conn = await openConnector(pgc)
+    try {
+      let n = 0
+      for await (const b of rawReadable(conn)!.readRaw({ index: 0, read: { table: { name: 'rawp' } } }, { batchBytes: 65_536 })) {
+        n += b.rows
+        break
+      }
+      expect(n).toBeGreaterThan(0)
+      expect(await conn.count({ name: 'rawp' })).toBe(N + 1)
+      const ac = new AbortController()
+      let got = 0
+      await expect(
+        (async () => {
+          for await (const b of rawReadable(conn)!.readRaw({ index: 0, read: { table: { name: 'rawp' } } }, { batchBytes: 65_536, signal: ac.signal })) {
+            got += b.rows
+            ac.abort(new Error('stop here'))
+          }
+        })(),
+      ).rejects.toThrow('stop here')
+      expect(got).toBeGreaterThan(0)
+      expect(await conn.count({ name: 'bigrows' })).toBe(60)
+    } finally {
+      await conn.close()
+    }
   })
 
   it('MySQL -> PostgreSQL: same target rows on both paths (TIME column: refused by PostgreSQL, dirty on both)', async () => {

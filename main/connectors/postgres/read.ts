@@ -14,7 +14,8 @@ import type { Row, RowBatch, TableRef, Value } from '../../core/types.js'
 import type { ReadOptions, ReadSpec, ResultColumn, Split } from '../types.js'
 import { describeFields, findRelation, relationColumns } from './catalog.js'
 import { CopyFormatError, CopyTextDecoder, quoteIdent, sqlLiteral, type FieldKind } from './copy-text.js'
-import { countLines, type RawBatch } from '../raw.js'
+import type { RawBatch } from '../raw.js'
+import { RawCopyOut, type CopyOutSink } from './rawcopy.js'
 import { backendPid, type PgSession } from './session.js'
 import { fieldKindOf } from './types.js'
 
@@ -110,7 +111,7 @@ export async function* readSplit(session: PgSession, split: Split, opts: ReadOpt
   const batchBytes = opts?.batchBytes && opts.batchBytes > 0 ? opts.batchBytes : DEFAULT_BATCH_BYTES
   const { sql, kinds, what } = await prepareCopy(session, split, signal, defaultSchema)
   const decoder = new CopyTextDecoder(kinds)
-  yield* copyOut(session, sql, what, signal, async function* (stream) {
+  yield* copyOut(session, `COPY (${sql}) TO STDOUT`, what, signal, async function* (stream) {
     let rows: Row[] = []
     let bytes = 0
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -130,9 +131,11 @@ export async function* readSplit(session: PgSession, split: Split, opts: ReadOpt
 
 /**
  * The raw read path (main/connectors/raw.ts): the split's `COPY (SELECT ...) TO STDOUT` text as
- * it arrives, cut at line ends into batches of about `opts.batchBytes` bytes (default 4 MiB), no
- * value decoded; `decode()` gives the rows {@link readSplit} would. Same cancel and error rules
- * as {@link readSplit}.
+ * it arrives, copied by {@link RawCopyOut} straight from the socket into batches of about
+ * `opts.batchBytes` bytes (default 4 MiB) of whole lines, no value decoded; `decode()` gives the
+ * rows {@link readSplit} would. The server is paused (TCP back-pressure) while a finished batch
+ * waits for the consumer. Same cancel and error rules as {@link readSplit}; the rows received
+ * must add up to the count the server reports.
  */
 export async function* readSplitRaw(session: PgSession, split: Split, opts: ReadOptions | undefined, defaultSchema: string): AsyncGenerator<RawBatch> {
   const signal = opts?.signal
@@ -140,63 +143,95 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
   const { sql, kinds, what } = await prepareCopy(session, split, signal, defaultSchema)
   // Buffers of released batches, reused for later ones (no fresh megabytes per batch).
   const spare: Buffer[] = []
-  const concat = (parts: Buffer[], size: number): Buffer => {
-    let i = spare.findIndex((b) => b.length >= size)
-    const out = i >= 0 ? spare.splice(i, 1)[0]! : Buffer.allocUnsafeSlow(Math.max(size, batchBytes + (256 << 10)))
-    let o = 0
-    for (i = 0; i < parts.length; i++) o += parts[i]!.copy(out, o)
-    return out
+  const ready: RawBatch[] = []
+  let failure: Error | undefined
+  let ended = false
+  let reported = -1
+  let received = 0
+  let wake: (() => void) | undefined
+  const notify = () => {
+    const w = wake
+    wake = undefined
+    w?.()
   }
-  const batch = (whole: Buffer, end: number): RawBatch => {
-    const data = whole.subarray(0, end)
-    let released = false
-    return {
-      data,
-      rows: countLines(data),
-      approxBytes: data.length,
-      decode: () => {
-        const rows: Row[] = []
-        const d = new CopyTextDecoder(kinds)
-        d.push(data, rows)
-        d.end()
-        return rows
-      },
-      release: () => {
-        if (!released && spare.length < 3) spare.push(whole)
-        released = true
-      },
-    }
+  const sink: CopyOutSink = {
+    alloc: (min) => {
+      const i = spare.findIndex((b) => b.length >= min)
+      return i >= 0 ? spare.splice(i, 1)[0]! : Buffer.allocUnsafeSlow(min)
+    },
+    batch: ({ buf, end, rows }) => {
+      const data = buf.subarray(0, end)
+      let released = false
+      received += rows
+      ready.push({
+        data,
+        rows,
+        approxBytes: end,
+        decode: () => {
+          const out: Row[] = []
+          const d = new CopyTextDecoder(kinds)
+          d.push(data, out)
+          d.end()
+          return out
+        },
+        release: () => {
+          if (!released && spare.length < 3) spare.push(buf)
+          released = true
+        },
+      })
+      copy.pause()
+      notify()
+    },
+    end: (rowCount) => {
+      reported = rowCount
+      ended = true
+      notify()
+    },
+    error: (e) => {
+      failure ??= e
+      notify()
+    },
   }
-  yield* copyOut(session, sql, what, signal, async function* (stream) {
-    let parts: Buffer[] = []
-    let size = 0
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      parts.push(chunk)
-      size += chunk.length
-      if (size < batchBytes) continue
-      const whole = concat(parts, size)
-      const all = whole.subarray(0, size)
-      const last = all.lastIndexOf(10)
-      if (last < 0) {
-        parts = [Buffer.from(all)]
+  const copy = new RawCopyOut(`COPY (${sql}) TO STDOUT`, batchBytes, sink)
+  if (signal?.aborted) throw abortError(signal)
+  const client: pg.PoolClient = await session.getPool().connect()
+  let clean = false
+  const onAbort = () => {
+    failure = abortError(signal)
+    notify()
+  }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    void client.query(copy as unknown as pg.QueryConfig)
+    for (;;) {
+      if (failure) throw failure
+      const b = ready.shift()
+      if (b) {
+        if (!ready.length) copy.resume()
+        yield b
         continue
       }
-      // The incomplete last line is copied out, so the batch does not pin it.
-      const rest = last + 1 < all.length ? Buffer.from(all.subarray(last + 1)) : undefined
-      parts = rest ? [rest] : []
-      size = rest?.length ?? 0
-      yield batch(whole, last + 1)
-      if (signal?.aborted) throw abortError(signal)
+      if (ended) break
+      await new Promise<void>((r) => (wake = r))
     }
-    if (size) {
-      const whole = concat(parts, size)
-      if (whole[size - 1] !== 10) throw new CopyFormatError(`COPY output ended inside a row (${size - whole.subarray(0, size).lastIndexOf(10) - 1} bytes without a newline)`)
-      yield batch(whole, size)
+    if (reported !== received) throw new CopyFormatError(`COPY reported ${reported} rows, ${received} received`)
+    clean = true
+  } catch (e) {
+    if (signal?.aborted) throw abortError(signal)
+    const err = e as Error
+    if (err && typeof err.message === 'string' && !err.message.startsWith('read ')) err.message = `read ${what}: ${err.message}`
+    throw err
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+    if (clean) client.release()
+    else {
+      await session.cancelBackend(backendPid(client))
+      client.release(true)
     }
-  })
+  }
 }
 
-/** The COPY statement of a split and the decoder kinds of its columns. */
+/** The SELECT a split's COPY reads and the decoder kinds of its columns. */
 async function prepareCopy(session: PgSession, split: Split, signal: AbortSignal | undefined, defaultSchema: string): Promise<{ sql: string; kinds: FieldKind[]; what: string }> {
   const what = split.read.querySql ? `querySql split ${split.index}` : `table ${quoteTableRef(split.read.table ?? { name: '?' }, defaultSchema)} split ${split.index}`
   if (signal?.aborted) throw abortError(signal)
@@ -208,7 +243,7 @@ async function prepareCopy(session: PgSession, split: Split, signal: AbortSignal
     const all = await describeRead(session, { table: split.read.table }, defaultSchema)
     intKey = all.find((c) => c.name === split.range!.column)?.type.kind === 'int'
   }
-  return { sql: `COPY (${splitSelect(split, columns, defaultSchema, intKey)}) TO STDOUT`, kinds: columns.map((c) => fieldKindOf(c.type)), what }
+  return { sql: splitSelect(split, columns, defaultSchema, intKey), kinds: columns.map((c) => fieldKindOf(c.type)), what }
 }
 
 /**
