@@ -25,6 +25,11 @@ export interface RawBatch {
   /** Bytes reported to progress and the throttle (`data.length`). */
   approxBytes: number
   /**
+   * 0-based columns whose text is PostgreSQL's boolean output (`t` / `f`), which a writer whose
+   * canonical spelling of a boolean differs (MySQL: `1` / `0`) must translate.
+   */
+  boolColumns?: readonly number[]
+  /**
    * The same rows as canonical values of the source columns (what {@link Connector.read} would
    * have yielded), for the canonical fallback: dirty-row narrowing and dirty records.
    * @throws Error when the text is not valid COPY text (a bug, never data).

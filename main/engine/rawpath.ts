@@ -95,6 +95,9 @@ function pgToMysql(src: LogicalType, tgt: Column): boolean {
     case 'int':
     case 'date':
       return true
+    case 'bool':
+      // `t` / `f` become `1` / `0` in the writer (RawBatch.boolColumns), as canonically.
+      return frac === undefined
     case 'float':
       return t === 'float'
     case 'datetime':

@@ -56,11 +56,11 @@ describe.skipIf(!ready)('raw path = canonical path', () => {
 
     const p = new pg.Client({ ...PG, database: pgDb })
     await p.connect()
-    await p.query(`CREATE TABLE rawp (id int PRIMARY KEY, i8 bigint, n numeric(30,6), t text, v varchar(50), ts timestamp(3), d date, f8 double precision, f4 real, j jsonb, u uuid, i2 smallint)`)
+    await p.query(`CREATE TABLE rawp (id int PRIMARY KEY, i8 bigint, n numeric(30,6), t text, v varchar(50), ts timestamp(3), d date, f8 double precision, f4 real, j jsonb, u uuid, i2 smallint, b boolean)`)
     await p.query(`INSERT INTO rawp SELECT g, g::bigint * 3074457345618258, g * 1.000001, 't' || g || E'\\t\\\\' || repeat('é', g % 50) || CASE WHEN g % 500 = 0 THEN chr(12) || chr(11) ELSE '' END,
       'v' || g, timestamp '2024-01-01' + g * interval '1.001 second', CASE WHEN g % 7 = 0 THEN NULL ELSE date '2000-01-01' + g END, g / 7.0::float8, g / 3.0::float4,
-      ('{"g": ' || g || '}')::jsonb, md5(g::text)::uuid, (g % 30000)::smallint FROM generate_series(1, ${N}) g`)
-    await p.query(`INSERT INTO rawp VALUES (0, -9223372036854775808, -999999999999999999999999.999999, E'\\r\\n\\\\N', '', '0001-01-01 00:00:00', '0001-01-01', -0, 'NaN', '{}', '00000000-0000-0000-0000-000000000000', -32768)`)
+      ('{"g": ' || g || '}')::jsonb, md5(g::text)::uuid, (g % 30000)::smallint, CASE WHEN g % 3 = 0 THEN NULL ELSE g % 2 = 0 END FROM generate_series(1, ${N}) g`)
+    await p.query(`INSERT INTO rawp VALUES (0, -9223372036854775808, -999999999999999999999999.999999, E'\\r\\n\\\\N', '', '0001-01-01 00:00:00', '0001-01-01', -0, 'NaN', '{}', '00000000-0000-0000-0000-000000000000', -32768, true)`)
     await p.query(`CREATE TABLE bigrows (id int PRIMARY KEY, t text)`)
     await p.query(`INSERT INTO bigrows SELECT g, CASE WHEN g % 5 = 0 THEN repeat(E'ab\\tc', 60000 + g) ELSE 'small ' || g END FROM generate_series(1, 60) g`)
     await p.query(`CREATE TABLE dirtp (id int PRIMARY KEY, n numeric, f8 double precision)`)
@@ -215,6 +215,9 @@ describe.skipIf(!ready)('raw path = canonical path', () => {
     const ra = await table(my, 'rawp_raw')
     expect(ra.length).toBe(N)
     expect(ra).toEqual(await table(my, 'rawp_canon'))
+    expect(ra.find((r) => r[0] === 2)!.at(-1)).toBe(1)
+    expect(ra.find((r) => r[0] === 1)!.at(-1)).toBe(0)
+    expect(ra.find((r) => r[0] === 3)!.at(-1)).toBe(null)
     expect(ra.find((r) => r[0] === 500)![3]).toBe(`t500\t\\${'é'.repeat(0)}\f\v`)
   })
 

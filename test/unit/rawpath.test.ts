@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import type { Column, LogicalType } from '../../main/core/types.js'
 import { rawEligible } from '../../main/engine/rawpath.js'
 import { rawColumnPlan } from '../../main/connectors/mysql/rawread.js'
+import { boolsAsDigits, hasForeignEscape } from '../../main/connectors/mysql/write.js'
 import type { MapOp } from '../../main/engine/mapping.js'
 
 const col = (type: LogicalType, nativeType = ''): Column => ({ name: 'c', ordinal: 1, type, nativeType, nullable: true })
@@ -42,7 +43,9 @@ describe('rawEligible', () => {
     expect(one('postgres', 'mysql', { kind: 'datetime', precision: 6 }, col({ kind: 'datetime', precision: 3 }, 'datetime(3)'))).toMatch(/no raw spelling/)
     expect(one('postgres', 'mysql', { kind: 'datetime' }, col({ kind: 'datetime', precision: 0 }, 'datetime'))).toMatch(/no raw spelling/)
     expect(one('postgres', 'mysql', { kind: 'text' }, col({ kind: 'datetime', precision: 6 }, 'datetime(6)'))).toMatch(/no raw spelling/)
-    expect(one('postgres', 'mysql', { kind: 'bool' }, col({ kind: 'int', bits: 8 }, 'tinyint(1)'))).toMatch(/no raw spelling/)
+    // t / f are spelled 1 / 0 by the MySQL writer (boolsAsDigits).
+    expect(one('postgres', 'mysql', { kind: 'bool' }, col({ kind: 'int', bits: 8 }, 'tinyint(1)'))).toBe(true)
+    expect(one('postgres', 'mysql', { kind: 'bool' }, col({ kind: 'bool' }, 'bit(1)'))).toMatch(/no raw spelling/)
     expect(one('postgres', 'mysql', { kind: 'text' }, col({ kind: 'bytes' }, 'blob'))).toMatch(/no raw spelling/)
     expect(one('postgres', 'mysql', { kind: 'timestamptz' }, col({ kind: 'datetime', precision: 6 }, 'datetime(6)'))).toMatch(/no raw spelling/)
   })
@@ -66,5 +69,19 @@ describe('MySQL rawColumnPlan', () => {
     expect(rawColumnPlan(f(7))).toMatch(/not a fixed offset/)
     expect(rawColumnPlan(f(16))).toMatch(/protocol type 16/)
     expect(rawColumnPlan(f(255))).toMatch(/protocol type 255/)
+  })
+})
+
+describe('MySQL writer raw helpers', () => {
+  it('boolsAsDigits spells t/f as 1/0 in the named columns only, keeps NULL, refuses anything else', () => {
+    const data = Buffer.from('t\tt\\\tf\n\\N\tf\tt\nf\t\\N\t\\\\\n')
+    expect(boolsAsDigits(data, 3, [0])!.toString()).toBe('1\tt\\\tf\n\\N\tf\tt\n0\t\\N\t\\\\\n')
+    expect(boolsAsDigits(Buffer.from('true\n'), 1, [0])).toBeUndefined()
+    expect(data.toString().startsWith('t\t')).toBe(true) // the batch itself is untouched
+  })
+  it('hasForeignEscape finds \\f and \\v, not an escaped backslash before f', () => {
+    expect(hasForeignEscape(Buffer.from('a\\fb\n'))).toBe(true)
+    expect(hasForeignEscape(Buffer.from('a\\vb\n'))).toBe(true)
+    expect(hasForeignEscape(Buffer.from('a\\\\fb\\tc\n'))).toBe(false)
   })
 })

@@ -401,7 +401,9 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
       }
       signal?.addEventListener('abort', onAbort, { once: true })
       try {
-        if (await fastLoad(batch.data, batch.rows)) {
+        const data = batch.boolColumns?.length ? boolsAsDigits(batch.data, cols.length, batch.boolColumns) : batch.data
+        if (!data) return null
+        if (await fastLoad(data, batch.rows)) {
           stats.fastBatches++
           return { written: batch.rows, dirty: [] }
         }
@@ -422,6 +424,38 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
     },
     close,
   }
+}
+
+/**
+ * A copy of COPY text lines (`ncols` fields each) with the boolean fields `t` / `f` of the given
+ * columns spelled `1` / `0`, as {@link toWire} spells booleans; `\N` stays NULL. Undefined when
+ * such a field holds anything else (the caller takes the canonical path).
+ */
+export function boolsAsDigits(data: Buffer, ncols: number, columns: readonly number[]): Buffer | undefined {
+  const isBool = new Uint8Array(ncols)
+  for (const c of columns) isBool[c] = 1
+  const out = Buffer.from(data)
+  const n = out.length
+  let col = 0
+  let start = 0
+  for (let i = 0; i < n; i++) {
+    const b = out[i]!
+    if (b === 92) {
+      i++ // an escaped byte is never a separator
+      continue
+    }
+    if (b !== 9 && b !== 10) continue
+    if (col < ncols && isBool[col]) {
+      const len = i - start
+      const x = out[start]
+      if (len === 1 && x === 116) out[start] = 49
+      else if (len === 1 && x === 102) out[start] = 48
+      else if (!(len === 2 && x === 92 && out[start + 1] === 78)) return undefined
+    }
+    col = b === 10 ? 0 : col + 1
+    start = i + 1
+  }
+  return out
 }
 
 /** True when COPY text holds `\f` or `\v`, escapes LOAD DATA does not know (it reads them as `f`, `v`). */

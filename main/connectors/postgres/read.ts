@@ -141,6 +141,7 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
   const signal = opts?.signal
   const batchBytes = opts?.batchBytes && opts.batchBytes > 0 ? opts.batchBytes : DEFAULT_BATCH_BYTES
   const { sql, kinds, what } = await prepareCopy(session, split, signal, defaultSchema)
+  const boolColumns = kinds.flatMap((k, i) => (k === 'bool' ? [i] : []))
   // Buffers of released batches, reused for later ones (no fresh megabytes per batch).
   const spare: Buffer[] = []
   const ready: RawBatch[] = []
@@ -167,6 +168,7 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
         data,
         rows,
         approxBytes: end,
+        ...(boolColumns.length ? { boolColumns } : {}),
         decode: () => {
           const out: Row[] = []
           const d = new CopyTextDecoder(kinds)
