@@ -3,7 +3,9 @@
  * - session.ts: pool (lazily opened, `connectionLimit` default 4) and session settings;
  * - catalog.ts: information_schema reader; types.ts: native <-> logical types;
  * - values.ts: canonical values on read (typeCast) and time-zone arithmetic;
- * - read.ts: splits, streaming reads, describeRead; wire.ts + write.ts: the writer; ddl.ts.
+ * - read.ts: splits, streaming reads, describeRead; wire.ts + write.ts: the writer; ddl.ts;
+ * - rawread.ts: the raw path's reader (`raw.readRaw`, rows as COPY text, see ../raw.ts); the
+ *   writer takes raw batches through LOAD DATA (`writeRaw`).
  *
  * Canonical values read from MySQL (see main/core/types.ts): BIGINT is a number when it is a safe
  * integer (|v| <= 2^53-1) and otherwise its exact decimal string; other integers are numbers;

@@ -6,6 +6,8 @@
  * - Catalog: ./catalog.ts over pg_catalog. Types: ./types.ts. DDL: ./ddl.ts.
  * - Reads: COPY (SELECT ...) TO STDOUT decoded by ./copy-text.ts (./read.ts).
  * - Writes: COPY FROM STDIN with savepoint narrowing of bad rows (./write.ts).
+ * - Raw path (../raw.ts): `raw.readRaw` streams a split's COPY text as is (./rawcopy.ts), and
+ *   writers take raw batches (`writeRaw`).
  *
  * One small pg.Pool (default max 8) opens on first use; writers hold their own dedicated client.
  */
