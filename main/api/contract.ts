@@ -171,6 +171,11 @@ export interface Api {
   'jobs/preview': (a: { spec: unknown; vars?: Record<string, string>; bizdate?: string }) => Promise<{ tasks: TaskPreview[]; problems: Problem[] }>
   /** The job JSON Schema (for Monaco). */
   'jobs/schema': (a: Record<string, never>) => Promise<Record<string, unknown>>
+  /**
+   * "Export for server": the job as DataX / DataWorks / SeaTunnel files. Passwords become
+   * `${PASSWORD_<CONN>}` placeholders; what the format cannot express is listed in `warnings`.
+   */
+  'jobs/export': (a: { spec: unknown; format: 'datax' | 'dataworks' | 'seatunnel-hocon' | 'seatunnel-json' }) => Promise<{ files: Array<{ name: string; content: string }>; warnings: string[] }>
 
   /** Start a saved job (latest version or `version`) or an unsaved spec. */
   'runs/start': (a: ({ jobId: string; version?: number } | { spec: unknown; name?: string }) & { vars?: Record<string, string>; bizdate?: string; channels?: number }) => Promise<{ runId: string }>
@@ -261,7 +266,7 @@ export const API_METHODS = [
   'app/info',
   'connections/list', 'connections/get', 'connections/create', 'connections/update', 'connections/delete', 'connections/duplicate', 'connections/test',
   'catalog/schemas', 'catalog/tables', 'catalog/table', 'catalog/columns', 'catalog/others', 'catalog/nativeTypes',
-  'jobs/list', 'jobs/get', 'jobs/save', 'jobs/delete', 'jobs/versions', 'jobs/validate', 'jobs/preview', 'jobs/schema',
+  'jobs/list', 'jobs/get', 'jobs/save', 'jobs/delete', 'jobs/versions', 'jobs/validate', 'jobs/preview', 'jobs/schema', 'jobs/export',
   'runs/start', 'runs/cancel', 'runs/rerun', 'runs/list', 'runs/get', 'runs/logs', 'runs/dirty',
   'sql/query', 'sql/cancel', 'sql/history',
   'settings/get', 'settings/set',

@@ -334,6 +334,30 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async 'jobs/schema'() {
       return jobJsonSchema()
     },
+    async 'jobs/export'(a) {
+      const parsed = parseJob(a?.spec)
+      if (!parsed.ok) throw apiError('INVALID_JOB', `the job is not valid: ${parsed.problems[0]!.path}: ${parsed.problems[0]!.message}`, parsed.problems[0]!.path)
+      const job = parsed.job
+      const formats = ['datax', 'dataworks', 'seatunnel-hocon', 'seatunnel-json'] as const
+      if (!formats.includes(a.format)) throw apiError('BAD_REQUEST', `format: expected one of ${formats.join(', ')}`, 'format')
+      // A whole-database selection exports one pair per table of the reader's schema.
+      let tables: string[] | undefined
+      if (!Array.isArray(job.tables)) {
+        const { connector, release } = await connectorForRef(job.reader.connection, '$.reader.connection')
+        try {
+          tables = (await connector.catalog.tables(job.reader.schema)).filter((t) => t.kind === 'table').map((t) => t.name)
+        } finally {
+          await release()
+        }
+      }
+      const { exportJob } = await import('../job/interop/index.js')
+      // Saved connections go by their name in exported files (placeholders are named after it), not their id.
+      const names = new Map(store.connections.list().map((c) => [c.id, c.name]))
+      const byName = (ref: ConnectionRef): ConnectionRef => (typeof ref === 'string' && names.has(ref) ? names.get(ref)! : ref)
+      const named = { ...job, reader: { ...job.reader, connection: byName(job.reader.connection) }, writer: { ...job.writer, connection: byName(job.writer.connection) } }
+      const r = exportJob(named, a.format, (ref) => resolveConnectionRef(store, ref, 'connection'), tables ? { tables } : {})
+      return { files: r.files.map((f) => ({ name: f.name, content: f.content })), warnings: r.warnings }
+    },
 
     // -- runs ----------------------------------------------------------------------------------
     async 'runs/start'(a) {

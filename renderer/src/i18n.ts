@@ -22,6 +22,7 @@ const en = {
   job: {
     new: 'New job', edit: 'Job', name: 'Job name', version: 'Version', lastRun: 'Last run', nextRun: 'Next run', updated: 'Updated', run: 'Run',
     confirmDelete: 'Delete job {name} and its versions?', wizard: 'Wizard', script: 'Script', versions: 'Versions', validate: 'Validate',
+    exportForServer: 'Export for server', exportFormat: 'Format', exportWarnings: 'Not expressible in this format', download: 'Download', exportSecrets: 'Passwords are placeholders ({ph}); inject them on the server.',
     unsaved: 'unsaved', nameRequired: 'Give the job a name first', savedMsg: 'Saved as version {version}', valid: 'No problems found',
     schemaUnavailable: 'Job schema unavailable', scriptSyntax: 'The script is not valid JSON', scriptInvalid: 'The script does not match the job schema',
     line: 'line', openVersion: 'Open v{v} in the editor',
@@ -75,6 +76,7 @@ const zh: typeof en = {
   job: {
     new: '新建任务', edit: '任务', name: '任务名称', version: '版本', lastRun: '最近运行', nextRun: '下次运行', updated: '更新时间', run: '运行',
     confirmDelete: '删除任务 {name} 及其所有版本？', wizard: '向导模式', script: '脚本模式', versions: '版本', validate: '校验',
+    exportForServer: '导出到服务器', exportFormat: '格式', exportWarnings: '该格式无法表达的内容', download: '下载', exportSecrets: '密码已替换为占位符（{ph}），请在服务器端注入。',
     unsaved: '未保存', nameRequired: '请先填写任务名称', savedMsg: '已保存为版本 {version}', valid: '未发现问题',
     schemaUnavailable: '无法获取任务 Schema', scriptSyntax: '脚本不是合法的 JSON', scriptInvalid: '脚本不符合任务 Schema',
     line: '行', openVersion: '在编辑器中打开 v{v}',

@@ -177,6 +177,25 @@ describe.skipIf(!ready)('workbench e2e (Chromium, MariaDB, PostgreSQL)', () => {
     await page.getByTestId('map-count').filter({ hasText: /^9 mapped/ }).waitFor()
   })
 
+  it('exports the job for a server (DataX) with the password as a placeholder', async () => {
+    const { page } = wb
+    await page.getByTestId('job-export').click()
+    const file = page.getByTestId('export-file').first()
+    const modal = page.getByTestId('export-modal')
+    await modal.waitFor()
+    await page.locator('[data-testid="export-file"], [data-testid="export-modal"] .n-alert--error-type').first().waitFor()
+    expect(await modal.locator('.n-alert--error-type').count(), (await modal.textContent()) ?? '').toBe(0)
+    const text = (await file.textContent()) ?? ''
+    const doc = JSON.parse(text) as { job: { content: Array<{ reader: { name: string; parameter: { where?: string } }; writer: { name: string } }> } }
+    expect(doc.job.content[0]!.reader.name).toBe('mysqlreader')
+    expect(doc.job.content[0]!.writer.name).toBe('postgresqlwriter')
+    expect(doc.job.content[0]!.reader.parameter.where).toBe("BillingCountry = 'Canada'")
+    expect(text).toMatch(/\$\{PASSWORD_[A-Z0-9_]+\}/)
+    await shot(page, '07b-export-datax')
+    await page.keyboard.press('Escape')
+    await page.getByTestId('export-modal').waitFor({ state: 'detached' })
+  })
+
   it('runs the job and watches it succeed on the dashboard', async () => {
     const { page } = wb
     await page.getByTestId('job-run').click()
