@@ -19,7 +19,13 @@
  * UTC internally), so no daylight-saving jump ever shifts a value.
  */
 import { UTCDate } from '@date-fns/utc'
-import { addDays, addHours, addMinutes, addMonths, addYears, addSeconds } from 'date-fns'
+// Per-function entry points: the package index pulls in ~300 modules (0.2 s of CLI start-up).
+import { addDays } from 'date-fns/addDays'
+import { addHours } from 'date-fns/addHours'
+import { addMinutes } from 'date-fns/addMinutes'
+import { addMonths } from 'date-fns/addMonths'
+import { addSeconds } from 'date-fns/addSeconds'
+import { addYears } from 'date-fns/addYears'
 
 /** The time context of one run or instance. Both are wall-clock times. */
 export interface TimeContext {
