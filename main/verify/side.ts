@@ -8,7 +8,8 @@
  * normalization of {@link normalizeValue}, a 128-bit-safe sum); `:memory:` cannot be shared
  * and is refused.
  */
-import Database from 'better-sqlite3'
+import { openDatabase } from '../core/sqlite.js'
+import type Database from 'better-sqlite3'
 import type { Column, TableRef, TableSchema, Value } from '../core/types.js'
 import type { Connector } from '../connectors/types.js'
 import {
@@ -90,7 +91,7 @@ export class Side {
     if (connector.kind === 'sqlite') {
       const p = connector.config.path
       if (!p || p === ':memory:' || p.startsWith('file::memory:')) throw new Error(`verify: SQLite table ${ref.name}: an in-memory database cannot be opened by a second handle; verify needs a file`)
-      this.db = new Database(p, { readonly: true, fileMustExist: true })
+      this.db = openDatabase(p, { readonly: true, fileMustExist: true })
       this.registerSqliteFunctions()
       this.table = ref.schema && ref.schema !== 'main' ? `${this.q(ref.schema)}.${this.q(ref.name)}` : this.q(ref.name)
     } else {
