@@ -147,7 +147,9 @@ describe.skipIf(!ready)('faults: kill -9 and resume, killed connections, throttl
     expect(rows[0]).toEqual({ n: ROWS, d: ROWS })
   }, 90_000)
 
-  it('killed connections (MySQL KILL of the writer, pg_terminate_backend of the reader) are retried and the load completes exactly (PostgreSQL -> MySQL)', async () => {
+  // Retried under load only: the kills race the run (it can finish before a COPY is seen), and
+  // each attempt truncates its target, so a retry proves the same thing from scratch.
+  it('killed connections (MySQL KILL of the writer, pg_terminate_backend of the reader) are retried and the load completes exactly (PostgreSQL -> MySQL)', { timeout: 90_000, retry: 2 }, async () => {
     const store = openStore({ dataDir: mkdirSync(path.join(dir, 'killconn'), { recursive: true }) ?? path.join(dir, 'killconn') })
     try {
       const h = startRun({
@@ -155,7 +157,7 @@ describe.skipIf(!ready)('faults: kill -9 and resume, killed connections, throttl
         spec: {
           version: 1,
           reader: { connection: pgUrl(pgSrc) },
-          writer: { connection: myUrl(myOut), createTable: true },
+          writer: { connection: myUrl(myOut), createTable: true, truncate: true },
           tables: [{ source: 't', target: 'conn' }],
           setting: { speed: { channel: 2, record: 40_000 } },
         },
@@ -197,9 +199,10 @@ describe.skipIf(!ready)('faults: kill -9 and resume, killed connections, throttl
       store.close()
     }
     await expectSame(pgCfg(pgSrc), myCfg(myOut), 'conn')
-  }, 90_000)
+  })
 
-  it('a throttled run (speed.record) keeps within 10 % of the limit and loads every row', async () => {
+  // Retried under load only (a starved 2-core machine can run below the limit); each attempt truncates its target.
+  it('a throttled run (speed.record) keeps within 10 % of the limit and loads every row', { retry: 2 }, async () => {
     const store = openStore({ dataDir: mkdirSync(path.join(dir, 'throttle'), { recursive: true }) ?? path.join(dir, 'throttle') })
     const limit = 20_000
     const seen: Array<{ t: number; rows: number }> = []
@@ -212,7 +215,7 @@ describe.skipIf(!ready)('faults: kill -9 and resume, killed connections, throttl
         spec: {
           version: 1,
           reader: { connection: myUrl(my) },
-          writer: { connection: pgUrl(pgOut), createTable: true },
+          writer: { connection: pgUrl(pgOut), createTable: true, truncate: true },
           tables: [{ source: 't', target: 'throttled' }],
           setting: { speed: { channel: 2, record: limit } },
         },
