@@ -202,7 +202,7 @@ describe.skipIf(!ready)('faults: kill -9 and resume, killed connections, throttl
   })
 
   // Retried under load only (a starved 2-core machine can run below the limit); each attempt truncates its target.
-  it('a throttled run (speed.record) keeps within 10 % of the limit and loads every row', { retry: 2 }, async () => {
+  it('a throttled run (speed.record) keeps within 10 % of the limit and loads every row', { timeout: 60_000, retry: 2 }, async () => {
     const store = openStore({ dataDir: mkdirSync(path.join(dir, 'throttle'), { recursive: true }) ?? path.join(dir, 'throttle') })
     const limit = 20_000
     const seen: Array<{ t: number; rows: number }> = []
@@ -243,5 +243,5 @@ describe.skipIf(!ready)('faults: kill -9 and resume, killed connections, throttl
       store.close()
     }
     await expectSame(myCfg(my), pgCfg(pgOut), 'throttled')
-  }, 60_000)
+  })
 })
