@@ -16,6 +16,7 @@
  *   runs the ALTER as a prepared statement; the four statements must run in order on one
  *   connection (`execute()` does).
  */
+import { columnTypeSql } from '../ddl-common.js'
 import type { LogicalType, TableRef, TableSchema } from '../../core/types.js'
 import type { DdlPlan } from '../types.js'
 import { quoteIdent } from './read.js'
@@ -58,12 +59,7 @@ export function mysqlDdl(table: TableSchema, target: TableRef, quoteTable: (r: T
   if (autoCols.length > 1) warnings.push(`${table.name}: MySQL allows one AUTO_INCREMENT column; kept on '${autoCol!.name}' only`)
 
   for (const c of table.columns) {
-    let sql = overrides[c.name]
-    if (!sql) {
-      const choice = mysqlNativeType(c.type)
-      sql = choice.sql
-      if (choice.warning) warnings.push(`${table.name}.${c.name}: ${choice.warning}`)
-    }
+    const sql = columnTypeSql(c, overrides, mysqlNativeType, warnings, `${table.name}.${c.name}`)
     native.set(c.name, sql)
     let line = `${quoteIdent(c.name)} ${sql}`
     if (!c.nullable) line += ' NOT NULL'

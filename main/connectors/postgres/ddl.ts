@@ -2,6 +2,7 @@
  * DDL to re-create a table (possibly described by another database's catalog) in PostgreSQL,
  * split into the phases of {@link DdlPlan}.
  */
+import { columnTypeSql } from '../ddl-common.js'
 import { createHash } from 'node:crypto'
 import type { Column, TableRef, TableSchema } from '../../core/types.js'
 import type { DdlPlan } from '../types.js'
@@ -89,14 +90,7 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
   const defs: string[] = []
   const identity: string[] = []
   for (const col of table.columns) {
-    const override = overrides[col.name]
-    let sql: string
-    if (override !== undefined) sql = override
-    else {
-      const choice = nativeTypeFor(col.type)
-      sql = choice.sql
-      if (choice.warning) warnings.push(`column "${col.name}": ${choice.warning}`)
-    }
+    const sql = columnTypeSql(col, overrides, nativeTypeFor, warnings, `column "${col.name}"`)
     let def = `${quoteIdent(col.name)} ${sql}`
     if (col.autoIncrement) {
       if (INT_SQL.has(sql.toLowerCase())) {
@@ -109,7 +103,7 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
       else warnings.push(`column "${col.name}": default ${col.default} not translated, left out`)
     }
     if (!col.nullable) def += ' NOT NULL'
-    if (col.type.kind === 'enum' && override === undefined && col.type.values.length)
+    if (col.type.kind === 'enum' && overrides[col.name] === undefined && col.type.values.length)
       def += ` CHECK (${quoteIdent(col.name)} IN (${col.type.values.map(quoteLiteral).join(', ')}))`
     defs.push(def)
   }

@@ -2,6 +2,7 @@
  * DDL to re-create a table (possibly described by another database's catalog) in SQLite, split
  * into the phases of {@link DdlPlan}.
  */
+import { columnTypeSql } from '../ddl-common.js'
 import type { Column, TableRef, TableSchema } from '../../core/types.js'
 import type { DdlPlan } from '../types.js'
 import { quoteIdent } from './session.js'
@@ -83,13 +84,7 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
   let autoincrement = false
   for (const col of table.columns) {
     const override = overrides[col.name]
-    let sql: string
-    if (override !== undefined) sql = override
-    else {
-      const choice = nativeTypeFor(col.type)
-      sql = choice.sql
-      if (choice.warning) warnings.push(`column "${col.name}": ${choice.warning}`)
-    }
+    const sql = columnTypeSql(col, overrides, nativeTypeFor, warnings, `column "${col.name}"`)
     let def = `${quoteIdent(col.name)} ${sql}`
     const canAlias = col.type.kind === 'int' && !(col.type.bits === 64 && col.type.unsigned) && (override === undefined || override.trim().toUpperCase() === 'INTEGER')
     if (col.autoIncrement && pk.length === 1 && pk[0] === col.name && canAlias) {
