@@ -92,9 +92,10 @@ export async function executeUnit(unit: Unit, env: ChannelEnv): Promise<void> {
       return
     } catch (e) {
       const err = e as Error & { code?: string }
-      // Take back this try's counters: the split will be re-done (or the task fails).
-      if (sc.rowsRead || sc.rowsWritten || sc.bytes) post({ type: 'progress', unitId: unit.unitId, taskId: unit.taskId, rowsRead: -sc.rowsRead, rowsWritten: -sc.rowsWritten, bytes: -sc.bytes })
       const retryable = !signal.aborted && !(e instanceof SplitTimeout) && isTransient(e) && attempt < unit.retry.retries && unit.redo.kind !== 'impossible'
+      // A retry re-does the split from scratch: take back this try's counters. Otherwise (terminated,
+      // failed) the batches written so far stay committed, and the counters say so.
+      if (retryable && (sc.rowsRead || sc.rowsWritten || sc.bytes)) post({ type: 'progress', unitId: unit.unitId, taskId: unit.taskId, rowsRead: -sc.rowsRead, rowsWritten: -sc.rowsWritten, bytes: -sc.bytes })
       if (!retryable) {
         const message = signal.aborted && signal.reason instanceof Error ? signal.reason.message : err?.message ?? String(e)
         post({ type: 'error', unitId: unit.unitId, taskId: unit.taskId, message, ...(err?.name ? { name: err.name } : {}), ...(err?.code ? { code: String(err.code) } : {}) })

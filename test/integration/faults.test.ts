@@ -244,4 +244,47 @@ describe.skipIf(!ready)('faults: kill -9 and resume, killed connections, throttl
     }
     await expectSame(myCfg(my), pgCfg(pgOut), 'throttled')
   })
+
+  it('terminate stops every channel within 2 s and records what was written so far', async () => {
+    const store = openStore({ dataDir: mkdirSync(path.join(dir, 'cancel'), { recursive: true }) ?? path.join(dir, 'cancel') })
+    try {
+      for (const mode of ['worker', 'inprocess'] as const) {
+        process.env.SLUICE_CHANNEL_MODE = mode
+        const h = startRun({
+          store,
+          spec: {
+            version: 1,
+            reader: { connection: myUrl(my) },
+            writer: { connection: pgUrl(pgOut), createTable: true, truncate: true },
+            tables: [{ source: 't', target: `cancelled_${mode}` }],
+            // Throttled so the run is surely still moving rows when it is terminated.
+            setting: { speed: { channel: 2, record: 10_000 } },
+          },
+        })
+        // Wait until rows are moving (worker threads take a moment to boot).
+        for (let i = 0; i < 100 && !(store.runTasks.list(h.runId)[0]?.rowsWritten ?? 0); i++) await sleep(100)
+        await sleep(300)
+        const t0 = performance.now()
+        h.cancel()
+        const s = await h.done
+        const took = performance.now() - t0
+        expect(took, mode).toBeLessThan(2000)
+        expect(s.state, mode).toBe('terminated')
+        expect(s.rowsWritten, mode).toBeGreaterThan(0)
+        expect(s.rowsWritten, mode).toBeLessThan(ROWS)
+        const run = store.runs.get(h.runId)!
+        expect(run.state).toBe('terminated')
+        expect(run.rowsWritten).toBe(s.rowsWritten)
+        // What the summary says was written is what the target holds (each batch commits atomically).
+        const c = new pg.Client({ ...PG, database: pgOut })
+        await c.connect()
+        const n = Number((await c.query(`SELECT count(*) AS n FROM "cancelled_${mode}"`)).rows[0].n)
+        await c.end()
+        expect(n, mode).toBe(s.rowsWritten)
+      }
+    } finally {
+      delete process.env.SLUICE_CHANNEL_MODE
+      store.close()
+    }
+  }, 60_000)
 })
