@@ -60,3 +60,24 @@ export function splitsFromBoundaries(read: ReadSpec, column: string, bounds: rea
   }
   return splits
 }
+
+/**
+ * The WHERE conditions of one split: its key range and the read's `where` (in parentheses),
+ * to be ANDed. `bound(v)` renders a bound value: it returns a placeholder after recording a
+ * parameter (MySQL, SQLite), or a safe literal (PostgreSQL, whose COPY cannot take parameters).
+ * A range with neither bound reads every non-NULL key, or every row when it includes NULLs.
+ */
+export function splitConditions(split: Split, quoteIdent: (name: string) => string, bound: (v: Value) => string): string[] {
+  const conds: string[] = []
+  const r = split.range
+  if (r) {
+    const col = quoteIdent(r.column)
+    const parts: string[] = []
+    if (r.lower !== undefined && r.lower !== null) parts.push(`${col} ${r.lowerInclusive === false ? '>' : '>='} ${bound(r.lower)}`)
+    if (r.upper !== undefined && r.upper !== null) parts.push(`${col} ${r.upperInclusive ? '<=' : '<'} ${bound(r.upper)}`)
+    if (parts.length) conds.push(r.includeNull ? `((${parts.join(' AND ')}) OR ${col} IS NULL)` : `(${parts.join(' AND ')})`)
+    else if (!r.includeNull) conds.push(`${col} IS NOT NULL`)
+  }
+  if (split.read.where?.trim()) conds.push(`(${split.read.where})`)
+  return conds
+}

@@ -21,3 +21,22 @@ describe('split arithmetic', () => {
     expect(s.every((x) => x.read.splitPk === 'id')).toBe(true)
   })
 })
+
+import { splitConditions } from '../../main/connectors/splits.js'
+describe('split conditions', () => {
+  const q = (n: string) => `"${n}"`
+  const lit = (v: unknown) => `<${String(v)}>`
+  const read = { table: { name: 't' }, where: 'a = 1 OR b = 2' }
+  it('ranges, NULL keys and the read filter', () => {
+    expect(splitConditions({ index: 0, read, range: { column: 'id', upper: 10, upperInclusive: false } }, q, lit)).toEqual(['("id" < <10>)', '(a = 1 OR b = 2)'])
+    expect(splitConditions({ index: 1, read, range: { column: 'id', lower: 10, lowerInclusive: true, includeNull: true } }, q, lit)).toEqual(['(("id" >= <10>) OR "id" IS NULL)', '(a = 1 OR b = 2)'])
+    expect(splitConditions({ index: 0, read: { table: { name: 't' } }, range: { column: 'id' } }, q, lit)).toEqual(['"id" IS NOT NULL'])
+    expect(splitConditions({ index: 0, read: { table: { name: 't' } }, range: { column: 'id', includeNull: true } }, q, lit)).toEqual([])
+    expect(splitConditions({ index: 0, read }, q, lit)).toEqual(['(a = 1 OR b = 2)'])
+  })
+  it('renders bounds in order, so positional parameters line up', () => {
+    const params: unknown[] = []
+    splitConditions({ index: 0, read: { table: { name: 't' } }, range: { column: 'k', lower: 'a', upper: 'm' } }, q, (v) => (params.push(v), '?'))
+    expect(params).toEqual(['a', 'm'])
+  })
+})

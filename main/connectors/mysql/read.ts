@@ -1,7 +1,7 @@
 /**
  * Reading: split planning, streaming reads with back-pressure, result-column description.
  */
-import { integerBoundaries, sameBoundary, splitsFromBoundaries } from '../splits.js'
+import { integerBoundaries, sameBoundary, splitConditions, splitsFromBoundaries } from '../splits.js'
 import type { Column, LogicalType, RowBatch, Row, TableRef, Value } from '../../core/types.js'
 import { approxValueBytes } from '../../core/types.js'
 import type { CatalogReader, ReadOptions, ReadSpec, ResultColumn, Split } from '../types.js'
@@ -98,26 +98,8 @@ export function buildReadSql(split: Split, quoteTable: (r: TableRef) => string):
   if (read.querySql) return { sql: read.querySql, params: [] }
   if (!read.table) throw new Error('read: either table or querySql is required')
   const cols = read.columns?.length ? read.columns.map(quoteIdent).join(', ') : '*'
-  const conds: string[] = []
   const params: unknown[] = []
-  const r = split.range
-  if (r) {
-    const c = quoteIdent(r.column)
-    const parts: string[] = []
-    if (r.lower !== undefined && r.lower !== null) {
-      parts.push(`${c} ${r.lowerInclusive === false ? '>' : '>='} ?`)
-      params.push(bindValue(r.lower))
-    }
-    if (r.upper !== undefined && r.upper !== null) {
-      parts.push(`${c} ${r.upperInclusive ? '<=' : '<'} ?`)
-      params.push(bindValue(r.upper))
-    }
-    // A split with no bounds and no NULLs reads every non-NULL key.
-    let range = parts.length ? parts.join(' AND ') : `${c} IS NOT NULL`
-    if (r.includeNull) range = `(${range}) OR ${c} IS NULL`
-    conds.push(`(${range})`)
-  }
-  if (read.where?.trim()) conds.push(`(${read.where})`)
+  const conds = splitConditions(split, quoteIdent, (v) => (params.push(bindValue(v)), '?'))
   return { sql: `SELECT ${cols} FROM ${quoteTable(read.table)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`, params }
 }
 

@@ -7,7 +7,7 @@
  * {@link quoteLiteral} (quote_literal semantics, unit-tested against the server). `read.where` is
  * the user's own SQL (variables already substituted by the engine) and is wrapped in parentheses.
  */
-import { integerBoundaries, splitsFromBoundaries } from '../splits.js'
+import { integerBoundaries, splitConditions, splitsFromBoundaries } from '../splits.js'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import type { Row, RowBatch, TableRef, Value } from '../../core/types.js'
@@ -55,26 +55,17 @@ export async function describeRead(session: PgSession, read: ReadSpec, defaultSc
   })
 }
 
-/** The SQL predicate of a split's range (no leading AND), or undefined when the split has none. */
-export function rangePredicate(split: Split, intKey: boolean): string | undefined {
-  const r = split.range
-  if (!r) return undefined
-  const col = quoteIdent(r.column)
-  const lit = (v: Value): string => {
-    if (intKey) {
-      const s = typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' ? String(v) : ''
-      if (!/^-?\d+$/.test(s)) throw new Error(`split ${split.index}: bound ${String(v)} of integer key "${r.column}" is not an integer`)
-      return s.startsWith('-') ? `(${s})` : s
-    }
-    return sqlLiteral(v)
+/**
+ * A split bound as a SQL literal (COPY takes no parameters): validated digits for an integer key,
+ * else a quoted literal (`sqlLiteral`). @throws Error naming the split for a non-integer bound of an integer key.
+ */
+function boundLiteral(split: Split, intKey: boolean): (v: Value) => string {
+  return (v: Value): string => {
+    if (!intKey) return sqlLiteral(v)
+    const s = typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' ? String(v) : ''
+    if (!/^-?\d+$/.test(s)) throw new Error(`split ${split.index}: bound ${String(v)} of integer key "${split.range?.column}" is not an integer`)
+    return s.startsWith('-') ? `(${s})` : s
   }
-  const parts: string[] = []
-  if (r.lower !== undefined && r.lower !== null) parts.push(`${col} ${r.lowerInclusive === false ? '>' : '>='} ${lit(r.lower)}`)
-  if (r.upper !== undefined && r.upper !== null) parts.push(`${col} ${r.upperInclusive ? '<=' : '<'} ${lit(r.upper)}`)
-  let pred = parts.length ? parts.join(' AND ') : undefined
-  if (r.includeNull) pred = pred ? `(${pred} OR ${col} IS NULL)` : `TRUE`
-  else if (!pred) pred = `${col} IS NOT NULL`
-  return pred
 }
 
 /** Build the SELECT a split reads (also used for `count`). */
@@ -82,10 +73,7 @@ export function splitSelect(split: Split, columns: ResultColumn[], defaultSchema
   const read = split.read
   if (read.querySql) return stripQuery(read.querySql)
   if (!read.table) throw new Error('read: either table or querySql is required')
-  const conds: string[] = []
-  const range = rangePredicate(split, intKey)
-  if (range) conds.push(range)
-  if (read.where?.trim()) conds.push(`(${read.where})`)
+  const conds = splitConditions(split, quoteIdent, boundLiteral(split, intKey))
   return `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteTableRef(read.table, defaultSchema)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`
 }
 

@@ -8,7 +8,7 @@
  * yielded and the generator gives the event loop a turn (`setImmediate`) before pulling more, so a
  * long read does not starve timers, IPC or progress events; `opts.signal` is checked there.
  */
-import { canonicalInt, integerBoundaries, sameBoundary, splitsFromBoundaries } from '../splits.js'
+import { canonicalInt, integerBoundaries, sameBoundary, splitConditions, splitsFromBoundaries } from '../splits.js'
 import type Database from 'better-sqlite3'
 import type { LogicalType, Row, RowBatch, TableRef, Value } from '../../core/types.js'
 import { approxValueBytes } from '../../core/types.js'
@@ -75,26 +75,8 @@ function bindBound(v: Value, keyAffinity: Affinity): unknown {
 
 /** The WHERE clause (with bound parameters) of a split: its range ANDed with `(read.where)`. */
 export function splitWhere(split: Split, keyAffinity: Affinity): { sql: string; params: unknown[] } {
-  const conds: string[] = []
   const params: unknown[] = []
-  const r = split.range
-  if (r) {
-    const col = quoteIdent(r.column)
-    const parts: string[] = []
-    if (r.lower !== undefined && r.lower !== null) {
-      parts.push(`${col} ${r.lowerInclusive === false ? '>' : '>='} ?`)
-      params.push(bindBound(r.lower, keyAffinity))
-    }
-    if (r.upper !== undefined && r.upper !== null) {
-      parts.push(`${col} ${r.upperInclusive ? '<=' : '<'} ?`)
-      params.push(bindBound(r.upper, keyAffinity))
-    }
-    let pred = parts.length ? parts.join(' AND ') : undefined
-    if (r.includeNull) pred = pred ? `(${pred} OR ${col} IS NULL)` : undefined
-    else if (!pred) pred = `${col} IS NOT NULL`
-    if (pred) conds.push(pred)
-  }
-  if (split.read.where?.trim()) conds.push(`(${split.read.where})`)
+  const conds = splitConditions(split, quoteIdent, (v) => (params.push(bindBound(v, keyAffinity)), '?'))
   return { sql: conds.length ? ` WHERE ${conds.join(' AND ')}` : '', params }
 }
 
