@@ -77,6 +77,14 @@ export function splitSelect(split: Split, columns: ResultColumn[], defaultSchema
   return `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteTableRef(read.table, defaultSchema)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`
 }
 
+/** The error a failed split read rethrows: the abort reason, or the driver's error with `read <what>:` prefixed (its SQLSTATE `code` kept). */
+function readError(e: unknown, signal: AbortSignal | undefined, what: string): Error {
+  if (signal?.aborted) return abortError(signal)
+  const err = e as Error
+  if (err && typeof err.message === 'string' && !err.message.startsWith('read ')) err.message = `read ${what}: ${err.message}`
+  return err
+}
+
 function abortError(signal: AbortSignal | undefined): Error {
   const reason = signal?.reason
   if (reason instanceof Error) return reason
@@ -207,10 +215,7 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
     if (reported !== received) throw new CopyFormatError(`COPY reported ${reported} rows, ${received} received`)
     clean = true
   } catch (e) {
-    if (signal?.aborted) throw abortError(signal)
-    const err = e as Error
-    if (err && typeof err.message === 'string' && !err.message.startsWith('read ')) err.message = `read ${what}: ${err.message}`
-    throw err
+    throw readError(e, signal, what)
   } finally {
     signal?.removeEventListener('abort', onAbort)
     if (clean) client.release()
@@ -253,10 +258,7 @@ async function* copyOut<T>(session: PgSession, sql: string, what: string, signal
     yield* body(stream as AsyncIterable<Buffer>)
     clean = true
   } catch (e) {
-    if (signal?.aborted) throw abortError(signal)
-    const err = e as Error
-    if (err && typeof err.message === 'string' && !err.message.startsWith('read ')) err.message = `read ${what}: ${err.message}`
-    throw err
+    throw readError(e, signal, what)
   } finally {
     signal?.removeEventListener('abort', onAbort)
     if (clean) client.release()

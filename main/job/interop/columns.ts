@@ -13,7 +13,7 @@
  * - anything else: `mapping` (by source name, constants, or by position for `*` / querySql readers), no `columns`.
  */
 import type { ConnectorKind } from '../../connectors/types.js'
-import type { FieldMapping } from '../spec.js'
+import type { FieldMapping, TablePair } from '../spec.js'
 import { classifyColumnItem, quoteAlways, quoteIdent, type NormalizedPair } from './common.js'
 
 /** Reader and writer `column` lists of one pair; `reader` is absent for a querySql source. */
@@ -85,6 +85,22 @@ export interface ImportedColumns {
   mappingMode?: 'position'
   /** Set when a reader item is an expression: the pair then reads through this query. */
   querySql?: string
+}
+
+/**
+ * Put imported columns on a table pair: a forced querySql replaces the source; otherwise the
+ * column list, and the reader's `where` and `splitPk` unless the reader itself was a querySql
+ * (DataX and DataWorks ignore them then). Shared by the DataX and DataWorks importers.
+ */
+export function applyImportedColumns(pair: Partial<TablePair>, cols: ImportedColumns, reader: { querySql?: string; where?: string; splitPk?: string }): void {
+  if (cols.querySql) pair.source = { querySql: cols.querySql }
+  else {
+    if (cols.columns) pair.columns = cols.columns
+    if (!reader.querySql && reader.where) pair.where = reader.where
+    if (!reader.querySql && reader.splitPk) pair.splitPk = reader.splitPk
+  }
+  if (cols.mapping) pair.mapping = cols.mapping
+  if (cols.mappingMode) pair.mappingMode = cols.mappingMode
 }
 
 /**

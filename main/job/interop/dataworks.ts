@@ -19,7 +19,7 @@
 import type { ConnectionConfig, ConnectorKind } from '../../connectors/types.js'
 import type { ConnectionRef, JobSpec, JobSpecInput, TablePair } from '../spec.js'
 import { InteropError, isObject, normalizePairs, quoteIdent, slug, splitTableRef, variablesIn, type ExportOptions, type ExportResult, type NamedConnection } from './common.js'
-import { exportColumns, importColumns } from './columns.js'
+import { exportColumns, applyImportedColumns, importColumns } from './columns.js'
 import { commonWarnings, DEFAULT_EXPORT_CHANNELS, resolveSides, type ImportOptions, type ImportResult } from './datax.js'
 
 const STEP_TYPE: Partial<Record<ConnectorKind, string>> = { mysql: 'mysql', postgres: 'postgresql' }
@@ -187,14 +187,7 @@ export function importDataWorks(doc: unknown, opts: ImportOptions = {}): ImportR
     if (tgt.table !== ref?.table) pair.target = tgt.table
     const cols = importColumns(rk, wk, s.querySql ? undefined : rColumns, wColumns, { ...(ref ?? {}), ...(where ? { where } : {}) }, report, '$.steps')
     if (!cols) return
-    if (cols.querySql) pair.source = { querySql: cols.querySql }
-    else {
-      if (cols.columns) pair.columns = cols.columns
-      if (!s.querySql && where) pair.where = where
-      if (!s.querySql && splitPk) pair.splitPk = splitPk
-    }
-    if (cols.mapping) pair.mapping = cols.mapping
-    if (cols.mappingMode) pair.mappingMode = cols.mappingMode
+    applyImportedColumns(pair, cols, { ...(s.querySql ? { querySql: s.querySql } : {}), ...(where ? { where } : {}), ...(splitPk ? { splitPk } : {}) })
     tables.push(pair as TablePair)
   })
   if (!tables.length) throw new InteropError('nothing runnable in the DataWorks job', report)

@@ -43,7 +43,7 @@ import {
   type NamedConnection,
   type NormalizedPair,
 } from './common.js'
-import { exportColumns, importColumns } from './columns.js'
+import { exportColumns, applyImportedColumns, importColumns } from './columns.js'
 
 /** Channel count written when the job leaves `speed.channel` to Sluice's default (DataX requires one). */
 export const DEFAULT_EXPORT_CHANNELS = 4
@@ -392,14 +392,7 @@ function parseContent(c: unknown, at: string, env: Record<string, string | undef
     if (tgt.table !== srcName) pair.target = tgt.table
     const cols = importColumns(rk, wk, s.querySql ? undefined : rColumns, wColumns, { ...(srcRef ?? {}), ...(where ? { where } : {}) }, report, at)
     if (!cols) return
-    if (cols.querySql) pair.source = { querySql: cols.querySql }
-    else {
-      if (cols.columns) pair.columns = cols.columns
-      if (!s.querySql && where) pair.where = where
-      if (!s.querySql && splitPk) pair.splitPk = splitPk
-    }
-    if (cols.mapping) pair.mapping = cols.mapping
-    if (cols.mappingMode) pair.mappingMode = cols.mappingMode
+    applyImportedColumns(pair, cols, { ...(s.querySql ? { querySql: s.querySql } : {}), ...(where ? { where } : {}), ...(splitPk ? { splitPk } : {}) })
     if (s.querySql && splitPk) report.push(`${rAt}.splitPk: ignored with querySql (DataX semantics)`)
     pairs.push(pair as TablePair)
   })
