@@ -55,7 +55,7 @@ export interface TaskSummary extends Counters {
   error?: string
   elapsedMs: number
   estimatedRows?: number
-  /** Rows that differ, when a TableDataDiff stage ran. */
+  /** Rows that differ, when a TableDataDiff stage ran and its algorithm can count them (not md5diff). */
   diffRows?: number
 }
 

@@ -56,7 +56,7 @@ export interface RunContext {
    * The TableDataDiff stage: verify a task's target against its source after ImportTable, when
    * the job has `verify`. Injected (main/verify) so the engine does not depend on the verifier.
    */
-  verifyTask?: (args: { task: PlannedTask; reader: Connector; writer: Connector; spec: NonNullable<JobSpec['verify']>; signal: AbortSignal }) => Promise<{ consistent: boolean; diffRows: number; message: string }>
+  verifyTask?: (args: { task: PlannedTask; reader: Connector; writer: Connector; spec: NonNullable<JobSpec['verify']>; signal: AbortSignal }) => Promise<{ consistent: boolean; diffRows?: number; message: string }>
   /** Milliseconds between progress events per task (default 250). */
   progressIntervalMs?: number
 }
@@ -209,7 +209,7 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
       runError = `${failed.length} of ${tasks.length} tasks failed: ${failed.map((t) => `${t.plan.taskId} (${t.error})`).join('; ')}`
     } else if (inconsistent.length) {
       state = 'inconsistent'
-      runError = `data inconsistent in ${inconsistent.length} of ${tasks.length} tables: ${inconsistent.map((t) => `${t.plan.taskId} (${t.diffRows} rows differ)`).join('; ')}`
+      runError = `data inconsistent in ${inconsistent.length} of ${tasks.length} tables: ${inconsistent.map((t) => `${t.plan.taskId} (${t.diffRows !== undefined ? `${t.diffRows} rows differ` : 'checksums differ'})`).join('; ')}`
     } else state = 'succeeded'
   } catch (e) {
     state = abort.signal.aborted && !(abort.signal.reason instanceof ErrorLimitExceeded) ? 'terminated' : 'failed'
@@ -495,7 +495,7 @@ async function runTasks(
       if (job.verify && ctx.verifyTask) {
         emitTaskState(ctx, t, emit, 'TableDataDiff')
         const v = await ctx.verifyTask({ task: p, reader, writer, spec: job.verify, signal })
-        t.diffRows = v.diffRows
+        if (v.diffRows !== undefined) t.diffRows = v.diffRows
         log(v.consistent ? 'info' : 'warn', `${p.taskId}: TableDataDiff (${job.verify.algorithm}): ${v.message}`, p.taskId)
         if (!v.consistent) {
           t.state = 'inconsistent'

@@ -15,8 +15,12 @@ import type { PlannedTask } from './plan.js'
 /** Result of the stage as the runner records it. */
 export interface StageResult {
   consistent: boolean
-  /** Rows only in the source + only in the target + changed (countdiff: the count difference). */
-  diffRows: number
+  /**
+   * Rows that differ: only in the source + only in the target + changed (hashdiff; a lower bound
+   * when the search stopped at `limit`, which the message says), the count difference
+   * (countdiff, a lower bound), or undefined when the algorithm cannot tell (md5diff).
+   */
+  diffRows?: number
   message: string
 }
 
@@ -44,7 +48,7 @@ export async function tableDataDiff(args: { task: PlannedTask; reader: Connector
     ...(task.read.where ? { where: task.read.where } : {}),
     signal: args.signal,
   })
-  const diffRows = algorithm === 'countdiff' ? Math.abs(r.sourceRows - r.targetRows) : r.onlyInSource.length + r.onlyInTarget.length + r.changed.length
+  const diffRows = r.consistent ? 0 : algorithm === 'countdiff' ? Math.abs(r.sourceRows - r.targetRows) : algorithm === 'hashdiff' ? r.onlyInSource.length + r.onlyInTarget.length + r.changed.length : undefined
   const notes = [
     ...(algorithm !== spec.algorithm ? [`hashdiff needs a key; ${task.taskId} has none, md5diff used`] : []),
     ...(skipped.length ? [`not compared (changed by the mapping): ${skipped.join(', ')}`] : []),
@@ -55,6 +59,6 @@ export async function tableDataDiff(args: { task: PlannedTask; reader: Connector
       ? `checksums differ (${r.sourceRows} source rows, ${r.targetRows} target rows)`
       : algorithm === 'countdiff'
         ? `${r.sourceRows} source rows, ${r.targetRows} target rows`
-        : `${diffRows} rows differ: ${r.onlyInSource.length} only in source, ${r.onlyInTarget.length} only in target, ${r.changed.length} changed`
-  return { consistent: r.consistent, diffRows: r.consistent ? 0 : Math.max(diffRows, algorithm === 'md5diff' ? 1 : 0), message: [body, ...notes].join('; ') }
+        : `${r.stats.truncated ? 'at least ' : ''}${diffRows} rows differ: ${r.onlyInSource.length} only in source, ${r.onlyInTarget.length} only in target, ${r.changed.length} changed${r.stats.truncated ? ` (search stopped at verify.limit = ${spec.limit})` : ''}`
+  return { consistent: r.consistent, ...(diffRows !== undefined ? { diffRows } : {}), message: [body, ...notes].join('; ') }
 }

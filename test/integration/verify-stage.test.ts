@@ -65,12 +65,20 @@ describe.skipIf(!ready)('TableDataDiff stage in runs', () => {
     expect(store.runTasks.get(h.runId, 'Track')!.state).toBe('inconsistent')
   })
 
-  it('countdiff and md5diff report a difference too', async () => {
+  it('countdiff counts the difference; md5diff says the checksums differ without inventing a count', async () => {
     for (const algorithm of ['countdiff', 'md5diff'] as const) {
-      const h = startRun({ store, spec: job([{ source: 'Genre', target: `genre_${algorithm}`, postSql: [`DELETE FROM "genre_${algorithm}" WHERE "GenreId" = 3`] }], { algorithm }) })
+      const h = startRun({ store, spec: job([{ source: 'Genre', target: `genre_${algorithm}`, postSql: [`DELETE FROM "genre_${algorithm}" WHERE "GenreId" IN (3, 4)`] }], { algorithm }) })
       const s = await h.done
       expect(s.state, algorithm).toBe('inconsistent')
-      expect(s.tasks[0]!.diffRows, algorithm).toBe(1)
+      expect(s.tasks[0]!.diffRows, algorithm).toBe(algorithm === 'countdiff' ? 2 : undefined)
+      expect(s.error, algorithm).toMatch(algorithm === 'countdiff' ? /\(2 rows differ\)/ : /\(checksums differ\)/)
     }
+  })
+
+  it('says when hashdiff stopped at verify.limit: the count is a lower bound', async () => {
+    const h = startRun({ store, spec: job([{ source: 'Track', target: 'track_lim', postSql: [`UPDATE "track_lim" SET "Name" = "Name" || '!' WHERE "TrackId" <= 30`] }], { algorithm: 'hashdiff', limit: 5, bisection_threshold: 64 }) })
+    const s = await h.done
+    expect(s.state).toBe('inconsistent')
+    expect(s.tasks[0]!.error).toMatch(/at least \d+ rows differ.*search stopped at verify\.limit = 5/)
   })
 })

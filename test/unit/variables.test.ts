@@ -1,3 +1,5 @@
+// A zone with DST, so the wall-clock tests below can fail if arithmetic goes through local time.
+process.env.TZ = 'Europe/Berlin'
 import { describe, expect, it } from 'vitest'
 import { substitute, timeContext, tokenizePattern, VariableError } from '../../main/job/variables.js'
 
@@ -39,9 +41,12 @@ describe('variables', () => {
     expect(() => timeContext({ bizdate: '20230229' })).toThrow(/bizdate/)
   })
   it('does not shift across a DST change in the process time zone', () => {
-    // 2026-03-29 is the EU spring-forward day; arithmetic is on wall clock.
+    // 2026-03-29 02:30 does not exist in Berlin (clocks jump 02:00 -> 03:00); the data time is
+    // one day before 2026-03-30 02:30 on the wall clock, so it must still read 02:30.
+    expect(new Date(2026, 2, 29, 2, 30).getHours()).toBe(3) // the process really is in a DST zone
     const c = timeContext({ now: new Date(2026, 2, 30, 2, 30, 0) })
     expect(substitute('${yyyymmddhh24mi}', {}, c)).toBe('202603290230')
+    expect(substitute('$[yyyymmddhh24mi-1]', {}, c)).toBe('202603290230')
   })
   it('mm means minutes only after an hour token', () => {
     expect(tokenizePattern('yyyymmdd').map((t) => t.kind)).toEqual(['year', 'month', 'day'])
