@@ -16,6 +16,21 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 export const REPO_ROOT = path.resolve(here, '../..')
 /** The shared Chinook files (../shared/datasets/chinook beside the repo). */
 export const CHINOOK_DIR = process.env.SLUICE_CHINOOK_DIR ?? path.resolve(REPO_ROOT, '../shared/datasets/chinook')
+/** Rows per Chinook table (version 1.4.5, the same in all three dialects): 11 tables, 15,607 rows. */
+export const CHINOOK_COUNTS: Readonly<Record<string, number>> = {
+  Album: 347,
+  Artist: 275,
+  Customer: 59,
+  Employee: 8,
+  Genre: 25,
+  Invoice: 412,
+  InvoiceLine: 2240,
+  MediaType: 5,
+  Playlist: 18,
+  PlaylistTrack: 8715,
+  Track: 3503,
+}
+
 /** The Chinook SQLite copy bundled with the app (resources/). */
 export const CHINOOK_SQLITE = path.join(REPO_ROOT, 'resources/demo/Chinook_Sqlite.sqlite')
 

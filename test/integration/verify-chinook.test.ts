@@ -15,24 +15,11 @@ import { main } from '../../main/cli.js'
 import { openConnector } from '../../main/connectors/index.js'
 import type { ConnectionConfig, Connector } from '../../main/connectors/types.js'
 import { diffTables } from '../../main/verify/index.js'
-import { CHINOOK_SQLITE, dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, loadChinookMysql, MYSQL, PG, serversReady, uniq } from '../helpers/servers.js'
+import { CHINOOK_SQLITE, dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, loadChinookMysql, MYSQL, PG, serversReady, uniq, CHINOOK_COUNTS } from '../helpers/servers.js'
 import { runSql, wideDdl, wideInserts, wideRows } from '../helpers/verify-fixtures.js'
 
 const ready = await serversReady('mysql', 'postgres')
 
-const CHINOOK_COUNTS: Record<string, number> = {
-  Album: 347,
-  Artist: 275,
-  Customer: 59,
-  Employee: 8,
-  Genre: 25,
-  Invoice: 412,
-  InvoiceLine: 2240,
-  MediaType: 5,
-  Playlist: 18,
-  PlaylistTrack: 8715,
-  Track: 3503,
-}
 
 describe.skipIf(!ready)('verify Chinook and migrated tables', () => {
   const id = uniq()
