@@ -113,9 +113,8 @@ export async function planJob(job: JobSpec, ctx: PlanContext): Promise<Plan> {
   const usedIds = new Set<string>()
   for (let i = 0; i < pairs.length; i++) {
     const { pair, path } = pairs[i]!
-    const p = path === '$.tables' ? `$.tables` : path
     try {
-      const t = await planPair(job, pair, p, i, ctx, { readerSchema, writerSchema, caseFn, jobTargets, sub, problems })
+      const t = await planPair(job, pair, path, i, ctx, { readerSchema, writerSchema, caseFn, jobTargets, sub, problems })
       if (t) {
         let id = t.taskId
         for (let k = 2; usedIds.has(id); k++) id = `${t.taskId}#${k}`
@@ -124,7 +123,7 @@ export async function planJob(job: JobSpec, ctx: PlanContext): Promise<Plan> {
         tasks.push(t)
       }
     } catch (e) {
-      problems.push({ path: p, message: (e as Error).message, severity: 'error', code: (e as { code?: string }).code ?? 'catalog' })
+      problems.push({ path, message: (e as Error).message, severity: 'error', code: (e as { code?: string }).code ?? 'catalog' })
     }
   }
   const preSql = job.writer.preSql.map((s, i) => sub(s, `$.writer.preSql[${i}]`) ?? '')
