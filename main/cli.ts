@@ -6,21 +6,30 @@
  */
 import { Command, CommanderError } from 'commander'
 
+/** What bin/sluice.mjs tells the program about itself (for `sluice --version`). */
+export interface ProgramInfo {
+  /** package.json's version. */
+  version: string
+  /** `bundle` when running out/cli (scripts/build-cli.mjs), `sources` when through tsx. */
+  entry: 'bundle' | 'sources'
+}
+
 /** Build the program. Subcommands live next to the code they drive. */
-export async function buildProgram(): Promise<Command> {
+export async function buildProgram(info?: ProgramInfo): Promise<Command> {
   const program = new Command('sluice')
     .description('Sluice: offline data migration between MySQL/MariaDB, PostgreSQL and SQLite')
     .option('--data-dir <dir>', 'state folder (default: $SLUICE_DATA_DIR or the app\'s user-data folder)')
     .showHelpAfterError()
     .exitOverride()
+  if (info) program.version(`sluice ${info.version} (${info.entry})`, '-V, --version', 'print the version and whether the bundle or the sources run')
   const mods = await Promise.all([import('./cli/core.js'), import('./verify/cli.js'), import('./job/interop/cli.js'), import('./api/cli.js')])
   for (const m of mods) m.register(program)
   return program
 }
 
 /** Run the CLI with `argv` (process.argv form). Resolves to the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const program = await buildProgram()
+export async function main(argv: string[], info?: ProgramInfo): Promise<number> {
+  const program = await buildProgram(info)
   try {
     await program.parseAsync(argv)
     // Actions report their outcome through process.exitCode; hand it back and leave it clean.
