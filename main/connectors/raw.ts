@@ -14,16 +14,49 @@
  * `\f` / `\v`, which the MySQL writer detects and leaves to the canonical path.
  */
 import type { Row } from '../core/types.js'
+import type { PgBinaryType } from './pg-binary.js'
 import type { Connector, ReadOptions, Split, WriteOutcome, Writer } from './types.js'
 
-/** A batch of rows as COPY text lines (see the file comment). */
+/**
+ * A target format a writer can take besides COPY text: PostgreSQL's binary COPY
+ * (main/connectors/pg-binary.ts) with one {@link PgBinaryType} per written column, in write order.
+ */
+export interface RawTarget {
+  format: 'pgbinary'
+  types: readonly PgBinaryType[]
+}
+
+/** {@link ReadOptions} of a raw read. */
+export interface RawReadOptions extends ReadOptions {
+  /**
+   * The writer's binary format, when it has one: a reader that can encode every column for it
+   * yields batches in that format (`RawBatch.format`), otherwise COPY text.
+   */
+  target?: RawTarget
+}
+
+/** A batch of rows as COPY text lines (see the file comment), or as binary COPY tuples. */
 export interface RawBatch {
-  /** Whole lines only: `rows` lines, each ended by LF. */
+  /**
+   * `text` (default): whole lines only, `rows` lines each ended by LF. `pgbinary`: `rows` tuples
+   * of PostgreSQL's binary COPY format without its header and trailer (the writer adds them),
+   * in the {@link RawTarget} the reader was given.
+   */
+  format?: 'text' | 'pgbinary'
+  /**
+   * The reader met a value the binary format cannot carry as the text path would (a zero or
+   * invalid date, an integer out of the target's range...): the batch must not be written raw;
+   * `decode()` gives its rows for the canonical path, which decides as usual (dirty records).
+   */
+  refused?: boolean
+  /** The rows (see {@link format}). */
   data: Buffer
   /** Number of lines in `data`. */
   rows: number
   /** Bytes reported to progress and the throttle (`data.length`). */
   approxBytes: number
+  /** How the reader produced it, for logs (e.g. `MySQL binary protocol`). */
+  via?: string
   /**
    * 0-based columns whose text is PostgreSQL's boolean output (`t` / `f`), which a writer whose
    * canonical spelling of a boolean differs (MySQL: `1` / `0`) must translate.
@@ -51,7 +84,7 @@ export interface RawReadable {
    * batch when a column's wire form has no raw spelling (binary, BIT, geometry, TIMESTAMP...):
    * the caller then reads the split with {@link Connector.read}.
    */
-  readRaw(split: Split, opts?: ReadOptions): AsyncIterable<RawBatch>
+  readRaw(split: Split, opts?: RawReadOptions): AsyncIterable<RawBatch>
 }
 
 /** A writer that can take {@link RawBatch}es. */
@@ -63,6 +96,8 @@ export interface RawWriter extends Writer {
    * @throws for errors that are not about a row (connection lost, table missing, abort).
    */
   writeRaw(batch: RawBatch, signal?: AbortSignal): Promise<WriteOutcome | null>
+  /** The binary format this writer takes for its columns, when it has one for all of them. */
+  rawTarget?(): RawTarget | undefined
 }
 
 /** Thrown by {@link RawReadable.readRaw} when a split cannot be read raw (see there). */

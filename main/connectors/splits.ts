@@ -15,18 +15,53 @@ export function canonicalInt(b: bigint): number | string {
   return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b.toString()
 }
 
+/** How a read is cut (Connector.splits). */
+export interface SplitOptions {
+  /**
+   * Tapered sizes instead of equal ones (see {@link splitWeights}): for a table cut into several
+   * splits per channel, so the channels, which take splits in order, run out of work together
+   * instead of one channel finishing the last big split alone.
+   */
+  tapered?: boolean
+}
+
 /**
- * Boundaries cutting the integer key range `[lo, hi]` into at most `count` equal parts
- * (fewer when the range holds fewer values). BigInt arithmetic: keys may be BIGINT UNSIGNED.
+ * Integer weights of `count` parts: all 1 (equal), or tapered `count, count-1, ..., 1` (the k-th
+ * of n parts takes (n-k)/(n(n+1)/2) of the range: with 2 channels and 8 splits the first split is
+ * 22 % of the table and the last 2.8 %, so the tail where one channel works alone is at most
+ * that last split).
+ */
+export function splitWeights(count: number, tapered = false): number[] {
+  return Array.from({ length: count }, (_, k) => (tapered ? count - k : 1))
+}
+
+/** Cumulative positions in (0, 1) of the `count - 1` inner boundaries for {@link splitWeights}. */
+export function splitFractions(count: number, tapered = false): number[] {
+  const w = splitWeights(count, tapered)
+  const total = w.reduce((a, b) => a + b, 0)
+  const out: number[] = []
+  let acc = 0
+  for (let k = 0; k < count - 1; k++) out.push((acc += w[k]!) / total)
+  return out
+}
+
+/**
+ * Boundaries cutting the integer key range `[lo, hi]` into at most `count` parts, equal or
+ * tapered ({@link splitWeights}); fewer when the range holds fewer values. BigInt arithmetic:
+ * keys may be BIGINT UNSIGNED.
  * @returns ascending, distinct inner boundaries (count - 1 at most), as canonical integers.
  */
-export function integerBoundaries(lo: bigint, hi: bigint, count: number): Value[] {
+export function integerBoundaries(lo: bigint, hi: bigint, count: number, tapered = false): Value[] {
   const span = hi - lo + 1n
-  const n = BigInt(count) > span ? span : BigInt(count)
+  const n = BigInt(count) > span ? Number(span) : count
+  const w = splitWeights(n, tapered)
+  const total = BigInt(w.reduce((a, b) => a + b, 0))
   const out: Value[] = []
   let last: bigint | undefined
-  for (let i = 1n; i < n; i++) {
-    const b = lo + (span * i) / n
+  let acc = 0n
+  for (let i = 0; i < n - 1; i++) {
+    acc += BigInt(w[i]!)
+    const b = lo + (span * acc) / total
     if (last === undefined || b > last) out.push(canonicalInt(b))
     last = b
   }

@@ -10,6 +10,7 @@
  * - writers narrow a failing batch to its bad rows and report them as dirty rows; they throw only
  *   for errors that are not about a row (connection lost, table missing, permission denied).
  */
+import type { SplitOptions } from './splits.js'
 import type {
   Column,
   LogicalType,
@@ -210,8 +211,11 @@ export interface Connector {
   /** Quote a table reference (`schema`.`name`). */
   quoteTable(ref: TableRef): string
 
-  /** Cut a read into at most `count` splits by its splitPk (integer keys by value, string keys by sampled quantiles). */
-  splits(read: ReadSpec, count: number): Promise<Split[]>
+  /**
+   * Cut a read into at most `count` splits by its splitPk (integer keys by value, string keys by
+   * sampled quantiles), equal or tapered (main/connectors/splits.ts, SplitOptions).
+   */
+  splits(read: ReadSpec, count: number, opts?: SplitOptions): Promise<Split[]>
   /** Stream one split as batches of canonical rows (column order = `split.read.columns`). */
   read(split: Split, opts?: ReadOptions): AsyncIterable<RowBatch>
   /** Column metadata for a read (table columns, or the result columns of `querySql`). */

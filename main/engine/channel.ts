@@ -207,10 +207,13 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
     let it: AsyncIterator<RowBatch | RawBatch> | undefined
     let next: Promise<IteratorResult<RowBatch | RawBatch>> | undefined
     if (raw) {
-      it = rr!.readRaw(p.split, { signal, batchBytes: p.batchBytes })[Symbol.asyncIterator]()
+      const target = rw!.rawTarget?.()
+      it = rr!.readRaw(p.split, { signal, batchBytes: p.batchBytes, ...(target ? { target } : {}) })[Symbol.asyncIterator]()
       try {
-        next = Promise.resolve(await it.next())
-        post({ type: 'log', level: 'debug', taskId: p.taskId, message: `${p.taskId} split ${p.split.index}: raw path` })
+        const first = await it.next()
+        next = Promise.resolve(first)
+        const via = first.done ? undefined : (first.value as RawBatch).via
+        post({ type: 'log', level: 'debug', taskId: p.taskId, message: `${p.taskId} split ${p.split.index}: raw path${via ? ` (${via})` : ''}` })
       } catch (e) {
         if (!(e instanceof RawUnsupported)) throw e
         post({ type: 'log', level: 'debug', taskId: p.taskId, message: `${p.taskId} split ${p.split.index}: canonical path (${e.message})` })
@@ -229,7 +232,8 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
       next.catch(() => undefined)
       if (raw) {
         const b = r.value as RawBatch
-        const res = await rw!.writeRaw(b, signal)
+        // A refused batch (a value its binary format cannot carry) goes the canonical way.
+        const res = b.refused ? null : await rw!.writeRaw(b, signal)
         if (res) {
           b.release?.()
           report(b.rows, res.written, b.approxBytes)

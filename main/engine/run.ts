@@ -449,7 +449,9 @@ async function runTasks(
           await writer.execute([writer.kind === 'sqlite' ? `DELETE FROM ${writer.quoteTable(p.target)}` : `TRUNCATE TABLE ${writer.quoteTable(p.target)}`])
           t.owned = true
         }
-        splits = await reader.splits(p.read, splitCount(channels, p.estimatedRows))
+        // Several splits per channel are tapered (big first, small last) so channels finish together.
+        const count = splitCount(channels, p.estimatedRows)
+        splits = await reader.splits(p.read, count, { tapered: count > channels })
         cp?.savePrepared(p.taskId, { owned: t.owned, created: t.created, ...(t.afterDdl ? { afterDdl: t.afterDdl } : {}) }, splits)
       }
       if (t.created) {

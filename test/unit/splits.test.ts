@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest'
-import { integerBoundaries, splitsFromBoundaries } from '../../main/connectors/splits.js'
+import { integerBoundaries, splitFractions, splitsFromBoundaries, splitWeights } from '../../main/connectors/splits.js'
 
 describe('split arithmetic', () => {
   it('cuts an integer range into equal half-open parts', () => {
     expect(integerBoundaries(1n, 100n, 4)).toEqual([26, 51, 76])
     expect(integerBoundaries(5n, 6n, 8)).toEqual([6])
     expect(integerBoundaries(7n, 7n, 4)).toEqual([])
+  })
+  it('tapers: big first parts, small last ones, so channels taking splits in order finish together', () => {
+    expect(splitWeights(4, true)).toEqual([4, 3, 2, 1])
+    expect(splitFractions(4, true)).toEqual([0.4, 0.7, 0.9])
+    expect(splitFractions(4)).toEqual([0.25, 0.5, 0.75])
+    // 1..100 in parts of 40, 30, 20 and 10 keys.
+    expect(integerBoundaries(1n, 100n, 4, true)).toEqual([41, 71, 91])
+    // Fewer keys than parts: still distinct, ascending boundaries.
+    expect(integerBoundaries(1n, 3n, 8, true)).toEqual([2, 3])
+    const b = integerBoundaries(0n, 18446744073709551615n, 3, true) as string[]
+    expect(b.map(BigInt)).toEqual([9223372036854775808n, 15372286728091293013n])
   })
   it('keeps BIGINT UNSIGNED boundaries exact', () => {
     const b = integerBoundaries(0n, 18446744073709551615n, 2)

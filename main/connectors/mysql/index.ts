@@ -32,7 +32,8 @@ import { describe, buildReadSql, planSplits, quoteIdent, streamRead, logicalFrom
 import { cbQuery, Session } from './session.js'
 import { mysqlNativeType } from './types.js'
 import { openMysqlWriter } from './write.js'
-import type { RawReadable } from '../raw.js'
+import type { RawReadable, RawReadOptions } from '../raw.js'
+import type { SplitOptions } from '../splits.js'
 import { streamReadRaw } from './rawread.js'
 
 /**
@@ -82,8 +83,8 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
       }
     },
 
-    splits(read: ReadSpec, count: number): Promise<Split[]> {
-      return planSplits(session, catalog, read, count, quoteTable)
+    splits(read: ReadSpec, count: number, opts?: SplitOptions): Promise<Split[]> {
+      return planSplits(session, catalog, read, count, quoteTable, opts)
     },
 
     read(split: Split, opts?: ReadOptions) {
@@ -97,7 +98,7 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
 
     /** The raw read path (main/connectors/raw.ts, rawread.ts). */
     raw: {
-      readRaw(split: Split, opts?: ReadOptions) {
+      readRaw(split: Split, opts?: RawReadOptions) {
         const { sql, params } = buildReadSql(split, quoteTable)
         return streamReadRaw(session, sql, params, opts)
       },

@@ -1,7 +1,7 @@
 /**
  * Reading: split planning, streaming reads with back-pressure, result-column description.
  */
-import { integerBoundaries, sameBoundary, splitConditions, splitsFromBoundaries } from '../splits.js'
+import { integerBoundaries, sameBoundary, splitConditions, splitFractions, splitsFromBoundaries, type SplitOptions } from '../splits.js'
 import type { Column, LogicalType, RowBatch, Row, TableRef, Value } from '../../core/types.js'
 import { approxValueBytes } from '../../core/types.js'
 import type { CatalogReader, ReadOptions, ReadSpec, ResultColumn, Split } from '../types.js'
@@ -125,6 +125,7 @@ export async function planSplits(
   read: ReadSpec,
   count: number,
   quoteTable: (r: TableRef) => string,
+  opts: SplitOptions = {},
 ): Promise<Split[]> {
   const whole: Split[] = [{ index: 0, read }]
   if (read.querySql || !read.table || count <= 1) return whole
@@ -143,12 +144,12 @@ export async function planSplits(
     // whole index instead of reading its two ends ("Select tables optimized away").
     const [row] = await q(`SELECT CAST(MIN(${c}) AS CHAR), CAST(MAX(${c}) AS CHAR) FROM ${t}${read.where?.trim() ? ` WHERE (${read.where})` : ''}`)
     if (!row || row[0] === null) return [{ index: 0, read, range: { column: pk, includeNull: true } }]
-    boundaries.push(...integerBoundaries(BigInt(String(row[0])), BigInt(String(row[1])), count))
+    boundaries.push(...integerBoundaries(BigInt(String(row[0])), BigInt(String(row[1])), count, opts.tapered))
   } else {
     const [row] = await q(`SELECT COUNT(*) FROM ${t} WHERE ${c} IS NOT NULL${where}`)
     const total = Number(row?.[0] ?? 0)
-    for (let k = 1; k < count && total > 0; k++) {
-      const off = Math.floor((k * total) / count)
+    for (const f of total > 0 ? splitFractions(count, opts.tapered) : []) {
+      const off = Math.floor(f * total)
       const [b] = await q(`SELECT ${c} FROM ${t} WHERE ${c} IS NOT NULL${where} ORDER BY ${c} LIMIT 1 OFFSET ${off}`)
       if (b && (boundaries.length === 0 || !sameBoundary(boundaries[boundaries.length - 1]!, b[0] as Value))) boundaries.push(b[0] as Value)
     }

@@ -17,6 +17,7 @@ import type { ConnectionConfig, Connector, QueryOptions, QueryResult, ReadSpec, 
 import { describeFields, createCatalog } from './catalog.js'
 import { quoteIdent } from './copy-text.js'
 import { buildDdl } from './ddl.js'
+import type { SplitOptions } from '../splits.js'
 import { describeRead, planSplits, quoteTableRef, readSplit, readSplitRaw, stripQuery } from './read.js'
 import type { RawReadable } from '../raw.js'
 import { backendPid, errorCode, PgSession } from './session.js'
@@ -88,7 +89,7 @@ export function createPostgresConnector(config: ConnectionConfig): Connector {
     quoteIdent,
     quoteTable: (ref: TableRef) => quoteTableRef(ref, defaultSchema),
 
-    splits: (read: ReadSpec, count: number) => planSplits(session, read, count, defaultSchema),
+    splits: (read: ReadSpec, count: number, opts?: SplitOptions) => planSplits(session, read, count, defaultSchema, opts),
     read: (split: Split, opts) => readSplit(session, split, opts, defaultSchema),
     /** The raw read path (main/connectors/raw.ts, `readSplitRaw`). */
     raw: { readRaw: (split: Split, opts) => readSplitRaw(session, split, opts, defaultSchema) },

@@ -7,7 +7,7 @@
  * {@link quoteLiteral} (quote_literal semantics, unit-tested against the server). `read.where` is
  * the user's own SQL (variables already substituted by the engine) and is wrapped in parentheses.
  */
-import { integerBoundaries, splitConditions, splitsFromBoundaries } from '../splits.js'
+import { integerBoundaries, splitConditions, splitFractions, splitsFromBoundaries, type SplitOptions } from '../splits.js'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import type { Row, RowBatch, TableRef, Value } from '../../core/types.js'
@@ -280,7 +280,7 @@ async function* copyOut<T>(session: PgSession, sql: string, what: string, signal
  * bound and the last no upper bound; ranges are [lower, upper) so every row falls in exactly one
  * split, and the last split also reads NULL keys (`includeNull`).
  */
-export async function planSplits(session: PgSession, read: ReadSpec, count: number, defaultSchema: string): Promise<Split[]> {
+export async function planSplits(session: PgSession, read: ReadSpec, count: number, defaultSchema: string, opts: SplitOptions = {}): Promise<Split[]> {
   const single: Split[] = [{ index: 0, read }]
   if (read.querySql || count <= 1 || !read.table) return single
   const pool = session.getPool()
@@ -309,12 +309,12 @@ export async function planSplits(session: PgSession, read: ReadSpec, count: numb
       `SELECT min(${col})::text AS lo, max(${col})::text AS hi FROM ${table} WHERE ${col} IS NOT NULL${where}`,
     )
     if (rows[0].lo === null || rows[0].hi === null) return single
-    return make(integerBoundaries(BigInt(rows[0].lo), BigInt(rows[0].hi), count))
+    return make(integerBoundaries(BigInt(rows[0].lo), BigInt(rows[0].hi), count, opts.tapered))
   }
 
   // Sampled quantiles for any other ordered key.
   const sample = rel.reltuples > 1_000_000 ? ` TABLESAMPLE SYSTEM (${Math.min(100, Math.max(0.01, (200_000 / rel.reltuples) * 100)).toFixed(4)})` : ''
-  const fractions = Array.from({ length: count - 1 }, (_, i) => (i + 1) / count)
+  const fractions = splitFractions(count, opts.tapered)
   const { rows } = await pool.query<{ b: string }>(
     `SELECT unnest(percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY ${col}))::text AS b
        FROM ${table}${sample} WHERE ${col} IS NOT NULL${where}`,

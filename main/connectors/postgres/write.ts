@@ -35,7 +35,8 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Row } from '../../core/types.js'
 import type { DirtyRow, WriteOutcome, WriteSpec } from '../types.js'
-import type { RawBatch, RawWriter } from '../raw.js'
+import type { RawBatch, RawTarget, RawWriter } from '../raw.js'
+import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, pgBinaryTypeOf, type PgBinaryType } from '../pg-binary.js'
 import { createCatalog } from './catalog.js'
 import { EncodedRows, encodeCopyRow, quoteIdent, ValueEncodeError } from './copy-text.js'
 import { errorCode, type PgSession } from './session.js'
@@ -134,7 +135,10 @@ export async function openWriter(session: PgSession, spec: WriteSpec, defaultSch
     }
     const copySql = `COPY ${upsert ? `pg_temp.${STAGE}` : table} (${colList}) FROM STDIN`
     if (upsert) await client.query(`CREATE TEMP TABLE ${STAGE} ON COMMIT DELETE ROWS AS SELECT ${colList} FROM ${table} WITH NO DATA`)
-    return new PgWriter(client, table, names, kinds, copySql, upsert ? upsertSql : undefined)
+    // The binary COPY form of every written column, from the table as it is (its real types).
+    const types = names.map((n) => pgBinaryTypeOf(schema.columns.find((c) => c.name === n)!))
+    const target: RawTarget | undefined = types.every((t): t is PgBinaryType => t !== undefined) ? { format: 'pgbinary', types } : undefined
+    return new PgWriter(client, table, names, kinds, copySql, upsert ? upsertSql : undefined, target)
   } catch (e) {
     await client.end().catch(() => {})
     throw e
@@ -152,7 +156,13 @@ class PgWriter implements RawWriter {
     private readonly kinds: ReturnType<typeof encodeKindOf>[],
     private readonly copySql: string,
     private readonly upsertSql: string | undefined,
+    private readonly target: RawTarget | undefined,
   ) {}
+
+  /** The binary COPY types of the written columns, when all have one (main/connectors/pg-binary.ts). */
+  rawTarget(): RawTarget | undefined {
+    return this.target
+  }
 
   async write(rows: Row[], signal?: AbortSignal): Promise<WriteOutcome> {
     if (this.closed) throw new Error(`writer ${this.table}: closed`)
@@ -249,8 +259,11 @@ class PgWriter implements RawWriter {
     try {
       await c.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE')
       try {
-        const stream = c.query(copyFrom(this.copySql))
-        await pipeline(Readable.from(slices(batch.data), { objectMode: false }), stream, signal ? { signal } : {})
+        const binary = batch.format === 'pgbinary'
+        if (binary && !this.target) throw new Error(`writer ${this.table}: a binary COPY batch for a table without binary column types`)
+        const stream = c.query(copyFrom(binary ? `${this.copySql} (FORMAT binary)` : this.copySql))
+        const parts = binary ? [COPY_BINARY_HEADER, ...slices(batch.data), COPY_BINARY_TRAILER] : slices(batch.data)
+        await pipeline(Readable.from(parts, { objectMode: false }), stream, signal ? { signal } : {})
         if (stream.rowCount !== batch.rows) throw new Error(`COPY took ${stream.rowCount} rows of a batch of ${batch.rows}`)
         if (this.upsertSql) {
           await c.query(this.upsertSql)

@@ -14,6 +14,7 @@ import type { LogicalType, Row, TableRef } from '../../core/types.js'
 import type { ConnectionConfig, Connector, QueryOptions, QueryResult, ReadSpec, Split, TestResult, WriteSpec } from '../types.js'
 import { createCatalog, findRelation } from './catalog.js'
 import { buildDdl } from './ddl.js'
+import type { SplitOptions } from '../splits.js'
 import { describeRead, planSplits, quoteTableRef, readSplit, statementColumns, stripQuery } from './read.js'
 import { errorCode, quoteIdent, SqliteSession } from './session.js'
 import { nativeTypeFor } from './types.js'
@@ -86,7 +87,7 @@ export function createSqliteConnector(config: ConnectionConfig): Connector {
     quoteIdent,
     quoteTable: (ref: TableRef) => quoteTableRef(ref, defaultSchema),
 
-    splits: async (read: ReadSpec, count: number) => planSplits(db(), read, count, defaultSchema),
+    splits: async (read: ReadSpec, count: number, opts?: SplitOptions) => planSplits(db(), read, count, defaultSchema, opts),
     read: (split: Split, opts) => readSplit(session, split, opts, defaultSchema),
     describeRead: async (read: ReadSpec) => describeRead(db(), read, defaultSchema).map(({ affinity: _a, ...c }) => c),
     writer: (spec: WriteSpec) => openWriter(session, spec, defaultSchema),

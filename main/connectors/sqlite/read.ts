@@ -8,7 +8,7 @@
  * yielded and the generator gives the event loop a turn (`setImmediate`) before pulling more, so a
  * long read does not starve timers, IPC or progress events; `opts.signal` is checked there.
  */
-import { canonicalInt, integerBoundaries, sameBoundary, splitConditions, splitsFromBoundaries } from '../splits.js'
+import { canonicalInt, integerBoundaries, sameBoundary, splitConditions, splitFractions, splitsFromBoundaries, type SplitOptions } from '../splits.js'
 import type Database from 'better-sqlite3'
 import type { LogicalType, Row, RowBatch, TableRef, Value } from '../../core/types.js'
 import { approxValueBytes } from '../../core/types.js'
@@ -181,7 +181,7 @@ export async function* readSplit(session: SqliteSession, split: Split, opts: Rea
  * exactly one split even when a column mixes storage classes (a REAL or 'abc' in an INTEGER key
  * lands in the range that orders it).
  */
-export function planSplits(db: Database.Database, read: ReadSpec, count: number, defaultSchema: string): Split[] {
+export function planSplits(db: Database.Database, read: ReadSpec, count: number, defaultSchema: string, opts: SplitOptions = {}): Split[] {
   const single: Split[] = [{ index: 0, read }]
   if (read.querySql || count <= 1 || !read.table) return single
   const t = tableReadColumns(db, { table: read.table }, defaultSchema)
@@ -202,15 +202,15 @@ export function planSplits(db: Database.Database, read: ReadSpec, count: number,
     const lo = db.prepare(`SELECT ${col} FROM ${table} WHERE typeof(${col}) = 'integer'${where} ORDER BY ${col} LIMIT 1`).safeIntegers(true).pluck().get() as bigint | undefined
     const hi = db.prepare(`SELECT ${col} FROM ${table} WHERE typeof(${col}) = 'integer'${where} ORDER BY ${col} DESC LIMIT 1`).safeIntegers(true).pluck().get() as bigint | undefined
     if (lo === undefined || hi === undefined) return single
-    return make(integerBoundaries(lo, hi, count))
+    return make(integerBoundaries(lo, hi, count, opts.tapered))
   }
 
   const total = db.prepare(`SELECT count(*) FROM ${table} WHERE ${col} IS NOT NULL${where}`).safeIntegers(false).pluck().get() as number
   if (!total) return single
   const at = db.prepare(`SELECT ${col} FROM ${table} WHERE ${col} IS NOT NULL${where} ORDER BY ${col} LIMIT 1 OFFSET ?`).safeIntegers(true).pluck()
   const bounds: Value[] = []
-  for (let i = 1; i < count; i++) {
-    const off = Math.floor((total * i) / count)
+  for (const f of splitFractions(count, opts.tapered)) {
+    const off = Math.floor(total * f)
     if (off <= 0 || off >= total) continue
     let v = at.get(off) as Value | undefined
     if (v === undefined || v === null) continue
