@@ -83,8 +83,22 @@ export function putMicros(out: Buffer, o: number, sec: number, us: number): void
     lo -= TWO32
     hi += 1
   }
-  out.writeInt32BE(hi, o)
-  out.writeUInt32BE(lo, o + 4)
+  put32(out, o, hi)
+  put32(out, o + 4, lo)
+}
+
+/** Big-endian 32 bits of `v` (a signed or unsigned 32-bit integer) at `o`. */
+function put32(out: Buffer, o: number, v: number): void {
+  out[o] = (v >>> 24) & 255
+  out[o + 1] = (v >>> 16) & 255
+  out[o + 2] = (v >>> 8) & 255
+  out[o + 3] = v & 255
+}
+
+/** Big-endian 16 bits of `v` at `o`. */
+function put16(out: Buffer, o: number, v: number): void {
+  out[o] = (v >>> 8) & 255
+  out[o + 1] = v & 255
 }
 
 /** Group scratch for {@link putNumericAscii} (DECIMAL(65,30) needs 19 groups). */
@@ -154,14 +168,14 @@ export function putNumericAscii(src: Uint8Array, p: number, e: number, out: Buff
     weight = 0
     neg = false
   }
-  out.writeInt32BE(8 + 2 * nd, o)
-  out.writeInt16BE(nd, o + 4)
-  out.writeInt16BE(weight, o + 6)
-  out.writeUInt16BE(neg ? 0x4000 : 0, o + 8)
-  out.writeInt16BE(nFrac, o + 10)
+  put32(out, o, 8 + 2 * nd)
+  put16(out, o + 4, nd)
+  put16(out, o + 6, weight)
+  put16(out, o + 8, neg ? 0x4000 : 0)
+  put16(out, o + 10, nFrac)
   o += 12
   for (let k = s; k < t; k++) {
-    out.writeUInt16BE(GROUPS[k]!, o)
+    put16(out, o, GROUPS[k]!)
     o += 2
   }
   return o

@@ -156,9 +156,13 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
   setRunState('running')
 
   try {
-    reader = await openConnector(ctx.reader)
-    writer = await openConnector(ctx.writer)
-    plan = await planJob(ctx.job, { reader, writer, vars: ctx.vars, time: ctx.time })
+    // Both ends connect at once; whichever opened is closed in `finally` if the other failed.
+    const [r, w] = await Promise.allSettled([openConnector(ctx.reader), openConnector(ctx.writer)])
+    if (r.status === 'fulfilled') reader = r.value
+    if (w.status === 'fulfilled') writer = w.value
+    if (r.status === 'rejected') throw r.reason
+    if (w.status === 'rejected') throw w.reason
+    plan = await planJob(ctx.job, { reader: r.value, writer: w.value, vars: ctx.vars, time: ctx.time })
     for (const p of plan.problems) {
       const line = `${p.path}: ${p.message}`
       if (p.severity === 'warning') {
@@ -176,15 +180,15 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     // A resumed run ran the writer's preSql in its first attempt already.
     const resuming = plan.tasks.some((t) => ctx.checkpoints?.prepared(t.taskId))
     if (resuming) log('info', 'resuming: tasks prepared by an earlier attempt keep their splits; finished splits are skipped')
-    if (plan.preSql.length && !resuming) await writer.execute(plan.preSql.filter(Boolean))
+    if (plan.preSql.length && !resuming) await w.value.execute(plan.preSql.filter(Boolean))
 
-    await runTasks(ctx, reader, writer, tasks, total, abort, log, emit)
+    await runTasks(ctx, r.value, w.value, tasks, total, abort, log, emit)
 
     // Foreign keys after all tables' data, for the tables this run created.
     for (const t of tasks) {
       if (t.created && t.state === 'succeeded' && t.afterDdl?.foreignKeys.length) {
         try {
-          await writer.execute(t.afterDdl.foreignKeys)
+          await w.value.execute(t.afterDdl.foreignKeys)
         } catch (e) {
           const msg = `${t.plan.target.name}: foreign keys not created: ${(e as Error).message}`
           warnings.push(msg)
@@ -192,7 +196,7 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
         }
       }
     }
-    if (plan.postSql.length && !abort.signal.aborted) await writer.execute(plan.postSql.filter(Boolean))
+    if (plan.postSql.length && !abort.signal.aborted) await w.value.execute(plan.postSql.filter(Boolean))
     const failed = tasks.filter((t) => t.state === 'failed')
     const inconsistent = tasks.filter((t) => t.state === 'inconsistent')
     if (abort.signal.aborted) {
