@@ -222,7 +222,10 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     log('error', runError)
   } finally {
     ctx.signal?.removeEventListener('abort', onOuterAbort)
-    await Promise.allSettled([reader?.close(), writer?.close()])
+    // Bounded: a connection a channel failed to give back (a reader left mid-split) keeps a
+    // pool's close waiting forever; the run ends anyway and says so.
+    const open = await closeWithin({ reader, writer }, CLOSE_GRACE_MS)
+    if (open.length) log('warn', `${open.join(' and ')} connections still in use ${CLOSE_GRACE_MS} ms after the run ended; not waiting for them`)
   }
   for (const t of tasks) {
     if (t.state === 'created' || t.state === 'running') {
@@ -257,6 +260,29 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     ...(runError ? { error: runError } : {}),
   }
   return summary
+}
+
+/**
+ * How long (ms) the end of a run waits for the reader's and writer's connections to close. Short,
+ * so that a terminated run still ends within its 2 s budget.
+ */
+export const CLOSE_GRACE_MS = 500
+
+/** Close the connectors, waiting at most `ms`; resolves with the names of those not closed by then. Never rejects. */
+async function closeWithin(cs: Record<string, Connector | undefined>, ms: number): Promise<string[]> {
+  const open = new Set<string>()
+  const closing = Object.entries(cs).map(([name, c]) => {
+    if (!c) return Promise.resolve()
+    open.add(name)
+    return c.close().then(
+      () => void open.delete(name),
+      () => void open.delete(name),
+    )
+  })
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([Promise.all(closing), new Promise<void>((r) => (timer = setTimeout(r, ms)))])
+  clearTimeout(timer)
+  return [...open]
 }
 
 /** The job failed validation against the catalogs; carries the problems. */
