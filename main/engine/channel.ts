@@ -80,12 +80,26 @@ export interface ChannelEnv {
 export async function executeUnit(unit: Unit, env: ChannelEnv): Promise<void> {
   const { post, signal } = env
   const where = `${unit.taskId} split ${unit.split.index}`
+  // The counters of failed tries, taken back once the retry has cleared what they wrote.
+  let takeBack: Counters | undefined
   for (let attempt = 0; ; attempt++) {
     const sc: Counters = { rowsRead: 0, rowsWritten: 0, bytes: 0, dirty: 0 }
     try {
       const redo = attempt > 0 || unit.redoFirst ? unit.redo : { kind: 'none' as const }
       if (redo.kind === 'impossible') throw Object.assign(new Error(`${where}: cannot be re-written safely: ${redo.reason}`), { code: 'NOT_RESUMABLE' })
-      if (redo.kind === 'delete') await env.writer.query(redo.sql, redo.params, { signal })
+      if (redo.kind === 'delete') {
+        try {
+          await env.writer.query(redo.sql, redo.params, { signal })
+        } catch (e) {
+          if (e instanceof Error) e.message = `${where}: re-doing the split (DELETE of its key range): ${e.message}`
+          throw e
+        }
+      }
+      if (takeBack) {
+        // The rows of the failed tries are gone (deleted) or will be overwritten (upsert).
+        post({ type: 'progress', unitId: unit.unitId, taskId: unit.taskId, rowsRead: -takeBack.rowsRead, rowsWritten: -takeBack.rowsWritten, bytes: -takeBack.bytes })
+        takeBack = undefined
+      }
       const write: WriteSpec = redo.kind === 'upsert' ? { ...unit.write, writeMode: 'update' } : unit.write
       await oneTry(unit, env, write, sc)
       post({ type: 'splitDone', unitId: unit.unitId, taskId: unit.taskId, splitIndex: unit.split.index, counters: sc })
@@ -93,9 +107,15 @@ export async function executeUnit(unit: Unit, env: ChannelEnv): Promise<void> {
     } catch (e) {
       const err = e as Error & { code?: string }
       const retryable = !signal.aborted && !(e instanceof SplitTimeout) && isTransient(e) && attempt < unit.retry.retries && unit.redo.kind !== 'impossible'
-      // A retry re-does the split from scratch: take back this try's counters. Otherwise (terminated,
+      // A retry re-does the split from scratch: its counters are taken back once the retry has
+      // cleared what this try wrote. Otherwise (terminated, failed, or a retry whose clearing
       // failed) the batches written so far stay committed, and the counters say so.
-      if (retryable && (sc.rowsRead || sc.rowsWritten || sc.bytes)) post({ type: 'progress', unitId: unit.unitId, taskId: unit.taskId, rowsRead: -sc.rowsRead, rowsWritten: -sc.rowsWritten, bytes: -sc.bytes })
+      if (retryable && (sc.rowsRead || sc.rowsWritten || sc.bytes)) {
+        takeBack ??= { rowsRead: 0, rowsWritten: 0, bytes: 0, dirty: 0 }
+        takeBack.rowsRead += sc.rowsRead
+        takeBack.rowsWritten += sc.rowsWritten
+        takeBack.bytes += sc.bytes
+      }
       if (!retryable) {
         const message = signal.aborted && signal.reason instanceof Error ? signal.reason.message : err?.message ?? String(e)
         post({ type: 'error', unitId: unit.unitId, taskId: unit.taskId, message, ...(err?.name ? { name: err.name } : {}), ...(err?.code ? { code: String(err.code) } : {}) })
@@ -128,6 +148,7 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
   }
   const signal = ac.signal
   let w: Writer | undefined
+  let reading: AsyncIterator<RowBatch | RawBatch> | undefined
   const mapper = compileMapping(p.ops, p.sourceWidth, p.zeroDate)
   const report = (read: number, written: number, bytes: number) => {
     sc.rowsRead += read
@@ -209,6 +230,7 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
     if (raw) {
       const target = rw!.rawTarget?.()
       it = rr!.readRaw(p.split, { signal, batchBytes: p.batchBytes, ...(target ? { target } : {}) })[Symbol.asyncIterator]()
+      reading = it
       try {
         const first = await it.next()
         next = Promise.resolve(first)
@@ -222,6 +244,7 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
     }
     if (!raw) {
       it = env.reader.read(p.split, { signal, batchBytes: p.batchBytes })[Symbol.asyncIterator]()
+      reading = it
       next = it.next()
     }
     for (;;) {
@@ -259,6 +282,10 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
     if (timer) clearTimeout(timer)
     env.signal.removeEventListener('abort', onOuter)
     await w?.close().catch(() => undefined)
+    // Give the reader back: a try that ended early (an error, terminate) leaves its iterator
+    // suspended, holding a connection. Abort first, so a pending read settles, then end it.
+    if (!ac.signal.aborted) ac.abort(new Error('split try ended'))
+    await reading?.return?.(undefined as never)?.catch(() => undefined)
   }
 }
 

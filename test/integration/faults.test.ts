@@ -359,11 +359,10 @@ describe.skipIf(!ready)('faults: kill -9, terminate or a read-only target and re
       expect(took).toBeLessThan(5000)
       const after1 = await pgCount(roDb, target)
       expect(after1.n).toBeLessThan(ROWS)
-      // Known gap (main/engine/channel.ts executeUnit): the retry took back the cut try's counters
-      // before its redo (DELETE of the split's range) ran, and the redo was refused, so the failed
-      // run's counters miss that try's committed rows. Should be toBe(after1.n) once the take-back
-      // follows a successful redo. The resumed run below re-does the split and is exact either way.
-      expect(s1.rowsWritten).toBeLessThanOrEqual(after1.n)
+      // The retry's redo (DELETE of the split's range) was refused, so the cut try's committed
+      // rows stay in the target and in the counters (they are taken back only after a redo).
+      expect(s1.rowsWritten).toBe(after1.n)
+      expect(store.runs.get(h.runId)!.error).toMatch(/re-doing the split \(DELETE of its key range\)/)
       expect(logs1.filter((m) => /still in use/.test(m))).toEqual([])
       await expectNoSessions({ pg: roDb, mysql: my })
 

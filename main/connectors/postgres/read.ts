@@ -193,6 +193,9 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
   const copy = new RawCopyOut(`COPY (${sql}) TO STDOUT`, batchBytes, sink)
   if (signal?.aborted) throw abortError(signal)
   const client: pg.PoolClient = await session.getPool().connect()
+  // A terminated backend (pg_terminate_backend, a server restart) makes the client emit 'error';
+  // the read reports it through its COPY, so the event must not become an uncaught exception.
+  client.on('error', ignoreClientError)
   let clean = false
   const onAbort = () => {
     failure = abortError(signal)
@@ -218,8 +221,11 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
     throw readError(e, signal, what)
   } finally {
     signal?.removeEventListener('abort', onAbort)
-    if (clean) client.release()
-    else {
+    // A reused client drops the listener; a destroyed one keeps it (its socket may still report).
+    if (clean) {
+      client.removeListener('error', ignoreClientError)
+      client.release()
+    } else {
       await session.cancelBackend(backendPid(client))
       client.release(true)
     }
@@ -249,6 +255,7 @@ async function prepareCopy(session: PgSession, split: Split, signal: AbortSignal
  */
 async function* copyOut<T>(session: PgSession, sql: string, what: string, signal: AbortSignal | undefined, body: (stream: AsyncIterable<Buffer>) => AsyncGenerator<T>): AsyncGenerator<T> {
   const client: pg.PoolClient = await session.getPool().connect()
+  client.on('error', ignoreClientError)
   let clean = false
   let stream: ReturnType<typeof copyTo> | undefined
   const onAbort = () => stream?.destroy(abortError(signal))
@@ -261,8 +268,11 @@ async function* copyOut<T>(session: PgSession, sql: string, what: string, signal
     throw readError(e, signal, what)
   } finally {
     signal?.removeEventListener('abort', onAbort)
-    if (clean) client.release()
-    else {
+    // A reused client drops the listener; a destroyed one keeps it (its socket may still report).
+    if (clean) {
+      client.removeListener('error', ignoreClientError)
+      client.release()
+    } else {
       stream?.destroy()
       await session.cancelBackend(backendPid(client))
       client.release(true)
@@ -329,3 +339,6 @@ export async function planSplits(session: PgSession, read: ReadSpec, count: numb
   if (keyCol.type.kind === 'bytes') return make(bounds.map((b) => Buffer.from(String(b).slice(2), 'hex')))
   return make(bounds)
 }
+
+/** The 'error' listener of a pooled client while a read holds it (see readSplitRaw). */
+function ignoreClientError(): void {}
