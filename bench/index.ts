@@ -4,7 +4,7 @@
  * Loads `../shared/bench/mysql_orders_1m.sql` into MariaDB when `bench.orders` is missing, and
  * builds `bench.orders5m` (same generator, `seq_1_to_5000000`) when missing; installs pgloader
  * (Debian package) when absent. Then, in one run, alternating the commands within each round
- * (3 rounds, medians):
+ * (5 rounds by default, medians):
  *   - sluice MySQL -> PostgreSQL, `mysql --quick -B | psql \copy` (target created with its
  *     primary key first, as Sluice does), pgloader MySQL -> PostgreSQL;
  *   - sluice PostgreSQL -> MySQL, `psql \copy to stdout | mysql LOAD DATA LOCAL INFILE '/dev/stdin'`;
@@ -13,7 +13,7 @@
  * max RSS covers the main thread and its channel workers. Prints a table and writes
  * `bench/results/latest.json` (git-ignored).
  *
- * Options: `--rounds N` (default 3), `--skip-5m`, `--channels N` (default: Sluice's own),
+ * Options: `--rounds N` (default 5), `--skip-5m`, `--channels N` (default: Sluice's own),
  * `--only a,b` (quick mode: only the cases whose name contains one of the comma-separated words,
  * e.g. `--only sluice-mysql-pg` or `--only mysql->pg`; `-` in a word matches a space, `>` or `|`;
  * implies `--skip-5m` unless `--with-5m`).
@@ -32,7 +32,7 @@ const opt = (name: string) => {
   const i = args.indexOf(name)
   return i >= 0 ? args[i + 1] : undefined
 }
-const ROUNDS = Number(opt('--rounds') ?? 3)
+const ROUNDS = Number(opt('--rounds') ?? 5)
 const ONLY = opt('--only')
   ?.split(',')
   .map((w) => w.trim().toLowerCase())

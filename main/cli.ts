@@ -14,22 +14,61 @@ export interface ProgramInfo {
   entry: 'bundle' | 'sources'
 }
 
-/** Build the program. Subcommands live next to the code they drive. */
-export async function buildProgram(info?: ProgramInfo): Promise<Command> {
+/**
+ * Build the program. Subcommands live next to the code they drive; given `argv`, only the area
+ * of the command it names is loaded (every area for `--help` or an unknown command).
+ */
+export async function buildProgram(info?: ProgramInfo, argv?: string[]): Promise<Command> {
   const program = new Command('sluice')
     .description('Sluice: offline data migration between MySQL/MariaDB, PostgreSQL and SQLite')
     .option('--data-dir <dir>', 'state folder (default: $SLUICE_DATA_DIR or the app\'s user-data folder)')
     .showHelpAfterError()
     .exitOverride()
   if (info) program.version(`sluice ${info.version} (${info.entry})`, '-V, --version', 'print the version and whether the bundle or the sources run')
-  const mods = await Promise.all([import('./cli/core.js'), import('./verify/cli.js'), import('./job/interop/cli.js'), import('./api/cli.js')])
+  const wanted = argv ? COMMAND_AREA[commandOf(argv) ?? ''] : undefined
+  const areas = wanted ? [wanted] : (Object.keys(AREAS) as Area[])
+  const mods = await Promise.all(areas.map((a) => AREAS[a]()))
   for (const m of mods) m.register(program)
   return program
 }
 
+/** The modules that register subcommands, loaded on demand (a `run` needs neither the HTTP server nor the verifier). */
+const AREAS = {
+  core: () => import('./cli/core.js'),
+  verify: () => import('./verify/cli.js'),
+  interop: () => import('./job/interop/cli.js'),
+  api: () => import('./api/cli.js'),
+}
+type Area = keyof typeof AREAS
+
+/** Which area registers each top-level command (a command missing here loads every area). */
+const COMMAND_AREA: Record<string, Area> = {
+  migrate: 'core',
+  run: 'core',
+  validate: 'core',
+  connections: 'core',
+  runs: 'core',
+  demo: 'core',
+  schema: 'core',
+  diff: 'verify',
+  export: 'interop',
+  import: 'interop',
+  serve: 'api',
+}
+
+/** The first command word of `argv` (process.argv form), skipping the global options. */
+function commandOf(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--data-dir') i++
+    else if (!a.startsWith('-')) return a
+  }
+  return undefined
+}
+
 /** Run the CLI with `argv` (process.argv form). Resolves to the exit code. */
 export async function main(argv: string[], info?: ProgramInfo): Promise<number> {
-  const program = await buildProgram(info)
+  const program = await buildProgram(info, argv)
   try {
     await program.parseAsync(argv)
     // Actions report their outcome through process.exitCode; hand it back and leave it clean.

@@ -216,6 +216,12 @@ export interface Connector {
    * sampled quantiles), equal or tapered (main/connectors/splits.ts, SplitOptions).
    */
   splits(read: ReadSpec, count: number, opts?: SplitOptions): Promise<Split[]>
+
+  /**
+   * Optional: open up to `connections` pooled read connections ahead of time (best effort, never
+   * throws), so channels that start together do not each wait for a handshake.
+   */
+  warm?(connections: number): Promise<void>
   /** Stream one split as batches of canonical rows (column order = `split.read.columns`). */
   read(split: Split, opts?: ReadOptions): AsyncIterable<RowBatch>
   /** Column metadata for a read (table columns, or the result columns of `querySql`). */

@@ -16,7 +16,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import type { Connector } from '../connectors/types.js'
-import { executeUnit, reviveBuffers, type ChannelMessage, type Unit } from './channel.js'
+import { executeUnit, reviveBuffers, WriterCache, type ChannelMessage, type Unit } from './channel.js'
 import type { Throttle } from './throttle.js'
 import type { ToWorker, WorkerInit } from './worker.js'
 
@@ -41,6 +41,8 @@ export interface ChannelHost {
   run(unit: Unit): Promise<void>
   /** Stop: abort the unit in flight and release connections; force after `graceMs`. */
   stop(graceMs: number): Promise<void>
+  /** The channel has no more units: release what it keeps between units (its open writer). */
+  finish(): Promise<void>
 }
 
 /** A channel as an async loop on this thread, using the run's own connectors. */
@@ -60,14 +62,21 @@ export class InProcessHost implements ChannelHost {
     else signal.addEventListener('abort', () => this.ac.abort(signal.reason), { once: true })
   }
 
+  private readonly writers = new WriterCache()
+
   run(unit: Unit): Promise<void> {
-    this.current = executeUnit(unit, { reader: this.reader, writer: this.writer, throttle: this.throttle, signal: this.ac.signal, post: this.onMessage })
+    this.current = executeUnit(unit, { reader: this.reader, writer: this.writer, throttle: this.throttle, signal: this.ac.signal, post: this.onMessage, writers: this.writers })
     return this.current
+  }
+
+  finish(): Promise<void> {
+    return this.writers.close()
   }
 
   async stop(graceMs: number): Promise<void> {
     this.ac.abort(new Error('terminated'))
     await Promise.race([this.current, new Promise((r) => setTimeout(r, graceMs).unref?.())])
+    await this.writers.close()
   }
 }
 
@@ -153,6 +162,9 @@ export class WorkerHost implements ChannelHost {
       this.worker.postMessage({ type: 'unit', unit } satisfies ToWorker)
     })
   }
+
+  /** The worker closes its kept writer when it stops. */
+  async finish(): Promise<void> {}
 
   async stop(graceMs: number): Promise<void> {
     if (this.exited) return

@@ -467,6 +467,10 @@ async function runTasks(
           return
         }
       } else {
+        // The source's split plan is read while the target is being prepared (other connections).
+        const count = splitCount(channels, p.estimatedRows)
+        const planned = reader.splits(p.read, count, { tapered: count > channels })
+        planned.catch(() => undefined)
         if (!p.targetExists && p.ddl) {
           log('info', `creating ${p.target.name}`, p.taskId)
           await writer.execute(p.ddl.create)
@@ -480,8 +484,7 @@ async function runTasks(
           t.owned = true
         }
         // Several splits per channel are tapered (big first, small last) so channels finish together.
-        const count = splitCount(channels, p.estimatedRows)
-        splits = await reader.splits(p.read, count, { tapered: count > channels })
+        splits = await planned
         cp?.savePrepared(p.taskId, { owned: t.owned, created: t.created, ...(t.afterDdl ? { afterDdl: t.afterDdl } : {}) }, splits)
       }
       if (t.created) {
@@ -623,6 +626,9 @@ async function runTasks(
 
   const mode = chooseMode(ctx, tasks, channels)
   const n = channels
+  // In-process channels read through the run's own reader: open its connections while the first
+  // task is prepared.
+  if (mode === 'inprocess' && n > 1) void reader.warm?.(n).catch(() => undefined)
   log('info', `${n} channel${n > 1 ? 's' : ''} (${mode === 'worker' ? 'worker threads' : 'in-process'})`)
   const hosts: ChannelHost[] = []
   for (let i = 0; i < n; i++) {
@@ -655,7 +661,10 @@ async function runTasks(
           return
         }
       }
-      if (!u) return
+      if (!u) {
+        await host.finish()
+        return
+      }
       if (u.t.state !== 'running') continue
       const p = u.t.plan
       const unitId = ++unitSeq

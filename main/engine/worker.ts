@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { openConnector } from '../connectors/index.js'
 import type { ConnectionConfig, Connector } from '../connectors/types.js'
-import { executeUnit, reviveBuffers, type ChannelMessage, type Unit } from './channel.js'
+import { executeUnit, reviveBuffers, WriterCache, type ChannelMessage, type Unit } from './channel.js'
 import { Throttle } from './throttle.js'
 
 /** `workerData` of a channel worker. */
@@ -31,8 +31,10 @@ async function main(): Promise<void> {
   let reader: Connector | undefined
   let writer: Connector | undefined
   let closing: Promise<void> | undefined
+  const writers = new WriterCache()
   const close = () =>
     (closing ??= (async () => {
+      await writers.close()
       await Promise.allSettled([reader?.close(), writer?.close()])
       post({ type: 'done' })
       port.close()
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
     }
     if (m.type === 'unit') {
       const unit = reviveBuffers(m.unit)
-      busy = busy.then(() => executeUnit(unit, { reader: reader!, writer: writer!, throttle, signal: stop.signal, post }))
+      busy = busy.then(() => executeUnit(unit, { reader: reader!, writer: writer!, throttle, signal: stop.signal, post, writers }))
     }
   })
   post({ type: 'ready' })

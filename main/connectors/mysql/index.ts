@@ -83,6 +83,12 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
       }
     },
 
+    async warm(connections: number): Promise<void> {
+      // The pool holds 4 by default: leave one for catalog and planning queries.
+      const got = await Promise.allSettled(Array.from({ length: Math.min(connections, 3) }, () => session.acquire()))
+      for (const g of got) if (g.status === 'fulfilled') g.value.release()
+    },
+
     splits(read: ReadSpec, count: number, opts?: SplitOptions): Promise<Split[]> {
       return planSplits(session, catalog, read, count, quoteTable, opts)
     },

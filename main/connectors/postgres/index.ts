@@ -90,6 +90,10 @@ export function createPostgresConnector(config: ConnectionConfig): Connector {
     quoteTable: (ref: TableRef) => quoteTableRef(ref, defaultSchema),
 
     splits: (read: ReadSpec, count: number, opts?: SplitOptions) => planSplits(session, read, count, defaultSchema, opts),
+    async warm(connections: number): Promise<void> {
+      const got = await Promise.allSettled(Array.from({ length: Math.min(connections, 6) }, () => session.getPool().connect()))
+      for (const g of got) if (g.status === 'fulfilled') g.value.release()
+    },
     read: (split: Split, opts) => readSplit(session, split, opts, defaultSchema),
     /** The raw read path (main/connectors/raw.ts, `readSplitRaw`). */
     raw: { readRaw: (split: Split, opts) => readSplitRaw(session, split, opts, defaultSchema) },
