@@ -8,7 +8,8 @@
  *   - sluice MySQL -> PostgreSQL, `mysql --quick -B | psql \copy` (target created with its
  *     primary key first, as Sluice does), pgloader MySQL -> PostgreSQL;
  *   - sluice PostgreSQL -> MySQL, `psql \copy to stdout | mysql LOAD DATA LOCAL INFILE '/dev/stdin'`;
- * plus one Sluice MySQL -> PostgreSQL run of the 5M-row table for peak RSS. Every Sluice run is a
+ * plus one Sluice MySQL -> PostgreSQL run of the 5M-row table for peak RSS. PostgreSQL runs a
+ * CHECKPOINT before every measured command, so none pays for the previous one's WAL. Every Sluice run is a
  * child process (`node bin/sluice.mjs run`, as a user runs it) measured by `/usr/bin/time`, whose
  * max RSS covers the main thread and its channel workers. Prints a table and writes
  * `bench/results/latest.json` (git-ignored).
@@ -162,6 +163,8 @@ function main(): void {
     order.sort((a, b) => Number(a.name.includes('pg->') || a.name.includes('psql|')) - Number(b.name.includes('pg->') || b.name.includes('psql|')))
     for (const c of order) {
       c.prepare()
+      // Every command starts from the same server state: no WAL of the previous one left to flush.
+      psqlQ(PGDB, 'CHECKPOINT')
       const m = timed(c.cmd, c.measured)
       c.verify?.()
       times.get(c.name)!.push(m.s)

@@ -51,23 +51,38 @@ export function mysqlCatalog(session: Session, defaultSchema: () => Promise<stri
       )
       if (!t) throw new NotFoundError(`table \`${s}\`.\`${ref.name}\` does not exist`)
       const { mariadb } = await session.serverFlavor()
-      const jsonCols = new Set<string>()
-      if (mariadb) {
-        const checks = await q(
-          `SELECT CHECK_CLAUSE AS c FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`,
+      // The four lookups are independent: run them at once on pooled connections.
+      const [checks, colRows, statRows, fkRows] = await Promise.all([
+        mariadb ? q(`SELECT CHECK_CLAUSE AS c FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`, [s, ref.name]) : Promise.resolve([]),
+        q(
+          `SELECT COLUMN_NAME AS name, ORDINAL_POSITION AS pos, COLUMN_TYPE AS ctype, DATA_TYPE AS dtype, IS_NULLABLE AS nullable,
+                  COLUMN_DEFAULT AS def, EXTRA AS extra, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS coll, COLUMN_COMMENT AS cmt
+             FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
           [s, ref.name],
-        )
+        ),
+        q(
+          `SELECT INDEX_NAME AS name, NON_UNIQUE AS nu, COLUMN_NAME AS col, SEQ_IN_INDEX AS seq FROM information_schema.STATISTICS
+            WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
+          [s, ref.name],
+        ),
+        q(
+          `SELECT k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS col, k.REFERENCED_TABLE_SCHEMA AS rs, k.REFERENCED_TABLE_NAME AS rt,
+                  k.REFERENCED_COLUMN_NAME AS rc, r.UPDATE_RULE AS upd, r.DELETE_RULE AS del
+             FROM information_schema.KEY_COLUMN_USAGE k
+             JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+               ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
+            WHERE k.TABLE_SCHEMA = ? AND k.TABLE_NAME = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
+            ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
+          [s, ref.name],
+        ),
+      ])
+      const jsonCols = new Set<string>()
+      {
         for (const r of checks) {
           const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(String(r.c).trim())
           if (m) jsonCols.add(m[1]!.replace(/``/g, '`'))
         }
       }
-      const colRows = await q(
-        `SELECT COLUMN_NAME AS name, ORDINAL_POSITION AS pos, COLUMN_TYPE AS ctype, DATA_TYPE AS dtype, IS_NULLABLE AS nullable,
-                COLUMN_DEFAULT AS def, EXTRA AS extra, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS coll, COLUMN_COMMENT AS cmt
-           FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
-        [s, ref.name],
-      )
       const columns = colRows.map((r): Column => {
         const name = String(r.name)
         const nativeType = String(r.ctype)
@@ -88,11 +103,6 @@ export function mysqlCatalog(session: Session, defaultSchema: () => Promise<stri
         return c
       })
 
-      const statRows = await q(
-        `SELECT INDEX_NAME AS name, NON_UNIQUE AS nu, COLUMN_NAME AS col, SEQ_IN_INDEX AS seq FROM information_schema.STATISTICS
-          WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
-        [s, ref.name],
-      )
       const idx = new Map<string, IndexInfo>()
       for (const r of statRows) {
         const name = String(r.name)
@@ -106,16 +116,6 @@ export function mysqlCatalog(session: Session, defaultSchema: () => Promise<stri
       const indexes = [...idx.values()]
       const primaryKey = indexes.find((i) => i.primary)?.columns ?? []
 
-      const fkRows = await q(
-        `SELECT k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS col, k.REFERENCED_TABLE_SCHEMA AS rs, k.REFERENCED_TABLE_NAME AS rt,
-                k.REFERENCED_COLUMN_NAME AS rc, r.UPDATE_RULE AS upd, r.DELETE_RULE AS del
-           FROM information_schema.KEY_COLUMN_USAGE k
-           JOIN information_schema.REFERENTIAL_CONSTRAINTS r
-             ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
-          WHERE k.TABLE_SCHEMA = ? AND k.TABLE_NAME = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
-          ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
-        [s, ref.name],
-      )
       const fks = new Map<string, ForeignKeyInfo>()
       for (const r of fkRows) {
         const name = String(r.name)
