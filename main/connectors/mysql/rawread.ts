@@ -229,6 +229,78 @@ function putFrac(out: Buffer, o: number, us: number, frac: number): number {
   return o
 }
 
+/** Where the value after the last {@link lenenc} starts. */
+let afterLen = 0
+
+/**
+ * The length-encoded integer at `src[p]` (MySQL "Length-Encoded Integer": one byte below 0xfb,
+ * else 0xfc + 2 bytes, 0xfd + 3 bytes, 0xfe + 8 bytes); the next position goes to {@link afterLen}.
+ * The text protocol's NULL (0xfb) is checked by the caller first.
+ */
+function lenenc(src: Buffer, p: number): number {
+  let len = src[p++]!
+  if (len >= 0xfb) {
+    if (len === 0xfc) {
+      len = src[p]! | (src[p + 1]! << 8)
+      p += 2
+    } else if (len === 0xfd) {
+      len = src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16)
+      p += 3
+    } else {
+      len = src.readUInt32LE(p) + src.readUInt32LE(p + 4) * 0x100000000
+      p += 8
+    }
+  }
+  afterLen = p
+  return len
+}
+
+/**
+ * Write the bytes `src[p, e)` as one COPY text field at `o` (see main/connectors/raw.ts): `how` 2
+ * as a bytea hex field (`\\x` + hex digits), 1 as character data with COPY escaping (backslash,
+ * TAB, LF, CR), 0 as they are. Returns the new offset.
+ */
+function putCopyText(src: Buffer, p: number, e: number, out: Buffer, o: number, how: number): number {
+  if (how === 2) {
+    out[o++] = 92
+    out[o++] = 92
+    out[o++] = 120
+    while (p < e) {
+      const x = src[p++]!
+      out[o++] = HEX[x >> 4]!
+      out[o++] = HEX[x & 15]!
+    }
+    return o
+  }
+  if (how === 1) {
+    // Find the first byte that needs an escape; most values have none and are copied whole.
+    let q = p
+    while (q < e) {
+      const x = src[q]!
+      if (x === 92 || (x < 14 && (x === 9 || x === 10 || x === 13))) break
+      q++
+    }
+    if (q < e) {
+      while (p < e) {
+        const x = src[p++]!
+        if (x === 92) (out[o++] = 92), (out[o++] = 92)
+        else if (x === 9) (out[o++] = 92), (out[o++] = 116)
+        else if (x === 10) (out[o++] = 92), (out[o++] = 110)
+        else if (x === 13) (out[o++] = 92), (out[o++] = 114)
+        else out[o++] = x
+      }
+      return o
+    }
+  }
+  const len = e - p
+  if (len < 32) while (p < e) out[o++] = src[p++]!
+  else {
+    src.copy(out, o, p, e)
+    o += len
+  }
+  return o
+}
+
 /** mysql2's Packet, as far as the row step reads it. */
 interface PacketLike {
   buffer: Buffer
@@ -335,12 +407,7 @@ export class RawRowEncoder {
         else {
           if (op === PG_INT8 && (code === 7 || src[p + 7]! < 128)) {
             // Same two's complement bytes, reversed.
-            out[o] = 0
-            out[o + 1] = 0
-            out[o + 2] = 0
-            out[o + 3] = 8
-            for (let k = 0; k < 8; k++) out[o + 4 + k] = src[p + 7 - k]!
-            o += 12
+            o = putSwapped8(out, o, src, p)
             p += 8
             continue
           }
@@ -393,12 +460,7 @@ export class RawRowEncoder {
       }
       switch (code) {
         case 9: // DOUBLE -> float8: the same IEEE bits, big-endian
-          out[o] = 0
-          out[o + 1] = 0
-          out[o + 2] = 0
-          out[o + 3] = 8
-          for (let k = 0; k < 8; k++) out[o + 4 + k] = src[p + 7 - k]!
-          o += 12
+          o = putSwapped8(out, o, src, p)
           p += 8
           continue
         case 11:
@@ -455,19 +517,8 @@ export class RawRowEncoder {
         }
       }
       // Length-encoded values: DECIMAL (10), character data (15), binary data (16).
-      let len = src[p++]!
-      if (len >= 0xfb) {
-        if (len === 0xfc) {
-          len = src[p]! | (src[p + 1]! << 8)
-          p += 2
-        } else if (len === 0xfd) {
-          len = src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16)
-          p += 3
-        } else {
-          len = src.readUInt32LE(p) + src.readUInt32LE(p + 4) * 0x100000000
-          p += 8
-        }
-      }
+      const len = lenenc(src, p)
+      p = afterLen
       const e = p + len
       if (e > end) throw new Error(`mysql raw read: row packet ends inside column ${c + 1}`)
       if (code === 10) {
@@ -611,57 +662,12 @@ export class RawRowEncoder {
         }
       }
       // Length-encoded values (10, 15, 16).
-      let len = src[p++]!
-      if (len >= 0xfb) {
-        if (len === 0xfc) {
-          len = src[p]! | (src[p + 1]! << 8)
-          p += 2
-        } else if (len === 0xfd) {
-          len = src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16)
-          p += 3
-        } else {
-          len = src.readUInt32LE(p) + src.readUInt32LE(p + 4) * 0x100000000
-          p += 8
-        }
-      }
+      const len = lenenc(src, p)
+      p = afterLen
       const e = p + len
       if (e > end) throw new Error(`mysql raw read: row packet ends inside column ${c + 1}`)
-      if (code === 16) {
-        out[o++] = 92
-        out[o++] = 92
-        out[o++] = 120
-        while (p < e) {
-          const x = src[p++]!
-          out[o++] = HEX[x >> 4]!
-          out[o++] = HEX[x & 15]!
-        }
-        continue
-      }
-      if (code === 15) {
-        let q = p
-        while (q < e) {
-          const x = src[q]!
-          if (x === 92 || (x < 14 && (x === 9 || x === 10 || x === 13))) break
-          q++
-        }
-        if (q < e) {
-          while (p < e) {
-            const x = src[p++]!
-            if (x === 92) (out[o++] = 92), (out[o++] = 92)
-            else if (x === 9) (out[o++] = 92), (out[o++] = 116)
-            else if (x === 10) (out[o++] = 92), (out[o++] = 110)
-            else if (x === 13) (out[o++] = 92), (out[o++] = 114)
-            else out[o++] = x
-          }
-          continue
-        }
-      }
-      if (len < 32) while (p < e) out[o++] = src[p++]!
-      else {
-        src.copy(out, o, p, e)
-        o += len
-        p = e
-      }
+      o = putCopyText(src, p, e, out, o, code === 16 ? 2 : code === 15 ? 1 : 0)
+      p = e
     }
     if (p > end) throw new Error('mysql raw read: binary row packet shorter than its columns')
     out[o++] = 10
@@ -684,71 +690,21 @@ export class RawRowEncoder {
     let o = this.pos
     for (let c = 0; c < n; c++) {
       if (c > 0) out[o++] = 9
-      let len = src[p++]!
-      if (len === 0xfb) {
+      if (src[p] === 0xfb) {
+        p++
         out[o++] = 92
         out[o++] = 78
         continue
       }
-      if (len >= 0xfc) {
-        if (len === 0xfc) {
-          len = src[p]! | (src[p + 1]! << 8)
-          p += 2
-        } else if (len === 0xfd) {
-          len = src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16)
-          p += 3
-        } else {
-          len = src.readUInt32LE(p) + src.readUInt32LE(p + 4) * 0x100000000
-          p += 8
-        }
-      }
+      const len = lenenc(src, p)
+      p = afterLen
       const e = p + len
       if (e > end) throw new Error(`mysql raw read: row packet ends inside column ${c + 1}`)
-      const k = this.copy[c]
-      if (k === 2) {
-        out[o++] = 92
-        out[o++] = 92
-        out[o++] = 120
-        while (p < e) {
-          const x = src[p++]!
-          out[o++] = HEX[x >> 4]!
-          out[o++] = HEX[x & 15]!
-        }
-        continue
-      }
-      if (k === 3) {
-        src.copy(out, o, p, e)
-        o += len
-        p = e
-        o += this.suffix.copy(out, o)
-        continue
-      }
-      if (k === 1) {
-        // Character data: find the first byte that needs an escape (backslash, TAB, LF, CR).
-        let q = p
-        while (q < e) {
-          const x = src[q]!
-          if (x === 92 || (x < 14 && (x === 9 || x === 10 || x === 13))) break
-          q++
-        }
-        if (q < e) {
-          while (p < e) {
-            const x = src[p++]!
-            if (x === 92) (out[o++] = 92), (out[o++] = 92)
-            else if (x === 9) (out[o++] = 92), (out[o++] = 116)
-            else if (x === 10) (out[o++] = 92), (out[o++] = 110)
-            else if (x === 13) (out[o++] = 92), (out[o++] = 114)
-            else out[o++] = x
-          }
-          continue
-        }
-      }
-      if (len < 32) while (p < e) out[o++] = src[p++]!
-      else {
-        src.copy(out, o, p, e)
-        o += len
-        p = e
-      }
+      const k = this.copy[c]!
+      // TIMESTAMP (3): the text as is, then the session offset.
+      o = putCopyText(src, p, e, out, o, k === 3 ? 0 : k)
+      if (k === 3) o += this.suffix.copy(out, o)
+      p = e
     }
     out[o++] = 10
     this.pos = o
@@ -847,6 +803,16 @@ function pgOps(codes: BinCode[], target: RawTarget | undefined): PgOp[] | undefi
     ops.push(op)
   }
   return ops
+}
+
+/** An 8-byte binary field (length 8, then `src[p, p + 8)` reversed: little- to big-endian) at `o`. */
+function putSwapped8(out: Buffer, o: number, src: Buffer, p: number): number {
+  out[o] = 0
+  out[o + 1] = 0
+  out[o + 2] = 0
+  out[o + 3] = 8
+  for (let k = 0; k < 8; k++) out[o + 4 + k] = src[p + 7 - k]!
+  return o + 12
 }
 
 /** Big-endian int32 (signed or unsigned 32-bit value) at `o`. */
