@@ -927,9 +927,16 @@ function decodeRaw(data: Buffer, plans: ColumnPlan[], ctx: RawContext): Row[] {
 }
 
 /**
+ * Finished batches a raw read keeps ahead of its consumer before it pauses the server: two, so a
+ * writer that stalls for a batch (a WAL flush, a relation extension) finds the next one ready
+ * while the server keeps sending (measured on the bench table: 1 and 3 were no better).
+ */
+const READ_AHEAD = 2
+
+/**
  * Stream `sql` as raw batches (see the file comment). Memory: the server is paused (`pause()`,
- * TCP back-pressure) while one finished batch waits for the consumer, so at most the batch being
- * written, the one read ahead, one waiting and one filling are held. Abort or an early end kills
+ * TCP back-pressure) while {@link READ_AHEAD} finished batches wait for the consumer, so at most
+ * the batch being written, the one the channel read ahead, those waiting and one filling are held. Abort or an early end kills
  * the statement (`KILL QUERY`) and destroys the connection.
  * @throws RawUnsupported before the first batch when a column has no raw spelling.
  */
@@ -953,7 +960,7 @@ export async function* streamReadRaw(session: Session, sql: string, params: unkn
   let encoder: RawRowEncoder | undefined
   const onBatch = (b: RawBatch) => {
     ready.push(b)
-    if (!paused) {
+    if (!paused && ready.length >= READ_AHEAD) {
       paused = true
       conn.pause()
     }
@@ -1053,7 +1060,7 @@ export async function* streamReadRaw(session: Session, sql: string, params: unkn
       if (failure) throw failure
       const b = ready.shift()
       if (b) {
-        if (paused && !ready.length) {
+        if (paused && ready.length < READ_AHEAD) {
           paused = false
           conn.resume()
         }
