@@ -107,7 +107,7 @@ async function holdOneSplit(store: Store, runId: string, db: string, table: stri
   // The table exists once the split plan is recorded.
   await until(() => store.splits.list(runId, 't').length > 0, 'the split plan')
   const planned = store.splits.list(runId, 't')
-  expect(planned.length).toBe(8) // 2 channels x 4 for a table of 100k rows
+  expect(planned.length).toBe(4) // 2 channels x 2 for a table of 100k rows
   const spans = planned.map((x) => ({ index: x.splitIndex, lo: Number(x.range?.lower ?? 1), hi: Number(x.range?.upper ?? ROWS + 1) }))
   const big = spans.filter((x) => x.hi - x.lo >= 10_000).pop()!
   expect(big, JSON.stringify(spans)).toBeDefined()
@@ -224,7 +224,7 @@ describe.skipIf(!ready)('faults: kill -9, terminate or a read-only target and re
     const store = openStore({ dataDir })
     try {
       const planned = store.splits.list(runId!, 't')
-      expect(planned.length).toBe(8) // 2 channels x 4 for a table of 100k rows
+      expect(planned.length).toBe(4) // 2 channels x 2 for a table of 100k rows
       const done = store.splits.doneSplits(runId!, 't').length
       expect(done).toBeLessThan(planned.length) // killed mid-way
       const h = startRun({ store, resumeRunId: runId! })
@@ -233,7 +233,7 @@ describe.skipIf(!ready)('faults: kill -9, terminate or a read-only target and re
       expect(s.error).toBeUndefined()
       expect(s.state).toBe('succeeded')
       expect(s.rowsWritten).toBe(ROWS)
-      expect(store.splits.doneSplits(runId!, 't').length).toBe(8)
+      expect(store.splits.doneSplits(runId!, 't').length).toBe(4)
       expect(store.runs.get(runId!)!.state).toBe('succeeded')
     } finally {
       store.close()
@@ -308,7 +308,7 @@ describe.skipIf(!ready)('faults: kill -9, terminate or a read-only target and re
       expectExactCounters(store, runId, s2, 'resumed')
       // Progress never ran past the table (no transient double count either).
       expect(Math.max(...seen)).toBe(ROWS)
-      expect(store.logs.tail(runId, { limit: 500 }).map((l) => l.message)).toContain('resuming: 7 of 8 splits already done')
+      expect(store.logs.tail(runId, { limit: 500 }).map((l) => l.message)).toContain('resuming: 3 of 4 splits already done')
       await expectNoSessions({ pg: pgOut, mysql: my })
     } finally {
       h?.cancel()
