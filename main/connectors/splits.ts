@@ -8,21 +8,13 @@
  * exactly one split.
  */
 import type { Value } from '../core/types.js'
-import type { ReadSpec, Split } from './types.js'
+import type { ReadSpec, Split, SplitOptions } from './types.js'
+
+export type { SplitOptions }
 
 /** A bigint as a canonical integer value: a number when it is safe, else its decimal text. */
 export function canonicalInt(b: bigint): number | string {
   return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b.toString()
-}
-
-/** How a read is cut (Connector.splits). */
-export interface SplitOptions {
-  /**
-   * Tapered sizes instead of equal ones (see {@link splitWeights}): for a table cut into several
-   * splits per channel, so the channels, which take splits in order, run out of work together
-   * instead of one channel finishing the last big split alone.
-   */
-  tapered?: boolean
 }
 
 /**

@@ -10,7 +10,6 @@
  * - writers narrow a failing batch to its bad rows and report them as dirty rows; they throw only
  *   for errors that are not about a row (connection lost, table missing, permission denied).
  */
-import type { SplitOptions } from './splits.js'
 import type {
   Column,
   LogicalType,
@@ -126,6 +125,16 @@ export interface ReadOptions {
   signal?: AbortSignal
   /** Target size of one batch in bytes (approximate, see `approxValueBytes`); default 4 MiB. */
   batchBytes?: number
+}
+
+/** How a read is cut into splits (Connector.splits). */
+export interface SplitOptions {
+  /**
+   * Tapered sizes instead of equal ones (main/connectors/splits.ts, splitWeights): for a table cut
+   * into several splits per channel, so the channels, which take splits in order, run out of work
+   * together instead of one channel finishing the last big split alone.
+   */
+  tapered?: boolean
 }
 
 /** DataX writeMode: insert, replace (delete-then-insert on key conflict), update (upsert on key). */
