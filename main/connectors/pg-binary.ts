@@ -201,11 +201,6 @@ export function numericText(b: Buffer, p: number, len: number): string {
   return sign === 0x4000 ? '-' + s : s
 }
 
-/** A big-endian int64 at `p` as a bigint. */
-export function readInt64(b: Buffer, p: number): bigint {
-  return b.readBigInt64BE(p)
-}
-
 const pad2 = (n: number) => (n < 10 ? '0' : '') + n
 const pad4 = (n: number) => String(n).padStart(4, '0')
 

@@ -34,7 +34,7 @@
  */
 import type { Row } from '../../core/types.js'
 import { CopyTextDecoder, type FieldKind } from '../postgres/copy-text.js'
-import { PG_EPOCH_DAYS, numericText, putMicros, putNumericAscii, timestampText, timeText, dateText, type PgBinaryType } from '../pg-binary.js'
+import { PG_BINARY_TYPES, PG_EPOCH_DAYS, numericText, putMicros, putNumericAscii, timestampText, timeText, dateText, type PgBinaryType } from '../pg-binary.js'
 import { RawUnsupported, type RawBatch, type RawReadOptions, type RawTarget } from '../raw.js'
 import type { FieldPacketLike } from './read.js'
 import type { Session } from './session.js'
@@ -301,6 +301,84 @@ function putCopyText(src: Buffer, p: number, e: number, out: Buffer, o: number, 
   return o
 }
 
+/** Where the value after the last {@link putFixedAsText} ends. */
+let afterValue = 0
+/** Scratch for an integer's digits (a numeric field is encoded from them). */
+const SCRATCH = Buffer.alloc(32)
+
+/**
+ * The integer of binary code 1-8 at `src[p]` (little-endian, signed or not by code), or NaN for a
+ * LONGLONG beyond ±2^53, which a double cannot hold exactly.
+ */
+function readBinaryInt(src: Buffer, p: number, code: number): number {
+  switch (code) {
+    case 1:
+      return (src[p]! << 24) >> 24
+    case 2:
+      return src[p]!
+    case 3:
+      return ((src[p]! | (src[p + 1]! << 8)) << 16) >> 16
+    case 4:
+      return src[p]! | (src[p + 1]! << 8)
+    case 5:
+      return src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24)
+    case 6:
+      return (src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24)) >>> 0
+  }
+  const lo = (src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24)) >>> 0
+  const hiU = (src[p + 4]! | (src[p + 5]! << 8) | (src[p + 6]! << 16) | (src[p + 7]! << 24)) >>> 0
+  const hi = code === 7 ? hiU | 0 : hiU
+  return hi >= -0x200000 && hi < 0x200000 ? hi * 0x100000000 + lo : NaN
+}
+
+/**
+ * Write the fixed-size binary value of `code` (integers 1-8, DOUBLE 9, DATE/DATETIME/TIMESTAMP
+ * 11-13, TIME 14) at `src[p]` as the text protocol spells it, at `out[o]`: integers and DOUBLE in
+ * decimal (a DOUBLE as JS's shortest round-trip text), dates and times with `frac` fraction digits,
+ * zero dates as the server spells them, TIMESTAMP followed by `suffix` (the session offset).
+ * Returns the new offset; the value's end goes to {@link afterValue}.
+ */
+function putFixedAsText(src: Buffer, p: number, code: BinCode, frac: number, suffix: Buffer, out: Buffer, o: number): number {
+  if (code <= 8) {
+    const size = code <= 2 ? 1 : code <= 4 ? 2 : code <= 6 ? 4 : 8
+    const v = readBinaryInt(src, p, code)
+    if (v === v) o = putInt(out, o, v)
+    else o += out.write((code === 7 ? src.readBigInt64LE(p) : src.readBigUInt64LE(p)).toString(), o, 'latin1')
+    afterValue = p + size
+    return o
+  }
+  if (code === 9) {
+    afterValue = p + 8
+    return o + out.write(String(src.readDoubleLE(p)), o, 'latin1')
+  }
+  const len = src[p++]!
+  afterValue = p + len
+  if (code === 14) {
+    if (len && src[p]) out[o++] = 45
+    const hours = len ? src.readUInt32LE(p + 1) * 24 + src[p + 5]! : 0
+    o = hours < 100 ? put2(out, o, hours) : putInt(out, o, hours)
+    out[o++] = 58
+    o = put2(out, o, len ? src[p + 6]! : 0)
+    out[o++] = 58
+    o = put2(out, o, len ? src[p + 7]! : 0)
+    return putFrac(out, o, len >= 12 ? src.readUInt32LE(p + 8) : 0, frac)
+  }
+  o = put4(out, o, len ? src[p]! | (src[p + 1]! << 8) : 0)
+  out[o++] = 45
+  o = put2(out, o, len ? src[p + 2]! : 0)
+  out[o++] = 45
+  o = put2(out, o, len ? src[p + 3]! : 0)
+  if (code === 11) return o
+  out[o++] = 32
+  o = put2(out, o, len >= 7 ? src[p + 4]! : 0)
+  out[o++] = 58
+  o = put2(out, o, len >= 7 ? src[p + 5]! : 0)
+  out[o++] = 58
+  o = put2(out, o, len >= 7 ? src[p + 6]! : 0)
+  o = putFrac(out, o, len >= 11 ? src.readUInt32LE(p + 7) : 0, frac)
+  return code === 13 ? o + suffix.copy(out, o) : o
+}
+
 /** mysql2's Packet, as far as the row step reads it. */
 interface PacketLike {
   buffer: Buffer
@@ -397,25 +475,13 @@ export class RawRowEncoder {
       // Integers (codes 1-8) by value.
       if (code <= 8) {
         const size = code <= 2 ? 1 : code <= 4 ? 2 : code <= 6 ? 4 : 8
-        let v: number
-        if (code === 1) v = (src[p]! << 24) >> 24
-        else if (code === 2) v = src[p]!
-        else if (code === 3) v = ((src[p]! | (src[p + 1]! << 8)) << 16) >> 16
-        else if (code === 4) v = src[p]! | (src[p + 1]! << 8)
-        else if (code === 5) v = src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24)
-        else if (code === 6) v = (src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24)) >>> 0
-        else {
-          if (op === PG_INT8 && (code === 7 || src[p + 7]! < 128)) {
-            // Same two's complement bytes, reversed.
-            o = putSwapped8(out, o, src, p)
-            p += 8
-            continue
-          }
-          const lo = (src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24)) >>> 0
-          const hiU = (src[p + 4]! | (src[p + 5]! << 8) | (src[p + 6]! << 16) | (src[p + 7]! << 24)) >>> 0
-          const hi = code === 7 ? hiU | 0 : hiU
-          v = hi >= -0x200000 && hi < 0x200000 ? hi * 0x100000000 + lo : NaN
+        if (size === 8 && op === PG_INT8 && (code === 7 || src[p + 7]! < 128)) {
+          // Same two's complement bytes, reversed.
+          o = putSwapped8(out, o, src, p)
+          p += 8
+          continue
         }
+        const v = readBinaryInt(src, p, code)
         if (op === PG_INT4 && v >= -2147483648 && v <= 2147483647) {
           out[o] = 0
           out[o + 1] = 0
@@ -451,9 +517,9 @@ export class RawRowEncoder {
           out[o + 4] = v
           o += 5
         } else if (op === PG_NUMERIC) {
-          const text = v === v ? String(v) : (code === 7 ? src.readBigInt64LE(p) : src.readBigUInt64LE(p)).toString()
-          const t = Buffer.from(text, 'latin1')
-          o = putNumericAscii(t, 0, t.length, out, o)
+          // The integer's digits (as the text protocol spells them) in the scratch, then numeric.
+          const k = putFixedAsText(src, p, code as BinCode, 0, this.suffix, SCRATCH, 0)
+          o = putNumericAscii(SCRATCH, 0, k, out, o)
         } else o = this.refuse(out, o, src, p, code as BinCode, fracs[c]!)
         p += size
         continue
@@ -545,14 +611,16 @@ export class RawRowEncoder {
     if (o >= this.limit) this.flush()
   }
 
-  /** Write a refusal marker for the value at `src[p]` (see {@link pgRow}); returns the new offset. */
+  /**
+   * Write a refusal marker for the fixed-size value at `src[p]` (see {@link pgRow}): int32 -2, the
+   * length, then the text-protocol spelling. Returns the new offset.
+   */
   private refuse(out: Buffer, o: number, src: Buffer, p: number, code: BinCode, frac: number): number {
     this.refused = true
-    const t = Buffer.from(binaryValueText(src, p, code, frac, this.suffix.toString('latin1')), 'utf8')
+    const k = putFixedAsText(src, p, code, frac, this.suffix, out, o + 8)
     putI32(out, o, -2)
-    putI32(out, o + 4, t.length)
-    t.copy(out, o + 8)
-    return o + 8 + t.length
+    putI32(out, o + 4, k - o - 8)
+    return k
   }
 
   /**
@@ -583,83 +651,10 @@ export class RawRowEncoder {
         continue
       }
       const code = codes[c]!
-      switch (code) {
-        case 1:
-          o = putInt(out, o, (src[p]! << 24) >> 24)
-          p += 1
-          continue
-        case 2:
-          o = putInt(out, o, src[p]!)
-          p += 1
-          continue
-        case 3:
-          o = putInt(out, o, ((src[p]! | (src[p + 1]! << 8)) << 16) >> 16)
-          p += 2
-          continue
-        case 4:
-          o = putInt(out, o, src[p]! | (src[p + 1]! << 8))
-          p += 2
-          continue
-        case 5:
-          o = putInt(out, o, src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24))
-          p += 4
-          continue
-        case 6:
-          o = putInt(out, o, (src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24)) >>> 0)
-          p += 4
-          continue
-        case 7:
-        case 8: {
-          const lo = (src[p]! | (src[p + 1]! << 8) | (src[p + 2]! << 16) | (src[p + 3]! << 24)) >>> 0
-          const hiU = (src[p + 4]! | (src[p + 5]! << 8) | (src[p + 6]! << 16) | (src[p + 7]! << 24)) >>> 0
-          const hi = code === 7 ? hiU | 0 : hiU
-          // |value| < 2^53: exact as a double; beyond, spell it through BigInt (rare).
-          if (hi >= -0x200000 && hi < 0x200000) o = putInt(out, o, hi * 0x100000000 + lo)
-          else o += out.write((code === 7 ? src.readBigInt64LE(p) : src.readBigUInt64LE(p)).toString(), o, 'latin1')
-          p += 8
-          continue
-        }
-        case 9:
-          o += out.write(String(src.readDoubleLE(p)), o, 'latin1')
-          p += 8
-          continue
-        case 11:
-        case 12:
-        case 13: {
-          const len = src[p++]!
-          const y = len ? src[p]! | (src[p + 1]! << 8) : 0
-          o = put4(out, o, y)
-          out[o++] = 45
-          o = put2(out, o, len ? src[p + 2]! : 0)
-          out[o++] = 45
-          o = put2(out, o, len ? src[p + 3]! : 0)
-          if (code !== 11) {
-            out[o++] = 32
-            o = put2(out, o, len >= 7 ? src[p + 4]! : 0)
-            out[o++] = 58
-            o = put2(out, o, len >= 7 ? src[p + 5]! : 0)
-            out[o++] = 58
-            o = put2(out, o, len >= 7 ? src[p + 6]! : 0)
-            o = putFrac(out, o, len >= 11 ? src.readUInt32LE(p + 7) : 0, fracs[c]!)
-            if (code === 13) o += this.suffix.copy(out, o)
-          }
-          p += len
-          continue
-        }
-        case 14: {
-          const len = src[p++]!
-          if (len && src[p]) out[o++] = 45
-          const hours = len ? src.readUInt32LE(p + 1) * 24 + src[p + 5]! : 0
-          if (hours < 100) o = put2(out, o, hours)
-          else o = putInt(out, o, hours)
-          out[o++] = 58
-          o = put2(out, o, len ? src[p + 6]! : 0)
-          out[o++] = 58
-          o = put2(out, o, len ? src[p + 7]! : 0)
-          o = putFrac(out, o, len >= 12 ? src.readUInt32LE(p + 8) : 0, fracs[c]!)
-          p += len
-          continue
-        }
+      if (code !== 10 && code < 15) {
+        o = putFixedAsText(src, p, code as BinCode, fracs[c]!, this.suffix, out, o)
+        p = afterValue
+        continue
       }
       // Length-encoded values (10, 15, 16).
       const len = lenenc(src, p)
@@ -768,7 +763,7 @@ const PG_INT8 = 2
 const PG_NUMERIC = 4
 const PG_BOOL = 5
 const PG_JSONB = 7
-const PG_OPS: Record<PgBinaryType, number> = { int2: 0, int4: 1, int8: 2, float8: 3, numeric: 4, bool: 5, text: 6, jsonb: 7, date: 8, timestamp: 9, time: 10, bytea: 11 }
+const PG_OPS = Object.fromEntries(PG_BINARY_TYPES.map((t, i) => [t, i])) as Record<PgBinaryType, number>
 
 /** The {@link PgOp} of a (MySQL binary code, target type) pair, or undefined. */
 export function pgOp(code: BinCode, t: PgBinaryType): PgOp | undefined {
@@ -827,23 +822,6 @@ const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 /** Days in month `m` (1-12) of year `y` (proleptic Gregorian). */
 function daysIn(y: number, m: number): number {
   return m === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : MONTH_DAYS[m - 1]!
-}
-
-/**
- * The text-protocol spelling of one binary-protocol value at `src[p]` (the slow path of a refused
- * value; the same digits {@link RawRowEncoder.binaryRow} writes).
- */
-function binaryValueText(src: Buffer, p: number, code: BinCode, frac: number, suffix: string): string {
-  const scratch = new RawRowEncoder([{ copy: 0, kind: 'text', fix: 0 }], 1 << 16, () => undefined, {}, { codes: [code], decimals: [frac] })
-  // A one-column row packet: header, NULL bitmap (one byte), the value.
-  const size = code <= 2 ? 1 : code <= 4 ? 2 : code <= 6 ? 4 : code <= 9 ? 8 : code === 11 || code === 12 || code === 13 || code === 14 ? 1 + src[p]! : 0
-  if (!size) throw new Error(`mysql raw read: no text spelling for binary code ${code}`)
-  const pkt = Buffer.concat([Buffer.from([0, 0]), src.subarray(p, p + size)])
-  let text = ''
-  const enc = scratch as unknown as { buf: Buffer; pos: number }
-  scratch.binaryRow({ buffer: pkt, offset: 0, end: pkt.length, isEOF: () => false })
-  text = enc.buf.toString('latin1', 0, enc.pos - 1)
-  return code === 13 ? text + suffix : text
 }
 
 /**
