@@ -168,6 +168,13 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
   const maxRowsPerStatement = Math.max(1, Math.floor(MAX_PLACEHOLDERS / cols.length))
 
   let conn: CbConnection | undefined = await session.dedicated()
+  /** Abort of a write in flight: drop the connection (the server rolls back its open transaction). */
+  const onAbort = () => {
+    const c = conn
+    conn = undefined
+    closed = true
+    c?.destroy()
+  }
   let fast = ctx.fastPath !== false
   if (fast) {
     // The LOAD DATA clauses below use backslash escapes, which NO_BACKSLASH_ESCAPES disables.
@@ -342,13 +349,6 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
       if (closed) throw new Error(`writer for ${table} is closed`)
       signal?.throwIfAborted()
       if (!rows.length) return { written: 0, dirty: [] }
-      const onAbort = () => {
-        // The server rolls back the open transaction when the connection drops.
-        const c = conn
-        conn = undefined
-        closed = true
-        c?.destroy()
-      }
       signal?.addEventListener('abort', onAbort, { once: true })
       try {
         const dirty: DirtyRow[] = []
@@ -393,12 +393,6 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
       signal?.throwIfAborted()
       if (!batch.rows) return { written: 0, dirty: [] }
       if (!fast || cols.some((c) => c.mode === 'hex' || c.mode === 'bit') || hasForeignEscape(batch.data)) return null
-      const onAbort = () => {
-        const c = conn
-        conn = undefined
-        closed = true
-        c?.destroy()
-      }
       signal?.addEventListener('abort', onAbort, { once: true })
       try {
         const data = batch.boolColumns?.length ? boolsAsDigits(batch.data, cols.length, batch.boolColumns) : batch.data

@@ -221,14 +221,7 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
     throw readError(e, signal, what)
   } finally {
     signal?.removeEventListener('abort', onAbort)
-    // A reused client drops the listener; a destroyed one keeps it (its socket may still report).
-    if (clean) {
-      client.removeListener('error', ignoreClientError)
-      client.release()
-    } else {
-      await session.cancelBackend(backendPid(client))
-      client.release(true)
-    }
+    await releaseReadClient(session, client, clean)
   }
 }
 
@@ -268,15 +261,8 @@ async function* copyOut<T>(session: PgSession, sql: string, what: string, signal
     throw readError(e, signal, what)
   } finally {
     signal?.removeEventListener('abort', onAbort)
-    // A reused client drops the listener; a destroyed one keeps it (its socket may still report).
-    if (clean) {
-      client.removeListener('error', ignoreClientError)
-      client.release()
-    } else {
-      stream?.destroy()
-      await session.cancelBackend(backendPid(client))
-      client.release(true)
-    }
+    if (!clean) stream?.destroy()
+    await releaseReadClient(session, client, clean)
   }
 }
 
@@ -342,3 +328,18 @@ export async function planSplits(session: PgSession, read: ReadSpec, count: numb
 
 /** The 'error' listener of a pooled client while a read holds it (see readSplitRaw). */
 function ignoreClientError(): void {}
+
+/**
+ * Give a read's pooled client back: reused after a clean end (without the read's 'error'
+ * listener), else its statement cancelled and the client destroyed (keeping the listener: its
+ * socket may still report).
+ */
+async function releaseReadClient(session: PgSession, client: pg.PoolClient, clean: boolean): Promise<void> {
+  if (clean) {
+    client.removeListener('error', ignoreClientError)
+    client.release()
+  } else {
+    await session.cancelBackend(backendPid(client))
+    client.release(true)
+  }
+}
