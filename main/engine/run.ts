@@ -431,6 +431,16 @@ async function runTasks(
     emit({ type: 'run/progress', runId: ctx.runId, taskId: t.plan.taskId, ...t.counters, ...(t.plan.estimatedRows !== undefined ? { estimatedRows: t.plan.estimatedRows } : {}) })
   }
 
+  /** Add rows and bytes to a task and to the run's totals (always both: the summary sums neither). */
+  const count = (t: TaskRt, read: number, written: number, bytes: number) => {
+    t.counters.rowsRead += read
+    t.counters.rowsWritten += written
+    t.counters.bytes += bytes
+    total.rowsRead += read
+    total.rowsWritten += written
+    total.bytes += bytes
+  }
+
   const failTask = (t: TaskRt, e: unknown) => {
     if (t.state === 'failed' || t.state === 'terminated') return
     t.state = signal.aborted ? (signal.reason instanceof ErrorLimitExceeded ? 'failed' : 'terminated') : 'failed'
@@ -462,12 +472,7 @@ async function runTasks(
           t.prepared = true
           t.state = 'succeeded'
           t.ended = Date.now()
-          const done = cp!.done(p.taskId)
-          for (const d of done.values()) {
-            t.counters.rowsWritten += d.rows
-            t.counters.rowsRead += d.rows
-            t.counters.bytes += d.bytes
-          }
+          for (const d of cp!.done(p.taskId).values()) count(t, d.rows, d.rows, d.bytes)
           log('info', `${p.taskId}: finished in an earlier attempt`, p.taskId)
           progress(t, true)
           emitTaskState(ctx, t, emit)
@@ -475,8 +480,8 @@ async function runTasks(
         }
       } else {
         // The source's split plan is read while the target is being prepared (other connections).
-        const count = splitCount(channels, p.estimatedRows)
-        const planned = reader.splits(p.read, count, { tapered: count > channels })
+        const wanted = splitCount(channels, p.estimatedRows)
+        const planned = reader.splits(p.read, wanted, { tapered: wanted > channels })
         planned.catch(() => undefined)
         if (!p.targetExists && p.ddl) {
           log('info', `creating ${p.target.name}`, p.taskId)
@@ -502,14 +507,7 @@ async function runTasks(
         if (!p.keyColumns && created.primaryKey.length) p.keyColumns = created.primaryKey
       }
       const done = t.resumed ? cp!.done(p.taskId) : new Map<number, { rows: number; bytes: number }>()
-      for (const d of done.values()) {
-        t.counters.rowsWritten += d.rows
-        t.counters.rowsRead += d.rows
-        t.counters.bytes += d.bytes
-        total.rowsWritten += d.rows
-        total.rowsRead += d.rows
-        total.bytes += d.bytes
-      }
+      for (const d of done.values()) count(t, d.rows, d.rows, d.bytes)
       const todo = splits.filter((s) => !done.has(s.index))
       if (done.size) log('info', `resuming: ${splits.length - todo.length} of ${splits.length} splits already done`, p.taskId)
       t.prepared = true
@@ -586,12 +584,7 @@ async function runTasks(
       case 'progress': {
         const t = byId.get(m.taskId)
         if (!t) return
-        t.counters.rowsRead += m.rowsRead
-        t.counters.rowsWritten += m.rowsWritten
-        t.counters.bytes += m.bytes
-        total.rowsRead += m.rowsRead
-        total.rowsWritten += m.rowsWritten
-        total.bytes += m.bytes
+        count(t, m.rowsRead, m.rowsWritten, m.bytes)
         progress(t)
         return
       }
@@ -613,6 +606,9 @@ async function runTasks(
         const u = inflight.get(m.unitId)
         if (!u) return
         u.outcome = 'done'
+        // A split whose dirty records broke the errorLimit is not checkpointed: a resume re-does
+        // it (clearing its range first), so the rows refused the first time are tried again.
+        if (m.counters.dirty && signal.reason instanceof ErrorLimitExceeded) return
         cp?.markDone(u.t.plan.taskId, u.split, m.counters)
         ctx.onSplitDone?.(u.t.plan.taskId, u.split, m.counters)
         return
