@@ -48,6 +48,19 @@ describe.skipIf(!ready)('mysql connector (MariaDB)', () => {
       expect(r.serverVersion).toMatch(/MariaDB|^\d+\.\d+/)
       expect(r.latencyMs).toBeGreaterThanOrEqual(0)
     })
+    it('warm() opens read connections ahead, never waiting for more than the pool holds', async () => {
+      const small = createMysqlConnector({ kind: 'mysql', ...MYSQL, database: DB, options: { connectionLimit: 2 } })
+      try {
+        // Asking for 4 with a pool of 2 takes 1 and returns (waiting for a 3rd would never end).
+        await Promise.race([small.warm!(4), new Promise((_, rej) => setTimeout(() => rej(new Error('warm() waited for more connections than the pool holds')), 5000))])
+        const [rows] = await admin.query<mysql.RowDataPacket[]>(`SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()`, [DB])
+        expect(Number(rows[0]!.n)).toBeGreaterThanOrEqual(1)
+        expect((await small.query('SELECT 1 AS one')).rows).toEqual([[1]])
+      } finally {
+        await small.close()
+      }
+    })
+
     it('reports the driver error and code', async () => {
       const bad = createMysqlConnector({ kind: 'mysql', host: '127.0.0.1', port: 1, user: 'root', connectTimeoutMs: 2000 })
       const r = await bad.test()

@@ -84,8 +84,10 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
     },
 
     async warm(connections: number): Promise<void> {
-      // The pool holds 4 by default: leave one for catalog and planning queries.
-      const got = await Promise.allSettled(Array.from({ length: Math.min(connections, 3) }, () => session.acquire()))
+      // Leave one pooled connection for catalog and planning queries; never wait for more than
+      // the pool holds (the acquisitions are released only once all have settled).
+      const n = Math.min(connections, session.poolSize - 1)
+      const got = await Promise.allSettled(Array.from({ length: Math.max(0, n) }, () => session.acquire()))
       for (const g of got) if (g.status === 'fulfilled') g.value.release()
     },
 

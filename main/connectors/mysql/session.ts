@@ -58,16 +58,20 @@ export class Session {
   private closed = false
   private flavor?: { version: string; mariadb: boolean }
 
+  /** The pool's connection limit: `options.connectionLimit`, 4 by default. */
+  readonly poolSize: number
+
   constructor(readonly config: ConnectionConfig) {
     this.tzName = config.timezone ?? '+00:00'
     this.zone = new SessionZone(this.tzName)
+    this.poolSize = Number((config.options as { connectionLimit?: number } | undefined)?.connectionLimit ?? 4)
   }
 
   private getPool(): CbPool {
     if (this.closed) throw new Error('mysql connector is closed')
     this.pool ??= mysql.createPool({
       ...(driverOptions(this.config, this.zone) as PoolOptions),
-      connectionLimit: Number((this.config.options as { connectionLimit?: number } | undefined)?.connectionLimit ?? 4),
+      connectionLimit: this.poolSize,
       maxIdle: 2,
       idleTimeout: 60_000,
     })
