@@ -252,6 +252,17 @@ describe.skipIf(!ready)('faults: kill -9, terminate or a read-only target and re
    * finished (from their checkpoints) plus what the resumed attempt writes itself, never the rows
    * of the split the first attempt had half written (it is re-done from scratch).
    */
+  /** MySQL `t` -> PostgreSQL `db`.`target`, 2 channels, small batches: the job {@link holdOneSplit} stops. */
+  function heldRunSpec(db: string, target: string) {
+    return {
+      version: 1 as const,
+      reader: { connection: myUrl(my) },
+      writer: { connection: pgUrl(db), createTable: true },
+      tables: [{ source: 't', target }],
+      setting: { speed: { channel: 2 }, batchBytes: 256 * 1024 },
+    }
+  }
+
   function expectExactCounters(store: ReturnType<typeof openStore>, runId: string, s: RunSummary, label: string): void {
     const want = { rowsRead: ROWS, rowsWritten: ROWS }
     expect({ rowsRead: s.rowsRead, rowsWritten: s.rowsWritten }, `${label}: summary`).toEqual(want)
@@ -270,16 +281,7 @@ describe.skipIf(!ready)('faults: kill -9, terminate or a read-only target and re
     let h: RunHandle | undefined
     let hold: Awaited<ReturnType<typeof holdKey>> | undefined
     try {
-      h = startRun({
-        store,
-        spec: {
-          version: 1,
-          reader: { connection: myUrl(my) },
-          writer: { connection: pgUrl(pgOut), createTable: true },
-          tables: [{ source: 't', target }],
-          setting: { speed: { channel: 2 }, batchBytes: 256 * 1024 },
-        },
-      })
+      h = startRun({ store, spec: heldRunSpec(pgOut, target) })
       const runId = h.runId
       const held = await holdOneSplit(store, runId, pgOut, target)
       hold = held.hold
@@ -330,16 +332,7 @@ describe.skipIf(!ready)('faults: kill -9, terminate or a read-only target and re
     let h: RunHandle | undefined
     let hold: Awaited<ReturnType<typeof holdKey>> | undefined
     try {
-      h = startRun({
-        store,
-        spec: {
-          version: 1,
-          reader: { connection: myUrl(my) },
-          writer: { connection: pgUrl(roDb), createTable: true },
-          tables: [{ source: 't', target }],
-          setting: { speed: { channel: 2 }, batchBytes: 256 * 1024 },
-        },
-      })
+      h = startRun({ store, spec: heldRunSpec(roDb, target) })
       hold = (await holdOneSplit(store, h.runId, roDb, target)).hold
       // The target goes read-only: new sessions of the database are read-only, the run's are cut.
       await admin.query(`ALTER DATABASE "${roDb}" SET default_transaction_read_only = on`)
