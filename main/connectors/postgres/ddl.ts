@@ -2,7 +2,7 @@
  * DDL to re-create a table (possibly described by another database's catalog) in PostgreSQL,
  * split into the phases of {@link DdlPlan}.
  */
-import { columnTypeSql } from '../ddl-common.js'
+import { columnTypeSql, fkActionClauses } from '../ddl-common.js'
 import { createHash } from 'node:crypto'
 import type { Column, TableRef, TableSchema } from '../../core/types.js'
 import type { DdlPlan } from '../types.js'
@@ -33,7 +33,6 @@ export function indexName(table: string, index: string): string {
   return fitIdentifier(index.startsWith(`${table}_`) ? index : `${table}_${index}`)
 }
 
-const FK_ACTIONS = new Set(['NO ACTION', 'RESTRICT', 'CASCADE', 'SET NULL', 'SET DEFAULT'])
 const INT_SQL = new Set(['smallint', 'integer', 'bigint', 'int2', 'int4', 'int8', 'int'])
 
 /**
@@ -130,13 +129,7 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
       warnings.push(`foreign key "${fk.name}": references another schema "${fk.refSchema}", kept as is`)
     }
     let sql = `ALTER TABLE ${qTable} ADD CONSTRAINT ${quoteIdent(fitIdentifier(fk.name))} FOREIGN KEY (${fk.columns.map(quoteIdent).join(', ')}) REFERENCES ${quoteIdent(refSchema)}.${quoteIdent(fk.refTable)} (${fk.refColumns.map(quoteIdent).join(', ')})`
-    for (const [clause, action] of [['ON DELETE', fk.onDelete], ['ON UPDATE', fk.onUpdate]] as const) {
-      if (!action) continue
-      const a = action.toUpperCase().replace(/\s+/g, ' ').trim()
-      if (FK_ACTIONS.has(a)) {
-        if (a !== 'NO ACTION') sql += ` ${clause} ${a}`
-      } else warnings.push(`foreign key "${fk.name}": ${clause} ${action} not supported, left out`)
-    }
+    sql += fkActionClauses(fk, warnings)
     foreignKeys.push(sql)
   }
 

@@ -23,6 +23,7 @@ import type { RawReadable } from '../raw.js'
 import { backendPid, errorCode, PgSession } from './session.js'
 import { nativeTypeFor } from './types.js'
 import { openWriter } from './write.js'
+import { abortError } from '../abort.js'
 
 export { pgTimeZone } from './session.js'
 
@@ -43,7 +44,7 @@ export function createPostgresConnector(config: ConnectionConfig): Connector {
 
   /** Run `fn` with a pooled client; `signal` cancels the running statement (pg_cancel_backend) and discards the client. */
   async function withClient<T>(signal: AbortSignal | undefined, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    if (signal?.aborted) throw abortError()
+    if (signal?.aborted) throw abortError('query')
     const c = await pool().connect()
     let aborted = false
     const onAbort = () => {
@@ -54,7 +55,7 @@ export function createPostgresConnector(config: ConnectionConfig): Connector {
     try {
       return await fn(c)
     } catch (e) {
-      if (aborted) throw abortError()
+      if (aborted) throw abortError('query')
       throw e
     } finally {
       signal?.removeEventListener('abort', onAbort)
@@ -167,8 +168,3 @@ export function createPostgresConnector(config: ConnectionConfig): Connector {
   return connector
 }
 
-function abortError(): Error {
-  const e = new Error('query aborted')
-  e.name = 'AbortError'
-  return e
-}

@@ -18,6 +18,7 @@ import type { RawBatch } from '../raw.js'
 import { RawCopyOut, type CopyOutSink } from './rawcopy.js'
 import { backendPid, type PgSession } from './session.js'
 import { fieldKindOf } from './types.js'
+import { abortError } from '../abort.js'
 
 /** Default batch size: 4 MiB of approximate value bytes. */
 export const DEFAULT_BATCH_BYTES = 4 << 20
@@ -79,19 +80,12 @@ export function splitSelect(split: Split, columns: ResultColumn[], defaultSchema
 
 /** The error a failed split read rethrows: the abort reason, or the driver's error with `read <what>:` prefixed (its SQLSTATE `code` kept). */
 function readError(e: unknown, signal: AbortSignal | undefined, what: string): Error {
-  if (signal?.aborted) return abortError(signal)
+  if (signal?.aborted) return abortError('read', signal)
   const err = e as Error
   if (err && typeof err.message === 'string' && !err.message.startsWith('read ')) err.message = `read ${what}: ${err.message}`
   return err
 }
 
-function abortError(signal: AbortSignal | undefined): Error {
-  const reason = signal?.reason
-  if (reason instanceof Error) return reason
-  const e = new Error('read aborted')
-  e.name = 'AbortError'
-  return e
-}
 
 /**
  * Stream one split as canonical rows, in batches of about `opts.batchBytes` (default 4 MiB; one
@@ -117,7 +111,7 @@ export async function* readSplit(session: PgSession, split: Split, opts: ReadOpt
         rows = []
         bytes = 0
         yield batch
-        if (signal?.aborted) throw abortError(signal)
+        if (signal?.aborted) throw abortError('read', signal)
       }
     }
     decoder.end()
@@ -191,14 +185,14 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
     },
   }
   const copy = new RawCopyOut(`COPY (${sql}) TO STDOUT`, batchBytes, sink)
-  if (signal?.aborted) throw abortError(signal)
+  if (signal?.aborted) throw abortError('read', signal)
   const client: pg.PoolClient = await session.getPool().connect()
   // A terminated backend (pg_terminate_backend, a server restart) makes the client emit 'error';
   // the read reports it through its COPY, so the event must not become an uncaught exception.
   client.on('error', ignoreClientError)
   let clean = false
   const onAbort = () => {
-    failure = abortError(signal)
+    failure = abortError('read', signal)
     notify()
   }
   signal?.addEventListener('abort', onAbort, { once: true })
@@ -228,7 +222,7 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
 /** The SELECT a split's COPY reads and the decoder kinds of its columns. */
 async function prepareCopy(session: PgSession, split: Split, signal: AbortSignal | undefined, defaultSchema: string): Promise<{ sql: string; kinds: FieldKind[]; what: string }> {
   const what = split.read.querySql ? `querySql split ${split.index}` : `table ${quoteTableRef(split.read.table ?? { name: '?' }, defaultSchema)} split ${split.index}`
-  if (signal?.aborted) throw abortError(signal)
+  if (signal?.aborted) throw abortError('read', signal)
   const columns = await describeRead(session, split.read, defaultSchema)
   const keyCol = split.range ? columns.find((c) => c.name === split.range!.column) : undefined
   let intKey = keyCol?.type.kind === 'int'
@@ -251,7 +245,7 @@ async function* copyOut<T>(session: PgSession, sql: string, what: string, signal
   client.on('error', ignoreClientError)
   let clean = false
   let stream: ReturnType<typeof copyTo> | undefined
-  const onAbort = () => stream?.destroy(abortError(signal))
+  const onAbort = () => stream?.destroy(abortError('read', signal))
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
     stream = client.query(copyTo(sql))

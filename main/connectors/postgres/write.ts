@@ -42,6 +42,7 @@ import { EncodedRows, encodeCopyRow, quoteIdent, ValueEncodeError } from './copy
 import { errorCode, type PgSession } from './session.js'
 import { quoteTableRef } from './read.js'
 import { encodeKindOf } from './types.js'
+import { abortError } from '../abort.js'
 
 const STAGE = 'sluice_stage'
 
@@ -103,11 +104,6 @@ function* slices(data: Buffer): Generator<Buffer> {
   for (let off = 0; off < data.length; off += 1 << 20) yield data.subarray(off, Math.min(data.length, off + (1 << 20)))
 }
 
-function abortError(): Error {
-  const e = new Error('write aborted')
-  e.name = 'AbortError'
-  return e
-}
 
 /**
  * Open a writer on a dedicated connection. Checks that the table exists (throws NotFoundError)
@@ -167,7 +163,7 @@ class PgWriter implements RawWriter {
   async write(rows: Row[], signal?: AbortSignal): Promise<WriteOutcome> {
     if (this.closed) throw new Error(`writer ${this.table}: closed`)
     if (this.busy) throw new Error(`writer ${this.table}: write() called while another write is running`)
-    if (signal?.aborted) throw abortError()
+    if (signal?.aborted) throw abortError('write')
     this.busy = true
     try {
       return await this.writeTx(rows, signal)
@@ -199,7 +195,7 @@ class PgWriter implements RawWriter {
       // Work list of row-index ranges still to attempt (processed front to back, in row order).
       const queue: number[][] = [todo]
       while (queue.length) {
-        if (signal?.aborted) throw abortError()
+        if (signal?.aborted) throw abortError('write')
         const idx = queue.shift()!
         if (!idx.length) continue
         await c.query('SAVEPOINT sluice_w')
@@ -214,7 +210,7 @@ class PgWriter implements RawWriter {
           await c.query('RELEASE SAVEPOINT sluice_w')
           written += idx.length
         } catch (e) {
-          if (signal?.aborted) throw abortError()
+          if (signal?.aborted) throw abortError('write')
           if (!isRowError(e)) throw e
           await c.query('ROLLBACK TO SAVEPOINT sluice_w; RELEASE SAVEPOINT sluice_w')
           if (idx.length === 1) {
@@ -252,7 +248,7 @@ class PgWriter implements RawWriter {
   async writeRaw(batch: RawBatch, signal?: AbortSignal): Promise<WriteOutcome | null> {
     if (this.closed) throw new Error(`writer ${this.table}: closed`)
     if (this.busy) throw new Error(`writer ${this.table}: write() called while another write is running`)
-    if (signal?.aborted) throw abortError()
+    if (signal?.aborted) throw abortError('write')
     if (!batch.rows) return { written: 0, dirty: [] }
     this.busy = true
     const c = this.client
@@ -273,7 +269,7 @@ class PgWriter implements RawWriter {
         return { written: batch.rows, dirty: [] }
       } catch (e) {
         await c.query('ROLLBACK').catch(() => {})
-        if (signal?.aborted) throw abortError()
+        if (signal?.aborted) throw abortError('write')
         if (isRowError(e)) return null
         const err = e as Error
         if (err && typeof err.message === 'string') err.message = `write ${this.table}: ${err.message}`

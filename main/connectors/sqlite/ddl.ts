@@ -2,7 +2,7 @@
  * DDL to re-create a table (possibly described by another database's catalog) in SQLite, split
  * into the phases of {@link DdlPlan}.
  */
-import { columnTypeSql } from '../ddl-common.js'
+import { columnTypeSql, fkActionClauses } from '../ddl-common.js'
 import type { Column, TableRef, TableSchema } from '../../core/types.js'
 import type { DdlPlan } from '../types.js'
 import { quoteIdent } from './session.js'
@@ -13,7 +13,6 @@ export function quoteLiteral(s: string): string {
   return `'${s.replace(/'/g, "''")}'`
 }
 
-const FK_ACTIONS = new Set(['NO ACTION', 'RESTRICT', 'CASCADE', 'SET NULL', 'SET DEFAULT'])
 
 /**
  * Translate a column default (SQL text from the source catalog) for a column declared `sqlType`,
@@ -110,13 +109,7 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
       warnings.push(`foreign key "${fk.name}": references another schema "${fk.refSchema}"; SQLite resolves it in "${schema}"`)
     const refTable = fk.refTable === table.name && (fk.refSchema === undefined || fk.refSchema === table.schema) ? target.name : fk.refTable
     let sql = `FOREIGN KEY (${fk.columns.map(quoteIdent).join(', ')}) REFERENCES ${quoteIdent(refTable)}${fk.refColumns.length ? ` (${fk.refColumns.map(quoteIdent).join(', ')})` : ''}`
-    for (const [clause, action] of [['ON DELETE', fk.onDelete], ['ON UPDATE', fk.onUpdate]] as const) {
-      if (!action) continue
-      const a = action.toUpperCase().replace(/\s+/g, ' ').trim()
-      if (FK_ACTIONS.has(a)) {
-        if (a !== 'NO ACTION') sql += ` ${clause} ${a}`
-      } else warnings.push(`foreign key "${fk.name}": ${clause} ${action} not supported, left out`)
-    }
+    sql += fkActionClauses(fk, warnings)
     defs.push(sql)
   }
   const create = [`CREATE TABLE ${qTable} (\n  ${defs.join(',\n  ')}\n)`]

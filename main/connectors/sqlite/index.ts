@@ -20,6 +20,7 @@ import { errorCode, quoteIdent, SqliteSession } from './session.js'
 import { nativeTypeFor } from './types.js'
 import { decoderFor } from './values.js'
 import { openWriter } from './write.js'
+import { abortError } from '../abort.js'
 
 export { affinityOf, nativeTypeFor, parseDeclaredType } from './types.js'
 export type { SqliteOptions } from './session.js'
@@ -34,11 +35,6 @@ function bindParams(params: unknown[]): unknown[] {
   })
 }
 
-function abortError(): Error {
-  const e = new Error('query aborted')
-  e.name = 'AbortError'
-  return e
-}
 
 /**
  * Create the SQLite connector for `config` (`config.path`: a file path, or `:memory:`). Nothing is
@@ -102,7 +98,7 @@ export function createSqliteConnector(config: ConnectionConfig): Connector {
      * statements: `affectedRows` = changes.
      */
     async query(sql: string, params: unknown[] = [], opts: QueryOptions = {}): Promise<QueryResult> {
-      if (opts.signal?.aborted) throw abortError()
+      if (opts.signal?.aborted) throw abortError('query')
       const stmt = db().prepare(stripQuery(sql))
       const bound = bindParams(params)
       if (!stmt.reader) {

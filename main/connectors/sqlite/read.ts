@@ -17,6 +17,7 @@ import { findRelation, relationColumns, type SqliteColumn } from './catalog.js'
 import { quoteIdent, type SqliteSession } from './session.js'
 import { affinityOf, parseDeclaredType, type Affinity } from './types.js'
 import { decoderFor, type Decoder } from './values.js'
+import { abortError } from '../abort.js'
 
 /** Default batch size: 4 MiB of approximate value bytes. */
 export const DEFAULT_BATCH_BYTES = 4 << 20
@@ -80,13 +81,6 @@ export function splitWhere(split: Split, keyAffinity: Affinity): { sql: string; 
   return { sql: conds.length ? ` WHERE ${conds.join(' AND ')}` : '', params }
 }
 
-function abortError(signal: AbortSignal | undefined): Error {
-  const reason = signal?.reason
-  if (reason instanceof Error) return reason
-  const e = new Error('read aborted')
-  e.name = 'AbortError'
-  return e
-}
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
 
@@ -101,7 +95,7 @@ export async function* readSplit(session: SqliteSession, split: Split, opts: Rea
   const batchBytes = opts?.batchBytes && opts.batchBytes > 0 ? opts.batchBytes : DEFAULT_BATCH_BYTES
   const read = split.read
   const what = read.querySql ? `querySql split ${split.index}` : `table ${quoteTableRef(read.table ?? { name: '?' }, defaultSchema)} split ${split.index}`
-  if (signal?.aborted) throw abortError(signal)
+  if (signal?.aborted) throw abortError('read', signal)
   const handle = session.borrow('read')
   let iter: IterableIterator<unknown[]> | undefined
   try {
@@ -145,13 +139,13 @@ export async function* readSplit(session: SqliteSession, split: Split, opts: Rea
         bytes = 0
         yield batch
         await tick()
-        if (signal?.aborted) throw abortError(signal)
+        if (signal?.aborted) throw abortError('read', signal)
       }
     }
     iter = undefined
     if (rows.length) yield { rows, approxBytes: bytes }
   } catch (e) {
-    if (signal?.aborted) throw abortError(signal)
+    if (signal?.aborted) throw abortError('read', signal)
     const err = e as Error
     if (err && typeof err.message === 'string' && !err.message.startsWith('read ')) err.message = `read ${what}: ${err.message}`
     throw err

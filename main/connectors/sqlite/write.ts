@@ -36,6 +36,7 @@ import { findRelation, relationColumns } from './catalog.js'
 import { quoteTableRef } from './read.js'
 import { errorCode, quoteIdent, type SqliteSession } from './session.js'
 import { encoderFor, ValueError, type Bindable, type Encoder } from './values.js'
+import { abortError } from '../abort.js'
 
 /** SQLite's default (and better-sqlite3's build) limit on bound variables per statement. */
 export const MAX_VARIABLES = 32_766
@@ -63,11 +64,6 @@ export function errorColumn(message: string, columns: readonly string[]): string
   return best
 }
 
-function abortError(): Error {
-  const e = new Error('write aborted')
-  e.name = 'AbortError'
-  return e
-}
 
 /**
  * Open a writer on its own handle. Checks that the table exists (NotFoundError) and has every
@@ -134,7 +130,7 @@ class SqliteWriter implements Writer {
   /** Write `rows` (values in the spec's column order) in one transaction; see the module comment. */
   async write(rows: Row[], signal?: AbortSignal): Promise<WriteOutcome> {
     if (this.closed) throw new Error(`writer ${this.table}: closed`)
-    if (signal?.aborted) throw abortError()
+    if (signal?.aborted) throw abortError('write')
     const dirty: DirtyRow[] = []
     const ncol = this.names.length
     // Encode every row first: value errors become dirty rows without touching the database.
@@ -174,7 +170,7 @@ class SqliteWriter implements Writer {
         if (tier.rows === 1) break
         const flat = tier.flat
         while (good.length - k >= tier.rows) {
-          if (signal?.aborted) throw abortError()
+          if (signal?.aborted) throw abortError('write')
           let p = 0
           for (let r = 0; r < tier.rows; r++) {
             const vals = encoded[good[k + r]!]!
@@ -191,7 +187,7 @@ class SqliteWriter implements Writer {
         }
       }
       if (k < good.length) written += this.rowByRow(good.slice(k), encoded, dirty)
-      if (signal?.aborted) throw abortError()
+      if (signal?.aborted) throw abortError('write')
       this.commit.run()
     } catch (e) {
       if (db.inTransaction) {
