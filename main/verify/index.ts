@@ -17,7 +17,7 @@
 import { z } from 'zod'
 import type { Column, TableRef, TableSchema, Value } from '../core/types.js'
 import type { Connector } from '../connectors/types.js'
-import { hashdiff, type DiffProgress } from './hashdiff.js'
+import { hashdiff, type DiffProgress, type HashdiffStats } from './hashdiff.js'
 import { planColumn } from './normalize.js'
 import { keyKindOf, Side, type KeyKind, type SideColumnPlan } from './side.js'
 
@@ -92,16 +92,9 @@ export interface DiffOptions {
 }
 
 /** Counters of a diff. Zero for what an algorithm does not do. */
-export interface DiffStats {
+export interface DiffStats extends HashdiffStats {
   /** Columns compared per row (key included); 0 for countdiff. */
   columns: number
-  segmentsChecked: number
-  segmentsDownloaded: number
-  rowsDownloaded: number
-  maxLevel: number
-  queries: number
-  /** More differing rows may exist than listed (hashdiff stopped at `limit`). */
-  truncated: boolean
 }
 
 export interface DiffResult {
