@@ -8,7 +8,7 @@ import type { ConnectionConfig } from '../connectors/types.js'
 import { isConnectionUrl, parseConnectionUrl } from '../connectors/url.js'
 import { parseJob, type ConnectionRef, type JobSpec, type Problem } from '../job/spec.js'
 import { timeContext } from '../job/variables.js'
-import type { Store } from '../store/index.js'
+import type { RunTaskInput, RunTaskPatch, Store } from '../store/index.js'
 import type { Split } from '../connectors/types.js'
 import type { EngineEvent, RunSummary, TaskState } from './events.js'
 import { tableDataDiff } from './verify-stage.js'
@@ -97,20 +97,52 @@ export interface ResumeRecord {
   tasks: Record<string, PreparedTask>
 }
 
-/** Checkpoints of run `runId` on the state DB (see run.ts {@link Checkpoints}). */
-export function storeCheckpoints(store: Store, runId: string, record: ResumeRecord): Checkpoints {
+/**
+ * Milliseconds between two writes of a run's queued progress (task rows, finished splits, log
+ * lines) to the state DB. Each write is one transaction: a run of 300 small tables costs a few
+ * dozen synchronous commits instead of thousands.
+ */
+export const STATE_FLUSH_MS = 200
+
+/**
+ * Checkpoints of run `runId` on the state DB (see run.ts {@link Checkpoints}).
+ *
+ * `savePrepared` is written at once (a task's preparation must be durable before any of its rows
+ * is); `markDone` is queued and written by `flush` (called every {@link STATE_FLUSH_MS} by
+ * `startRun`): a split marked done later than its commit is only re-done by a resume after a
+ * crash, idempotently (run.ts `redoPlan`), never lost or doubled.
+ */
+export function storeCheckpoints(store: Store, runId: string, record: ResumeRecord): Checkpoints & { flush(): void } {
+  let queued: { taskId: string; splitIndex: number; rows: number; bytes: number; range?: Split['range'] }[] = []
   return {
     prepared: (taskId) => record.tasks[taskId],
     plannedSplits: (taskId) => store.splits.list(runId, taskId).map((s) => ({ index: s.splitIndex, ...(s.range ? { range: s.range } : {}) })),
     savePrepared: (taskId, info, splits?: Split[]) => {
-      // Split boundaries first: a task recorded as prepared always has its plan.
-      if (splits) store.splits.plan(runId, taskId, splits.map((s) => ({ splitIndex: s.index, ...(s.range ? { range: s.range } : {}) })))
+      // Split boundaries with it, in one transaction: a task recorded as prepared always has its plan.
+      store.splits.savePrepared(runId, [{ taskId, info, ...(splits ? { splits: splits.map((s) => ({ splitIndex: s.index, ...(s.range ? { range: s.range } : {}) })) } : {}) }])
       record.tasks[taskId] = info
-      store.settings.set(resumeKey(runId), record)
     },
     done: (taskId) => new Map(store.splits.doneSplits(runId, taskId).map((s) => [s.splitIndex, { rows: s.rows, bytes: s.bytes }])),
-    markDone: (taskId, split, c) => store.splits.markDone(runId, taskId, split.index, { rows: c.rowsWritten, bytes: c.bytes, ...(split.range ? { range: split.range } : {}) }),
+    markDone: (taskId, split, c) => void queued.push({ taskId, splitIndex: split.index, rows: c.rowsWritten, bytes: c.bytes, ...(split.range ? { range: split.range } : {}) }),
+    flush: () => {
+      if (!queued.length) return
+      const q = queued
+      queued = []
+      store.splits.markDoneMany(runId, q)
+    },
   }
+}
+
+/**
+ * A run's resume record: the settings value (data time) with the tasks' preparation records from
+ * `run_task_prep` (and, for runs recorded before that table existed, from the settings value).
+ */
+function loadResumeRecord(store: Store, runId: string): ResumeRecord | undefined {
+  const rec = store.settings.get<ResumeRecord>(resumeKey(runId))
+  if (!rec) return undefined
+  const tasks = { ...(rec.tasks ?? {}) }
+  for (const [taskId, info] of store.splits.prepared<PreparedTask>(runId)) tasks[taskId] = info
+  return { ...rec, tasks }
 }
 
 /**
@@ -132,7 +164,7 @@ export function startRun(opts: StartRunOptions): RunHandle {
   const job: JobSpec = parsed.job
   const reader = resolveConnectionRef(store, job.reader.connection, '$.reader.connection')
   const writer = resolveConnectionRef(store, job.writer.connection, '$.writer.connection')
-  const record: ResumeRecord = (previous && store.settings.get<ResumeRecord>(resumeKey(previous.id))) || { now: new Date().toISOString(), ...(opts.bizdate !== undefined ? { bizdate: opts.bizdate } : {}), tasks: {} }
+  const record: ResumeRecord = (previous && loadResumeRecord(store, previous.id)) || { now: new Date().toISOString(), ...(opts.bizdate !== undefined ? { bizdate: opts.bizdate } : {}), tasks: {} }
   const time = timeContext({ now: new Date(record.now), ...(record.bizdate !== undefined ? { bizdate: record.bizdate } : {}) })
   const vars = previous ? previous.vars : (opts.vars ?? {})
   const run =
@@ -145,18 +177,42 @@ export function startRun(opts: StartRunOptions): RunHandle {
       spec: specDoc,
     })
   const runId = run.id
-  store.settings.set(resumeKey(runId), record)
+  // The settings value keeps the data time; tasks' preparation goes to run_task_prep, one row each.
+  store.settings.set(resumeKey(runId), { now: record.now, ...(record.bizdate !== undefined ? { bizdate: record.bizdate } : {}), tasks: {} } satisfies ResumeRecord)
   const controller = new AbortController()
 
-  // Logs are appended in batches; progress is already throttled by the engine.
+  // Logs, task rows and finished splits are queued and written together, one transaction per
+  // STATE_FLUSH_MS (and at the end of the run); live events go out at once.
+  const checkpoints = storeCheckpoints(store, runId, record)
   let logBuf: { level: 'debug' | 'info' | 'warn' | 'error'; taskId?: string; message: string; ts: string }[] = []
-  const flushLogs = () => {
-    if (!logBuf.length) return
-    const b = logBuf
-    logBuf = []
-    store.logs.append(runId, b)
+  /** Task rows to write: the first sight of a task inserts it (in order), later events patch it. */
+  const taskQ = new Map<string, { insert?: RunTaskInput; patch: RunTaskPatch }>()
+  /** Tasks known to the DB or queued, and whether their start time is recorded. */
+  const known = new Map<string, { started: boolean }>((previous ? store.runTasks.list(runId) : []).map((t) => [t.taskId, { started: !!t.startedAt }]))
+  const patchTask = (taskId: string, patch: RunTaskPatch) => {
+    const q = taskQ.get(taskId)
+    if (q) Object.assign(q.patch, patch)
+    else taskQ.set(taskId, { patch: { ...patch } })
   }
-  const timer = setInterval(flushLogs, 500)
+  const flush = () => {
+    if (!logBuf.length && !taskQ.size) {
+      checkpoints.flush()
+      return
+    }
+    const logs = logBuf
+    logBuf = []
+    const tasks = [...taskQ]
+    taskQ.clear()
+    store.transaction(() => {
+      for (const [taskId, q] of tasks) {
+        if (q.insert) store.runTasks.upsert(q.insert)
+        if (Object.keys(q.patch).length) store.runTasks.update(runId, taskId, q.patch)
+      }
+      checkpoints.flush()
+      if (logs.length) store.logs.append(runId, logs)
+    })
+  }
+  const timer = setInterval(flush, STATE_FLUSH_MS)
   timer.unref?.()
 
   const onEvent = (e: EngineEvent) => {
@@ -166,22 +222,26 @@ export function startRun(opts: StartRunOptions): RunHandle {
         break
       case 'task/state': {
         const now = new Date().toISOString()
-        const existing = store.runTasks.get(runId, e.taskId)
         const state = TASK_STATE_IN_STORE[e.state]
-        if (!existing)
-          store.runTasks.upsert({ runId, taskId: e.taskId, source: e.source, target: e.target, state, ...(e.estimatedRows !== undefined ? { estimatedRows: e.estimatedRows } : {}) })
-        else
-          store.runTasks.update(runId, e.taskId, {
+        const k = known.get(e.taskId)
+        if (!k) {
+          known.set(e.taskId, { started: false })
+          taskQ.set(e.taskId, { insert: { runId, taskId: e.taskId, source: e.source, target: e.target, state, ...(e.estimatedRows !== undefined ? { estimatedRows: e.estimatedRows } : {}) }, patch: {} })
+        } else {
+          const started = e.state === 'running' && !k.started
+          if (started) k.started = true
+          patchTask(e.taskId, {
             state,
             ...(e.stage ? { stage: e.stage } : {}),
             ...(e.error ? { error: e.error } : {}),
-            ...(e.state === 'running' && !existing.startedAt ? { startedAt: now } : {}),
+            ...(started ? { startedAt: now } : {}),
             ...(['succeeded', 'failed', 'terminated', 'inconsistent'].includes(e.state) ? { endedAt: now } : {}),
           })
+        }
         break
       }
       case 'run/progress':
-        store.runTasks.update(runId, e.taskId, { rowsRead: e.rowsRead, rowsWritten: e.rowsWritten, bytes: e.bytes, dirty: e.dirty })
+        patchTask(e.taskId, { rowsRead: e.rowsRead, rowsWritten: e.rowsWritten, bytes: e.bytes, dirty: e.dirty })
         break
       case 'run/log':
         logBuf.push({ level: e.level, message: e.message, ts: e.ts, ...(e.taskId ? { taskId: e.taskId } : {}) })
@@ -210,17 +270,18 @@ export function startRun(opts: StartRunOptions): RunHandle {
           rs.map((r) => ({ reason: r.reason, values: r.values, columns: r.columns, ...(r.code ? { code: r.code } : {}), ...(r.column ? { column: r.column } : {}) })),
         )
     },
-    checkpoints: storeCheckpoints(store, runId, record),
+    checkpoints,
     verifyTask: tableDataDiff,
   }).then((summary) => {
     clearInterval(timer)
-    flushLogs()
-    for (const t of summary.tasks) {
-      store.runTasks.update(runId, t.taskId, { rowsRead: t.rowsRead, rowsWritten: t.rowsWritten, bytes: t.bytes, dirty: t.dirty })
-    }
+    for (const t of summary.tasks) patchTask(t.taskId, { rowsRead: t.rowsRead, rowsWritten: t.rowsWritten, bytes: t.bytes, dirty: t.dirty })
+    flush()
     store.runs.finish(runId, { ...summary })
     store.runs.setState(runId, summary.state, summary.error)
-    if (summary.state === 'succeeded') store.settings.delete(resumeKey(runId))
+    if (summary.state === 'succeeded') {
+      store.settings.delete(resumeKey(runId))
+      store.splits.clearPrepared(runId)
+    }
     return summary
   })
   return { runId, done, cancel: () => controller.abort(new Error('terminated by user')) }

@@ -54,6 +54,11 @@ export interface Store {
   readonly secretScheme: string
   /** Migration ids applied by this open (empty when the DB was current). */
   readonly appliedMigrations: readonly string[]
+  /**
+   * Run `fn` in one write transaction (`BEGIN IMMEDIATE`; nested calls become savepoints), so that
+   * many repository writes cost one commit. Rolls back and rethrows when `fn` throws.
+   */
+  transaction<T>(fn: () => T): T
   /** Close the DB (checkpoints the WAL). Safe to call twice. */
   close(): void
 }
@@ -92,6 +97,7 @@ export function openStore(opts: StoreOptions): Store {
       file,
       secretScheme: box.scheme,
       appliedMigrations: applied,
+      transaction: <T>(fn: () => T): T => db.transaction(fn).immediate(),
       close() {
         if (closed) return
         closed = true

@@ -156,6 +156,20 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '2026-11-23-001-init',
     up: (db) => db.exec(INIT),
   },
+  {
+    // What a run prepared per task (created / truncated the target, DDL left for after the data),
+    // one row per task: a resume reads it; before, the whole record was one settings value
+    // rewritten at every task (quadratic in the number of tables).
+    id: '2026-12-05-170-run-task-prep',
+    up: (db) =>
+      db.exec(`CREATE TABLE run_task_prep (
+  run_id     TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  task_id    TEXT NOT NULL,
+  info       TEXT NOT NULL,                -- PreparedTask JSON (main/engine/run.ts)
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, task_id)
+) WITHOUT ROWID;`),
+  },
 ]
 
 const ID = /^\d{4}-\d{2}-\d{2}-\d{3}-[a-z0-9-]+$/

@@ -546,6 +546,9 @@ export class SplitsRepo {
   readonly #doneList: Database.Statement<[string, string], SplitRow>
   readonly #list: Database.Statement<[string, string], SplitRow>
   readonly #clear: Database.Statement<[string, string]>
+  readonly #prep: Database.Statement<[string, string, string, string]>
+  readonly #preps: Database.Statement<[string], { task_id: string; info: string }>
+  readonly #clearPreps: Database.Statement<[string]>
 
   constructor(db: Database.Database, tasks: RunTasksRepo) {
     this.#db = db
@@ -563,6 +566,60 @@ export class SplitsRepo {
     this.#doneList = db.prepare(`SELECT * FROM splits WHERE run_id = ? AND task_id = ? AND state = 'done' ORDER BY split_index`)
     this.#list = db.prepare(`SELECT * FROM splits WHERE run_id = ? AND task_id = ? ORDER BY split_index`)
     this.#clear = db.prepare('DELETE FROM splits WHERE run_id = ? AND task_id = ?')
+    this.#prep = db.prepare(
+      `INSERT INTO run_task_prep (run_id, task_id, info, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (run_id, task_id) DO UPDATE SET info = excluded.info, updated_at = excluded.updated_at`,
+    )
+    this.#preps = db.prepare('SELECT task_id, info FROM run_task_prep WHERE run_id = ?')
+    this.#clearPreps = db.prepare('DELETE FROM run_task_prep WHERE run_id = ?')
+  }
+
+  /**
+   * Record what several tasks of a run prepared (JSON `info` per task, see main/engine/run.ts
+   * PreparedTask) with their planned splits (as {@link plan}), all in one transaction: a task
+   * recorded as prepared always has its split plan, and 300 tables cost one commit, not 600.
+   * @throws StoreError `NOT_FOUND` (path `runId`), `INVALID` naming the field.
+   */
+  savePrepared(runId: string, entries: { taskId: string; info: unknown; splits?: { splitIndex: number; range?: SplitRange }[] }[]): void {
+    const now = nowIso()
+    this.#db
+      .transaction(() => {
+        for (const e of entries) {
+          e.splits?.forEach((s, i) => {
+            const params = { run_id: runId, task_id: e.taskId, split_index: index(s.splitIndex, `splits[${i}].splitIndex`), range: encodeRange(s.range, `splits[${i}].range`), now }
+            fkGuard(() => this.#plan.run(params), 'runId', runId)
+          })
+          fkGuard(() => this.#prep.run(runId, e.taskId, jsonStringify(e.info, 'info'), now), 'runId', runId)
+        }
+      })
+      .immediate()
+  }
+
+  /** What each task of a run recorded with {@link savePrepared}: taskId -> info. */
+  prepared<T = unknown>(runId: string): Map<string, T> {
+    return new Map(this.#preps.all(runId).map((r) => [r.task_id, JSON.parse(r.info) as T]))
+  }
+
+  /** Forget a run's task preparation records (the run succeeded: nothing left to resume). */
+  clearPrepared(runId: string): void {
+    this.#clearPreps.run(runId)
+  }
+
+  /**
+   * Mark several splits done in one transaction (see {@link markDone}; the engine batches them so
+   * a run of many small tables does not pay one synchronous commit per split).
+   */
+  markDoneMany(runId: string, splits: { taskId: string; splitIndex: number; rows: number; bytes: number; range?: SplitRange }[]): void {
+    if (!splits.length) return
+    const now = nowIso()
+    this.#db
+      .transaction(() => {
+        for (const d of splits) {
+          const params = { run_id: runId, task_id: d.taskId, split_index: index(d.splitIndex, 'splitIndex'), rows: count(d.rows, 'rows'), bytes: count(d.bytes, 'bytes'), range: encodeRange(d.range, 'range'), now }
+          fkGuard(() => this.#done.run(params), 'runId', runId)
+        }
+      })
+      .immediate()
   }
 
   /**

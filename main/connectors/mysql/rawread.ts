@@ -306,6 +306,27 @@ let afterValue = 0
 /** Scratch for an integer's digits (a numeric field is encoded from them). */
 const SCRATCH = Buffer.alloc(32)
 
+const EMPTY = Buffer.alloc(0)
+/**
+ * Batch buffers given back by consumers ({@link RawBatch.release}), shared by every encoder of
+ * this thread. A whole-database run reads hundreds of splits; one fresh `batchBytes` buffer per
+ * split (and one more after its last batch) cost seconds of page faults and GC on 300 tables.
+ * At most {@link POOL_MAX} are kept, so idle memory stays bounded.
+ */
+const POOL: Buffer[] = []
+const POOL_MAX = 6
+
+/** A buffer of at least `size` bytes: a pooled one of exactly that size, else a new one. */
+function takeBuffer(size: number): Buffer {
+  for (let i = POOL.length - 1; i >= 0; i--) if (POOL[i]!.length === size) return POOL.splice(i, 1)[0]!
+  return Buffer.allocUnsafeSlow(size)
+}
+
+/** Give a released batch's buffer back to the pool (dropped when the pool is full). */
+function giveBuffer(b: Buffer): void {
+  if (b.length && POOL.length < POOL_MAX) POOL.push(b)
+}
+
 /**
  * The integer of binary code 1-8 at `src[p]` (little-endian, signed or not by code), or NaN for a
  * LONGLONG beyond ±2^53, which a double cannot hold exactly.
@@ -431,7 +452,8 @@ export class RawRowEncoder {
     this.copy = Uint8Array.from(plans.map((p) => p.copy))
     this.limit = Math.min(batchBytes, 64 << 10)
     this.suffix = Buffer.from(ctx.fixedOffset ?? '', 'latin1')
-    this.buf = Buffer.allocUnsafeSlow(batchBytes + (64 << 10))
+    // Taken from the thread's pool at the first row (grow): a split of 50 rows never holds 4 MiB.
+    this.buf = EMPTY
     if (binary) {
       this.bin = Uint8Array.from(binary.codes)
       this.frac = Uint8Array.from(binary.decimals)
@@ -718,7 +740,7 @@ export class RawRowEncoder {
     const release = () => {
       if (released) return
       released = true
-      if (this.spare.length < 3 && whole.length === this.batchBytes + (64 << 10)) this.spare.push(whole)
+      giveBuffer(whole)
     }
     const pg = this.pg
     if (pg) {
@@ -727,21 +749,17 @@ export class RawRowEncoder {
       this.refused = false
       this.onBatch({ format: 'pgbinary', ...(refused ? { refused } : {}), data, rows, approxBytes: data.length, via: 'MySQL binary protocol, PostgreSQL binary COPY', decode: () => decodePgBinary(data, rows, plans, codes, pg), release })
     } else this.onBatch({ data, rows, approxBytes: data.length, via: this.bin ? 'MySQL binary protocol' : 'MySQL text protocol', decode: () => decodeRaw(data, plans, this.ctx), release })
-    this.buf = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.batchBytes + (64 << 10))
+    this.buf = EMPTY
     this.pos = 0
     this.rows = 0
     this.limit = Math.min(this.batchBytes, this.limit * 2)
   }
 
-  /** Buffers of released batches, reused by {@link flush}. */
-  private readonly spare: Buffer[] = []
-
   private grow(need: number): void {
-    if (this.rows) {
-      this.flush()
-      if (need <= this.buf.length) return
-    }
-    this.buf = Buffer.allocUnsafeSlow(need + (64 << 10))
+    // With rows, the buffer goes out with them; without, it is ours and too small for this row.
+    if (this.rows) this.flush()
+    else giveBuffer(this.buf)
+    this.buf = takeBuffer(Math.max(this.batchBytes, need) + (64 << 10))
     this.pos = 0
   }
 }
