@@ -202,6 +202,12 @@ export interface CatalogReader {
   tables(schema?: string): Promise<TableSummary[]>
   /** Full description of one table; throws `NotFoundError` naming the table when it does not exist. */
   table(ref: TableRef): Promise<TableSchema>
+  /**
+   * Optional: full descriptions of several tables of one schema (every table when `names` is
+   * undefined) in a fixed number of queries, for planning a whole database at once. Tables that
+   * do not exist are absent from the map (no error).
+   */
+  tablesDetailed?(schema?: string, names?: readonly string[]): Promise<Map<string, TableSchema>>
   /** Views, triggers, routines... of a schema, so a migration can list what it did not move. */
   others(schema?: string): Promise<OtherObject[]>
 }

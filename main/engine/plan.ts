@@ -7,7 +7,7 @@
  * executes the plan.
  */
 import type { Column, LogicalType, TableRef, TableSchema, Value } from '../core/types.js'
-import type { Connector, DdlPlan, ReadSpec, ResultColumn, WriteMode } from '../connectors/types.js'
+import type { CatalogReader, Connector, DdlPlan, ReadSpec, ResultColumn, WriteMode } from '../connectors/types.js'
 import { NotFoundError } from '../connectors/types.js'
 import type { FieldMapping, JobSpec, Problem, TablePair } from '../job/spec.js'
 import { substitute, VariableError, type TimeContext } from '../job/variables.js'
@@ -109,26 +109,95 @@ export async function planJob(job: JobSpec, ctx: PlanContext): Promise<Plan> {
     if (src) jobTargets.set(src, pair.target ?? caseFn(src))
   }
 
+  // Catalog once: with several pairs, both sides' tables are described in a fixed number of
+  // queries per database (CatalogReader.tablesDetailed) and every pair is planned from that
+  // snapshot; a name the snapshot lacks falls back to a lookup only when it could be a case
+  // variant of one it has (MySQL with case-insensitive names), else it does not exist.
+  if (pairs.length > 1) {
+    const srcNames = new Set<string>()
+    const dstNames = new Set<string>()
+    for (const { pair } of pairs) {
+      const src = typeof pair.source === 'string' ? { table: pair.source } : pair.source
+      if (src.table && !/\$[{[]/.test(src.table) && (src.schema === undefined || src.schema === readerSchema)) srcNames.add(src.table)
+      const tgt = pair.target ?? (src.table ? caseFn(src.table) : undefined)
+      if (tgt && !/\$[{[]/.test(tgt)) dstNames.add(tgt)
+    }
+    const [srcSnap, dstSnap] = await Promise.all([
+      srcNames.size > 1 ? ctx.reader.catalog.tablesDetailed?.(readerSchema, [...srcNames]).catch(() => undefined) : undefined,
+      dstNames.size > 1 ? ctx.writer.catalog.tablesDetailed?.(writerSchema, [...dstNames]).catch(() => undefined) : undefined,
+    ])
+    ctx = { ...ctx, reader: withSnapshot(ctx.reader, readerSchema, srcNames, srcSnap), writer: withSnapshot(ctx.writer, writerSchema, dstNames, dstSnap) }
+  }
+
+  // Pairs are planned PLAN_CONCURRENCY at a time (each reads its source and target catalog: a
+  // whole database of 300 tables was 600 catalog round trips one after another); tasks and
+  // problems keep the order of the pairs.
+  const planned = await mapLimit(pairs, PLAN_CONCURRENCY, async ({ pair, path }, i) => {
+    const own: Problem[] = []
+    try {
+      const t = await planPair(job, pair, path, i, ctx, { readerSchema, writerSchema, caseFn, jobTargets, sub, problems: own })
+      return { t, own }
+    } catch (e) {
+      own.push({ path, message: (e as Error).message, severity: 'error', code: (e as { code?: string }).code ?? 'catalog' })
+      return { t: undefined, own }
+    }
+  })
   const tasks: PlannedTask[] = []
   const usedIds = new Set<string>()
-  for (let i = 0; i < pairs.length; i++) {
-    const { pair, path } = pairs[i]!
-    try {
-      const t = await planPair(job, pair, path, i, ctx, { readerSchema, writerSchema, caseFn, jobTargets, sub, problems })
-      if (t) {
-        let id = t.taskId
-        for (let k = 2; usedIds.has(id); k++) id = `${t.taskId}#${k}`
-        usedIds.add(id)
-        t.taskId = id
-        tasks.push(t)
-      }
-    } catch (e) {
-      problems.push({ path, message: (e as Error).message, severity: 'error', code: (e as { code?: string }).code ?? 'catalog' })
-    }
+  for (const { t, own } of planned) {
+    problems.push(...own)
+    if (!t) continue
+    let id = t.taskId
+    for (let k = 2; usedIds.has(id); k++) id = `${t.taskId}#${k}`
+    usedIds.add(id)
+    t.taskId = id
+    tasks.push(t)
   }
   const preSql = job.writer.preSql.map((s, i) => sub(s, `$.writer.preSql[${i}]`) ?? '')
   const postSql = job.writer.postSql.map((s, i) => sub(s, `$.writer.postSql[${i}]`) ?? '')
   return { tasks, problems, notMigrated, preSql, postSql }
+}
+
+/**
+ * `c` whose `catalog.table` answers from `snap` (a {@link CatalogReader.tablesDetailed} result for
+ * `names` of `schema`): a table in the snapshot is returned as read, a name asked for and absent
+ * is NotFound unless the snapshot holds a case variant of it (then the catalog is asked). Anything
+ * else goes to the catalog. `c` itself is returned when there is no snapshot.
+ */
+function withSnapshot(c: Connector, schema: string, names: Set<string>, snap: Map<string, TableSchema> | undefined): Connector {
+  if (!snap) return c
+  const lower = new Set([...snap.keys()].map((k) => k.toLowerCase()))
+  const base = c.catalog
+  const catalog: CatalogReader = Object.create(base, {
+    table: {
+      value: async (ref: TableRef): Promise<TableSchema> => {
+        if ((ref.schema ?? schema) === schema && names.has(ref.name)) {
+          const t = snap.get(ref.name)
+          if (t) return t
+          if (!lower.has(ref.name.toLowerCase())) throw new NotFoundError(`table ${schema}.${ref.name} does not exist`)
+        }
+        return base.table(ref)
+      },
+    },
+  })
+  return Object.create(c, { catalog: { value: catalog } }) as Connector
+}
+
+/** Table pairs planned at once (catalog reads in flight per side; the pools hold 8 connections). */
+export const PLAN_CONCURRENCY = 6
+
+/** `fn` over `items`, at most `limit` at once; results in the order of `items`. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i]!, i)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return out
 }
 
 interface PairEnv {

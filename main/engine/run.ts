@@ -95,6 +95,8 @@ export interface Checkpoints {
   plannedSplits(taskId: string): Array<{ index: number; range?: Split['range'] }>
   /** Record the task's preparation and its split plan, before any of its rows is written. */
   savePrepared(taskId: string, info: PreparedTask, splits?: Split[]): void
+  /** Optional: {@link savePrepared} of several tasks at once (one commit for a batch of tables). */
+  savePreparedMany?(entries: Array<{ taskId: string; info: PreparedTask; splits?: Split[] }>): void
   /** Splits finished by earlier attempts: index -> rows written and bytes. */
   done(taskId: string): Map<number, { rows: number; bytes: number }>
   /** Record a split finished (its rows all committed). */
@@ -128,6 +130,8 @@ interface TaskRt {
   diffRows?: number
   created: boolean
   prepared: boolean
+  /** Created and recorded by {@link bulkPrepare} (with this one split), target columns re-read. */
+  bulk?: Split[]
 }
 
 /** Open both sides, plan and run a job. Never throws for a data or job problem: the summary says it. */
@@ -321,8 +325,28 @@ function emitTaskState(ctx: RunContext, t: TaskRt, emit: (e: EngineEvent) => voi
  * restarts the read and the first batch), DataX cuts `channel × splitFactor` likewise.
  */
 export function splitCount(channels: number, estimatedRows: number | undefined): number {
+  if (estimatedRows !== undefined && estimatedRows < WHOLE_ROWS) return 1
   const rows = estimatedRows ?? 0
   return rows >= SPLIT_ROWS ? Math.max(channels * 2, Math.ceil(rows / MAX_SPLIT_ROWS)) : channels
+}
+
+/**
+ * Estimated rows below which a table is one split, read and written whole by one channel, with no
+ * split query: on a database of many small tables, cutting a 500-row table in two costs two reads
+ * and two COPYs for nothing; the other channels move other tables meanwhile (see {@link lanesFor}).
+ */
+export const WHOLE_ROWS = 20_000
+
+/**
+ * How many channels (lanes) a run drives: `setting.speed.channel` splits of a big table move at
+ * once, and `setting.speed.tables` tables at once; a whole-database run of many small tables is
+ * bound by round trips (catalog, DDL, COPY start, index builds), not by a core, so it keeps more
+ * tables in flight than it has channels. Default tables: 4 when the job has more tables than
+ * channels, else the channel count.
+ */
+export function lanesFor(channels: number, tables: number | undefined, taskCount: number): number {
+  const t = tables ?? (taskCount > channels ? Math.max(channels, 4) : channels)
+  return Math.max(channels, Math.min(t, Math.max(1, taskCount)))
 }
 
 /** Estimated rows from which a table gets several splits per channel. */
@@ -394,6 +418,68 @@ export function redoPlan(t: { plan: PlannedTask; owned: boolean }, split: Split,
   return { kind: 'impossible', reason: `${p.target.name} has no key and the run does not own its rows (set writer.truncate, or a primary key, to make the load resumable)` }
 }
 
+/** Tables created per round trip by {@link bulkPrepare}. */
+export const BULK_DDL_TABLES = 100
+
+/**
+ * DDL in bulk: the new, small tables of a job (one split, no preSql, not resumed) are created
+ * {@link BULK_DDL_TABLES} at a time (on PostgreSQL as one multi-statement query: one round trip
+ * and one commit for the batch), their real column types read back in one catalog snapshot, and
+ * their preparation records saved in one state-DB transaction. A batch that fails is rolled back
+ * (PostgreSQL) or left to the per-task path, which reports the table that cannot be created.
+ * Before, each of 300 tables paid a CREATE, a commit, a catalog read and a state-DB commit in turn.
+ */
+async function bulkPrepare(ctx: RunContext, writer: Connector, tasks: TaskRt[], channels: number, log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, taskId?: string) => void): Promise<void> {
+  const cp = ctx.checkpoints
+  const cand = tasks.filter((t) => {
+    const p = t.plan
+    return !p.targetExists && p.ddl && !p.preSql.length && splitCount(channels, p.estimatedRows) === 1 && !cp?.prepared(p.taskId)
+  })
+  if (cand.length < 2 || ctx.signal?.aborted) return
+  for (let i = 0; i < cand.length; i += BULK_DDL_TABLES) {
+    const batch = cand.slice(i, i + BULK_DDL_TABLES)
+    let made: TaskRt[] = []
+    if (writer.kind === 'postgres') {
+      // One multi-statement query: an implicit transaction, all created or none.
+      try {
+        await writer.execute([batch.flatMap((t) => t.plan.ddl!.create.map((c) => c.replace(/;\s*$/, ''))).join(';\n')])
+        made = batch
+      } catch (e) {
+        log('debug', `creating ${batch.length} tables at once failed (${(e as Error).message}); the tables are created one by one`)
+        continue
+      }
+    } else {
+      // DDL commits by itself here: one table at a time, a failing one left to the per-task path.
+      for (const t of batch) {
+        try {
+          await writer.execute(t.plan.ddl!.create)
+          made.push(t)
+        } catch {
+          /* prepare() creates it again and reports the error on its task */
+        }
+      }
+    }
+    if (!made.length) continue
+    log('info', `created ${made.length} tables`)
+    const snap = await writer.catalog.tablesDetailed?.(made[0]!.plan.target.schema, made.map((t) => t.plan.target.name)).catch(() => undefined)
+    const entries: Array<{ taskId: string; info: PreparedTask; splits?: Split[] }> = []
+    for (const t of made) {
+      const p = t.plan
+      t.created = true
+      t.owned = true
+      t.afterDdl = { indexes: p.ddl!.indexes, foreignKeys: p.ddl!.foreignKeys, sequences: p.ddl!.sequences }
+      const created = snap?.get(p.target.name) ?? (await writer.catalog.table(p.target))
+      const cols = new Map(created.columns.map((c) => [c.name, c]))
+      p.targetColumns = p.targetColumns.map((c) => cols.get(c.name) ?? c)
+      if (!p.keyColumns && created.primaryKey.length) p.keyColumns = created.primaryKey
+      t.bulk = [{ index: 0, read: p.read }]
+      entries.push({ taskId: p.taskId, info: { owned: true, created: true, afterDdl: t.afterDdl }, splits: t.bulk })
+    }
+    if (cp?.savePreparedMany) cp.savePreparedMany(entries)
+    else for (const e of entries) cp?.savePrepared(e.taskId, e.info, e.splits)
+  }
+}
+
 async function runTasks(
   ctx: RunContext,
   reader: Connector,
@@ -420,7 +506,8 @@ async function runTasks(
   type Pending = { t: TaskRt; split: Split; redo: RedoPlan; redoFirst: boolean }
   const queue: Pending[] = []
   let nextTask = 0
-  let preparing: Promise<void> | undefined
+  /** Preparations in flight (each channel that finds no unit prepares the next task itself). */
+  const preparing = new Set<Promise<void>>()
   let unitSeq = 0
   const inflight = new Map<number, { t: TaskRt; split: Split; outcome?: 'done' | 'error' }>()
 
@@ -458,9 +545,12 @@ async function runTasks(
     t.state = 'running'
     emitTaskState(ctx, t, emit, 'ExportTable')
     try {
-      const before = cp?.prepared(p.taskId)
+      const before = t.bulk ? undefined : cp?.prepared(p.taskId)
       let splits: Split[]
-      if (before) {
+      if (t.bulk) {
+        // Created with other tables in one batch (bulkPrepare), its record saved with theirs.
+        splits = t.bulk
+      } else if (before) {
         // Resume: the target is as the earlier attempt left it; reuse its split boundaries.
         t.resumed = true
         t.owned = before.owned
@@ -481,7 +571,7 @@ async function runTasks(
       } else {
         // The source's split plan is read while the target is being prepared (other connections).
         const wanted = splitCount(channels, p.estimatedRows)
-        const planned = reader.splits(p.read, wanted, { tapered: wanted > channels })
+        const planned: Promise<Split[]> = wanted === 1 ? Promise.resolve([{ index: 0, read: p.read }]) : reader.splits(p.read, wanted, { tapered: wanted > channels })
         planned.catch(() => undefined)
         if (!p.targetExists && p.ddl) {
           log('info', `creating ${p.target.name}`, p.taskId)
@@ -499,7 +589,7 @@ async function runTasks(
         splits = await planned
         cp?.savePrepared(p.taskId, { owned: t.owned, created: t.created, ...(t.afterDdl ? { afterDdl: t.afterDdl } : {}) }, splits)
       }
-      if (t.created) {
+      if (t.created && !t.bulk) {
         // Write with the types the target really has now.
         const created = await writer.catalog.table(p.target)
         const cols = new Map(created.columns.map((c) => [c.name, c]))
@@ -560,14 +650,17 @@ async function runTasks(
       if (signal.aborted) return undefined
       const u = queue.shift()
       if (u) return u
-      if (nextTask >= tasks.length && !preparing) return undefined
-      if (preparing) {
-        await preparing
+      if (nextTask < tasks.length) {
+        // Prepare the next task here; other channels prepare others meanwhile (tables in parallel).
+        const t = tasks[nextTask++]!
+        const pr: Promise<void> = prepare(t).finally(() => preparing.delete(pr))
+        preparing.add(pr)
+        await pr
         continue
       }
-      const t = tasks[nextTask++]!
-      preparing = prepare(t).finally(() => (preparing = undefined))
-      await preparing
+      if (!preparing.size) return undefined
+      // Nothing queued, nothing left to prepare: a preparation in flight may still bring units.
+      await Promise.race(preparing)
     }
   }
 
@@ -627,8 +720,9 @@ async function runTasks(
     }
   }
 
+  await bulkPrepare(ctx, writer, tasks, channels, log)
   const mode = chooseMode(ctx, tasks, channels)
-  const n = channels
+  const n = lanesFor(channels, job.setting.speed.tables, tasks.length)
   // In-process channels read through the run's own reader: open its connections while the first
   // task is prepared.
   if (mode === 'inprocess' && n > 1) void reader.warm?.(n).catch(() => undefined)

@@ -114,21 +114,40 @@ export const STATE_FLUSH_MS = 200
  */
 export function storeCheckpoints(store: Store, runId: string, record: ResumeRecord): Checkpoints & { flush(): void } {
   let queued: { taskId: string; splitIndex: number; rows: number; bytes: number; range?: Split['range'] }[] = []
+  /** "Task finished" records, queued like finished splits (a resume that misses one re-runs idempotent after-DDL). */
+  let finished: { taskId: string; info: PreparedTask }[] = []
   return {
     prepared: (taskId) => record.tasks[taskId],
     plannedSplits: (taskId) => store.splits.list(runId, taskId).map((s) => ({ index: s.splitIndex, ...(s.range ? { range: s.range } : {}) })),
     savePrepared: (taskId, info, splits?: Split[]) => {
+      if (info.finished && !splits) {
+        finished.push({ taskId, info })
+        record.tasks[taskId] = info
+        return
+      }
       // Split boundaries with it, in one transaction: a task recorded as prepared always has its plan.
       store.splits.savePrepared(runId, [{ taskId, info, ...(splits ? { splits: splits.map((s) => ({ splitIndex: s.index, ...(s.range ? { range: s.range } : {}) })) } : {}) }])
       record.tasks[taskId] = info
     },
+    savePreparedMany: (entries) => {
+      store.splits.savePrepared(
+        runId,
+        entries.map((e) => ({ taskId: e.taskId, info: e.info, ...(e.splits ? { splits: e.splits.map((s) => ({ splitIndex: s.index, ...(s.range ? { range: s.range } : {}) })) } : {}) })),
+      )
+      for (const e of entries) record.tasks[e.taskId] = e.info
+    },
     done: (taskId) => new Map(store.splits.doneSplits(runId, taskId).map((s) => [s.splitIndex, { rows: s.rows, bytes: s.bytes }])),
     markDone: (taskId, split, c) => void queued.push({ taskId, splitIndex: split.index, rows: c.rowsWritten, bytes: c.bytes, ...(split.range ? { range: split.range } : {}) }),
     flush: () => {
-      if (!queued.length) return
+      if (!queued.length && !finished.length) return
       const q = queued
+      const f = finished
       queued = []
-      store.splits.markDoneMany(runId, q)
+      finished = []
+      store.transaction(() => {
+        store.splits.markDoneMany(runId, q)
+        if (f.length) store.splits.savePrepared(runId, f)
+      })
     },
   }
 }

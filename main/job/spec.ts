@@ -157,6 +157,13 @@ export const JobSpecSchema = z.strictObject({
       speed: z
         .strictObject({
           channel: z.number().int().min(1).max(64).optional().describe('Parallel channels (speed.channel); default: min(4, CPU cores)'),
+          tables: z
+            .number()
+            .int()
+            .min(1)
+            .max(64)
+            .optional()
+            .describe("Tables moved at once (OpenPie's batch_parallel_size); default: 4 when the job has more tables than channels, else the channel count"),
           record: z.number().int().min(0).default(0).describe('Max records/s for the whole job, 0 = unlimited'),
           byte: z.number().int().min(0).default(0).describe('Max bytes/s for the whole job, 0 = unlimited'),
         })

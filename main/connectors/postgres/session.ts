@@ -75,6 +75,9 @@ export function clientConfig(config: ConnectionConfig): pg.PoolConfig {
   } as pg.PoolConfig
 }
 
+/** Idle dedicated clients a session keeps for reuse (see PgSession.giveBack). */
+export const IDLE_DEDICATED = 8
+
 /** Owns the connector's pool (opened on first use) and opens dedicated clients. */
 export class PgSession {
   private pool: pg.Pool | undefined
@@ -96,9 +99,21 @@ export class PgSession {
     return this.pool
   }
 
-  /** A new client outside the pool (writers, cancel requests), connected. Caller ends it. */
+  /** Dedicated clients given back by closed writers, idle and clean (see {@link giveBack}). */
+  private idle: pg.Client[] = []
+
+  /**
+   * A client outside the pool (writers), connected: one a closed writer gave back when there is
+   * one, else a new one. A whole-database run opens a writer per table and channel; forking a
+   * backend for each cost 5-10 ms a table. Caller ends it or gives it back with {@link giveBack}.
+   */
   async dedicatedClient(): Promise<pg.Client> {
     if (this.closed) throw new Error('PostgreSQL connector is closed')
+    for (let c = this.idle.pop(); c; c = this.idle.pop()) {
+      const st = c as unknown as { _ending?: boolean; _queryable?: boolean }
+      if (!st._ending && st._queryable !== false && c.getTransactionStatus() === 'I') return c
+      void c.end().catch(() => {})
+    }
     const c = new pg.Client(this.cfg)
     c.on('error', () => {})
     await c.connect()
@@ -124,12 +139,28 @@ export class PgSession {
     }
   }
 
-  /** End the pool. Safe to call twice. */
+  /**
+   * Keep a dedicated client for the next {@link dedicatedClient}: only a client outside any
+   * transaction (ReadyForQuery status `I`) whose user left no session state behind (no temp
+   * tables, no SET); at most {@link IDLE_DEDICATED} are kept, others are ended.
+   */
+  giveBack(c: pg.Client): Promise<void> {
+    const st = c as unknown as { _ending?: boolean; _queryable?: boolean }
+    if (!this.closed && !st._ending && st._queryable !== false && c.getTransactionStatus() === 'I' && this.idle.length < IDLE_DEDICATED) {
+      this.idle.push(c)
+      return Promise.resolve()
+    }
+    return c.end().catch(() => {})
+  }
+
+  /** End the pool and idle dedicated clients. Safe to call twice. */
   async close(): Promise<void> {
     this.closed = true
     const p = this.pool
     this.pool = undefined
-    if (p) await p.end()
+    const idle = this.idle
+    this.idle = []
+    await Promise.all([p?.end(), ...idle.map((c) => c.end().catch(() => {}))])
   }
 }
 

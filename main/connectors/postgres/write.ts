@@ -134,7 +134,7 @@ export async function openWriter(session: PgSession, spec: WriteSpec, defaultSch
     // The binary COPY form of every written column, from the table as it is (its real types).
     const types = names.map((n) => pgBinaryTypeOf(schema.columns.find((c) => c.name === n)!))
     const target: RawTarget | undefined = types.every((t): t is PgBinaryType => t !== undefined) ? { format: 'pgbinary', types } : undefined
-    return new PgWriter(client, table, names, kinds, copySql, upsert ? upsertSql : undefined, target)
+    return new PgWriter(client, table, names, kinds, copySql, upsert ? upsertSql : undefined, target, session)
   } catch (e) {
     await client.end().catch(() => {})
     throw e
@@ -153,6 +153,7 @@ class PgWriter implements RawWriter {
     private readonly copySql: string,
     private readonly upsertSql: string | undefined,
     private readonly target: RawTarget | undefined,
+    private readonly session?: PgSession,
   ) {}
 
   /** The binary COPY types of the written columns, when all have one (main/connectors/pg-binary.ts). */
@@ -286,9 +287,14 @@ class PgWriter implements RawWriter {
     await pipeline(Readable.from(lines.pieces(idx), { objectMode: false }), stream, signal ? { signal } : {})
   }
 
+  /**
+   * End the writer. Its client goes back to the session for the next writer when it is clean: not
+   * in a write (an aborted write's client is ended), and no stage table (upsert writers end theirs).
+   */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await this.client.end().catch(() => {})
+    if (this.session && !this.busy && !this.upsertSql) await this.session.giveBack(this.client)
+    else await this.client.end().catch(() => {})
   }
 }
