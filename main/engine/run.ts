@@ -130,6 +130,8 @@ interface TaskRt {
   diffRows?: number
   created: boolean
   prepared: boolean
+  /** Holds one of the run's table slots (setting.speed.tables). */
+  slot?: boolean
   /** Created and recorded by {@link bulkPrepare} (with this one split), target columns re-read. */
   bulk?: Split[]
 }
@@ -188,11 +190,15 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
 
     await runTasks(ctx, r.value, w.value, tasks, total, abort, log, emit)
 
-    // Foreign keys after all tables' data, for the tables this run created.
-    for (const t of tasks) {
-      if (t.created && t.state === 'succeeded' && t.afterDdl?.foreignKeys.length) {
+    // Foreign keys after all tables' data, for the tables this run created; FK_CONCURRENCY tables
+    // at once (each ALTER validates its rows: on 300 tables one after another that was seconds).
+    const withFks = tasks.filter((t) => t.created && t.state === 'succeeded' && t.afterDdl?.foreignKeys.length)
+    let nextFk = 0
+    const fkWorker = async () => {
+      for (let t = withFks[nextFk++]; t; t = withFks[nextFk++]) {
+        if (abort.signal.aborted) return
         try {
-          await w.value.execute(t.afterDdl.foreignKeys)
+          await w.value.execute(t.afterDdl!.foreignKeys)
         } catch (e) {
           const msg = `${t.plan.target.name}: foreign keys not created: ${(e as Error).message}`
           warnings.push(msg)
@@ -200,6 +206,7 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
         }
       }
     }
+    await Promise.all(Array.from({ length: Math.min(FK_CONCURRENCY, withFks.length) }, fkWorker))
     if (plan.postSql.length && !abort.signal.aborted) await w.value.execute(plan.postSql.filter(Boolean))
     const failed = tasks.filter((t) => t.state === 'failed')
     const inconsistent = tasks.filter((t) => t.state === 'inconsistent')
@@ -333,20 +340,18 @@ export function splitCount(channels: number, estimatedRows: number | undefined):
 /**
  * Estimated rows below which a table is one split, read and written whole by one channel, with no
  * split query: on a database of many small tables, cutting a 500-row table in two costs two reads
- * and two COPYs for nothing; the other channels move other tables meanwhile (see {@link lanesFor}).
+ * and two COPYs for nothing; the other channels move other tables meanwhile (see {@link tablesAtOnce}).
  */
 export const WHOLE_ROWS = 20_000
 
 /**
- * How many channels (lanes) a run drives: `setting.speed.channel` splits of a big table move at
- * once, and `setting.speed.tables` tables at once; a whole-database run of many small tables is
- * bound by round trips (catalog, DDL, COPY start, index builds), not by a core, so it keeps more
- * tables in flight than it has channels. Default tables: 4 when the job has more tables than
- * channels, else the channel count.
+ * How many tables a run moves at once (`setting.speed.tables`, OpenPie's `batch_parallel_size`).
+ * Default: one when the job has no more tables than channels (every channel on one table, then
+ * the next, as a single-table job); else max(channels, 4): a whole database of many small tables
+ * is bound by round trips (catalog, DDL, COPY start, index builds), not by a core.
  */
-export function lanesFor(channels: number, tables: number | undefined, taskCount: number): number {
-  const t = tables ?? (taskCount > channels ? Math.max(channels, 4) : channels)
-  return Math.max(channels, Math.min(t, Math.max(1, taskCount)))
+export function tablesAtOnce(channels: number, tables: number | undefined, taskCount: number): number {
+  return Math.max(1, Math.min(tables ?? (taskCount > channels ? Math.max(channels, 4) : 1), Math.max(1, taskCount)))
 }
 
 /** Estimated rows from which a table gets several splits per channel. */
@@ -417,6 +422,9 @@ export function redoPlan(t: { plan: PlannedTask; owned: boolean }, split: Split,
   if (t.owned && splitCount === 1) return { kind: 'delete', sql: `DELETE FROM ${table}`, params: [] }
   return { kind: 'impossible', reason: `${p.target.name} has no key and the run does not own its rows (set writer.truncate, or a primary key, to make the load resumable)` }
 }
+
+/** Tables whose foreign keys are created at once after the data (separate pooled connections). */
+export const FK_CONCURRENCY = 4
 
 /** Tables created per round trip by {@link bulkPrepare}. */
 export const BULK_DDL_TABLES = 100
@@ -508,6 +516,24 @@ async function runTasks(
   let nextTask = 0
   /** Preparations in flight (each channel that finds no unit prepares the next task itself). */
   const preparing = new Set<Promise<void>>()
+  /** Tables in flight at most (see {@link tablesAtOnce}). */
+  const tableCap = tablesAtOnce(channels, job.setting.speed.tables, tasks.length)
+  let active = 0
+  /** Wakes channels waiting for a table slot (a task ended) or for units (a task was prepared). */
+  let wake: () => void = () => {}
+  let woken = new Promise<void>((r) => (wake = r))
+  const notify = () => {
+    const w = wake
+    woken = new Promise<void>((r) => (wake = r))
+    w()
+  }
+  /** A task left the running set (finished, failed, terminated): free its table slot once. */
+  const release = (t: TaskRt) => {
+    if (!t.slot) return
+    t.slot = false
+    active--
+    notify()
+  }
   let unitSeq = 0
   const inflight = new Map<number, { t: TaskRt; split: Split; outcome?: 'done' | 'error' }>()
 
@@ -537,6 +563,7 @@ async function runTasks(
     emitTaskState(ctx, t, emit)
     // Drop the task's remaining units.
     for (let i = queue.length - 1; i >= 0; i--) if (queue[i]!.t === t) queue.splice(i, 1)
+    release(t)
   }
 
   const prepare = async (t: TaskRt): Promise<void> => {
@@ -611,6 +638,14 @@ async function runTasks(
   }
 
   const finishTask = async (t: TaskRt): Promise<void> => {
+    try {
+      await finishTaskWork(t)
+    } finally {
+      if (t.state !== 'running') release(t)
+    }
+  }
+
+  const finishTaskWork = async (t: TaskRt): Promise<void> => {
     const p = t.plan
     try {
       if (t.created && t.afterDdl) {
@@ -650,17 +685,24 @@ async function runTasks(
       if (signal.aborted) return undefined
       const u = queue.shift()
       if (u) return u
-      if (nextTask < tasks.length) {
+      if (nextTask < tasks.length && active < tableCap) {
         // Prepare the next task here; other channels prepare others meanwhile (tables in parallel).
         const t = tasks[nextTask++]!
-        const pr: Promise<void> = prepare(t).finally(() => preparing.delete(pr))
+        t.slot = true
+        active++
+        const pr: Promise<void> = prepare(t).finally(() => {
+          preparing.delete(pr)
+          if (t.state !== 'running') release(t)
+          notify()
+        })
         preparing.add(pr)
         await pr
         continue
       }
-      if (!preparing.size) return undefined
-      // Nothing queued, nothing left to prepare: a preparation in flight may still bring units.
-      await Promise.race(preparing)
+      // Every task started and none being prepared: what is left runs on other channels.
+      if (nextTask >= tasks.length && !preparing.size) return undefined
+      // Wait: for a table slot, or for units from a preparation in flight.
+      await woken
     }
   }
 
@@ -722,7 +764,8 @@ async function runTasks(
 
   await bulkPrepare(ctx, writer, tasks, channels, log)
   const mode = chooseMode(ctx, tasks, channels)
-  const n = lanesFor(channels, job.setting.speed.tables, tasks.length)
+  // Lanes: `channel` splits of a big table, or `tables` small tables, in flight at once.
+  const n = Math.max(channels, tableCap)
   // In-process channels read through the run's own reader: open its connections while the first
   // task is prepared.
   if (mode === 'inprocess' && n > 1) void reader.warm?.(n).catch(() => undefined)
@@ -739,6 +782,7 @@ async function runTasks(
   let stopping: Promise<unknown> | undefined
   const onAbort = () => {
     stopping ??= stopAll()
+    notify()
   }
   signal.addEventListener('abort', onAbort, { once: true })
 

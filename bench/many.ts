@@ -1,0 +1,172 @@
+/**
+ * `npm run bench` (third part) or `npx tsx bench/many.ts`: a whole database of many tables.
+ *
+ * Builds MariaDB database `manyt` with `../shared/bench/many_tables.sh` when it is missing (300
+ * tables, each with a primary key, two secondary indexes and a foreign key; 555,000 rows), a
+ * PostgreSQL copy (`manyt_src`, made by Sluice once) and a SQLite copy (`bench/results/manyt.db`,
+ * made by Sluice once). Then, alternating the commands within each round (`--rounds N`, default
+ * 1: one round is about two minutes here; medians over rounds):
+ *   - MySQL -> PostgreSQL: `sluice migrate`, pgloader, and a per-table pipe loop (the schema's
+ *     pre-data restored by psql, then `mysql --quick -B | psql \copy` per table in FK order, then
+ *     the post-data: indexes and foreign keys);
+ *   - PostgreSQL -> MySQL: `sluice migrate` and the per-table loop (`mysqldump --no-data` schema
+ *     restored, `psql \copy to stdout | mysql LOAD DATA LOCAL INFILE` per table, FK checks off as
+ *     a dump restore does);
+ *   - SQLite -> PostgreSQL: `sluice migrate`, pgloader, and the per-table loop
+ *     (`sqlite3 -csv | psql \copy csv`, same pre/post-data as above).
+ * Each Sluice run is a child process measured by `/usr/bin/time` (wall seconds, peak RSS).
+ * Prints ratios (Sluice / reference, lower is better) and merges them, with the machine's CPU
+ * model and core count, into `bench/results/latest.json` under `many`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { cpus, tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.resolve(here, '..')
+const GEN = path.resolve(root, '../shared/bench/many_tables.sh')
+const args = process.argv.slice(2)
+const opt = (name: string) => {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : undefined
+}
+const ROUNDS = Number(opt('--rounds') ?? 1)
+const SKIP_PGLOADER = args.includes('--skip-pgloader')
+const RESULTS = path.join(here, 'results')
+const SQLITE_COPY = path.join(RESULTS, 'manyt.db')
+const DATA_DIR = path.join(tmpdir(), `sluice-bench-many-${process.pid}`)
+const SLUICE = `node ${JSON.stringify(path.join(root, 'bin/sluice.mjs'))} --data-dir ${JSON.stringify(DATA_DIR)}`
+
+const sh = (cmd: string) => execFileSync('bash', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 }).toString()
+const mysqlQ = (sql: string) => sh(`mysql -uroot -h127.0.0.1 -N -B -e ${JSON.stringify(sql)}`).trim()
+const psqlQ = (db: string, sql: string) => sh(`psql -h127.0.0.1 -Upostgres -d ${db} -qtA -v ON_ERROR_STOP=1 -c ${JSON.stringify(sql)}`).trim()
+const log = (s: string) => process.stderr.write(`[bench many] ${s}\n`)
+
+/** Wall seconds and, with `measured`, peak RSS (MB) of a shell command. */
+function timed(cmd: string, measured = false): { s: number; rssMb?: number } {
+  const rssFile = path.join(tmpdir(), `sluice-bench-many-rss-${process.pid}`)
+  const full = measured ? `/usr/bin/time -f %M -o ${rssFile} bash -c ${JSON.stringify(cmd)}` : cmd
+  const t0 = performance.now()
+  const r = spawnSync('bash', ['-c', full], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 })
+  const s = (performance.now() - t0) / 1000
+  if (r.status !== 0) throw new Error(`failed (${r.status}): ${cmd.slice(0, 300)}\n${r.stderr.toString().slice(-2000)}`)
+  if (!measured) return { s }
+  const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop())
+  return { s, rssMb: Math.round(kb / 1024) }
+}
+
+const median = (xs: number[]) => {
+  const a = [...xs].sort((x, y) => x - y)
+  return a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2
+}
+
+function freshPg(db: string): void {
+  sh(`psql -h127.0.0.1 -Upostgres -d postgres -qc 'DROP DATABASE IF EXISTS "${db}" WITH (FORCE)' -c 'CREATE DATABASE "${db}"'`)
+}
+function freshMy(db: string): void {
+  mysqlQ(`DROP DATABASE IF EXISTS \`${db}\`; CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4`)
+}
+const checkpoint = () => psqlQ('postgres', 'CHECKPOINT')
+
+/** Tables of `manyt` in foreign-key order (each references the one before it). */
+const TABLES = Array.from({ length: 300 }, (_, i) => `t${String(i).padStart(3, '0')}`)
+const COLS = (t: string) => `id, code, title, amount, qty, created_at, day, flag, note${t === 't000' ? '' : ', parent_id'}`
+
+function setup(): { preData: string; postData: string; myDdl: string } {
+  mkdirSync(RESULTS, { recursive: true })
+  mkdirSync(DATA_DIR, { recursive: true })
+  if (mysqlQ(`SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'manyt'`) !== '300') {
+    log('building manyt (300 tables)')
+    sh(`bash ${JSON.stringify(GEN)} manyt`)
+  }
+  if (!psqlQ('postgres', `SELECT 1 FROM pg_database WHERE datname = 'manyt_src'`)) {
+    log('making the PostgreSQL copy manyt_src')
+    freshPg('manyt_src')
+    sh(`${SLUICE} migrate mysql://root@127.0.0.1:3306/manyt postgres://postgres@127.0.0.1:5432/manyt_src`)
+  }
+  if (!existsSync(SQLITE_COPY)) {
+    log('making the SQLite copy')
+    sh(`${SLUICE} migrate mysql://root@127.0.0.1:3306/manyt sqlite:${SQLITE_COPY}`)
+  }
+  // The reference loops restore the schema the way a dump does: tables first, then indexes and FKs.
+  const preData = path.join(RESULTS, 'manyt-pre.sql')
+  const postData = path.join(RESULTS, 'manyt-post.sql')
+  sh(`pg_dump -h127.0.0.1 -Upostgres -s --section=pre-data manyt_src > ${preData}`)
+  sh(`pg_dump -h127.0.0.1 -Upostgres -s --section=post-data manyt_src > ${postData}`)
+  const myDdl = path.join(RESULTS, 'manyt-my.sql')
+  sh(`mysqldump -uroot -h127.0.0.1 --no-data --skip-add-drop-table manyt > ${myDdl}`)
+  return { preData, postData, myDdl }
+}
+
+function main(): void {
+  const { preData, postData, myDdl } = setup()
+  const cases: Record<string, { prep: () => void; cmd: string; sluice?: boolean }> = {
+    'sluice mysql->pg': { prep: () => freshPg('manyt_dst'), cmd: `${SLUICE} migrate mysql://root@127.0.0.1:3306/manyt postgres://postgres@127.0.0.1:5432/manyt_dst`, sluice: true },
+    'pipe loop mysql->pg': {
+      prep: () => freshPg('manyt_dst'),
+      cmd: [
+        `psql -h127.0.0.1 -Upostgres -d manyt_dst -q -v ON_ERROR_STOP=1 -f ${preData} >/dev/null`,
+        ...TABLES.map((t) => `mysql -uroot -h127.0.0.1 --default-character-set=utf8mb4 --quick -B -N manyt -e "SELECT ${COLS(t)} FROM ${t}" | psql -h127.0.0.1 -Upostgres -d manyt_dst -q -c "\\copy ${t} (${COLS(t)}) from stdin with (null 'NULL')"`),
+        `psql -h127.0.0.1 -Upostgres -d manyt_dst -q -v ON_ERROR_STOP=1 -f ${postData} >/dev/null`,
+      ].join(' && '),
+    },
+    ...(SKIP_PGLOADER
+      ? {}
+      : {
+          'pgloader mysql->pg': { prep: () => freshPg('manyt_dst'), cmd: `pgloader --quiet mysql://root@127.0.0.1/manyt postgresql://postgres@127.0.0.1/manyt_dst` },
+        }),
+    'sluice pg->mysql': { prep: () => freshMy('manyt_out'), cmd: `${SLUICE} migrate postgres://postgres@127.0.0.1:5432/manyt_src mysql://root@127.0.0.1:3306/manyt_out`, sluice: true },
+    'pipe loop pg->mysql': {
+      prep: () => freshMy('manyt_out'),
+      cmd: `{ echo 'SET FOREIGN_KEY_CHECKS=0;'; cat ${myDdl}; } | mysql -uroot -h127.0.0.1 manyt_out && ` +
+        TABLES.map((t) => `psql -h127.0.0.1 -Upostgres -d manyt_src -qc "\\copy ${t} (${COLS(t)}) to stdout" | mysql -uroot -h127.0.0.1 --local-infile=1 manyt_out -e "SET FOREIGN_KEY_CHECKS=0; LOAD DATA LOCAL INFILE '/dev/stdin' INTO TABLE ${t} (${COLS(t)})"`).join(' && '),
+    },
+    'sluice sqlite->pg': { prep: () => freshPg('manyt_dst'), cmd: `${SLUICE} migrate sqlite:${SQLITE_COPY} postgres://postgres@127.0.0.1:5432/manyt_dst`, sluice: true },
+    'pipe loop sqlite->pg': {
+      prep: () => freshPg('manyt_dst'),
+      cmd: [
+        `psql -h127.0.0.1 -Upostgres -d manyt_dst -q -v ON_ERROR_STOP=1 -f ${preData} >/dev/null`,
+        ...TABLES.map((t) => `sqlite3 -csv ${SQLITE_COPY} "SELECT ${COLS(t)} FROM ${t}" | psql -h127.0.0.1 -Upostgres -d manyt_dst -q -c "\\copy ${t} (${COLS(t)}) from stdin with (format csv)"`),
+        `psql -h127.0.0.1 -Upostgres -d manyt_dst -q -v ON_ERROR_STOP=1 -f ${postData} >/dev/null`,
+      ].join(' && '),
+    },
+    ...(SKIP_PGLOADER ? {} : { 'pgloader sqlite->pg': { prep: () => freshPg('manyt_dst'), cmd: `pgloader --quiet sqlite://${SQLITE_COPY} postgresql://postgres@127.0.0.1/manyt_dst` } }),
+  }
+  const times: Record<string, number[]> = {}
+  const rss: Record<string, number> = {}
+  for (let r = 1; r <= ROUNDS; r++) {
+    for (const [name, c] of Object.entries(cases)) {
+      c.prep()
+      checkpoint()
+      try {
+        const m = timed(c.cmd, c.sluice)
+        ;(times[name] ??= []).push(m.s)
+        if (m.rssMb !== undefined) rss[name] = Math.max(rss[name] ?? 0, m.rssMb)
+        log(`round ${r}: ${name} ${m.s.toFixed(2)} s${m.rssMb !== undefined ? `, peak RSS ${m.rssMb} MB` : ''}`)
+      } catch (e) {
+        log(`round ${r}: ${name} failed: ${(e as Error).message.split('\n')[0]}`)
+      }
+    }
+  }
+  const med = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]))
+  const ratio = (a: string, b: string) => (med[a] !== undefined && med[b] !== undefined ? med[a]! / med[b]! : undefined)
+  const ratios = {
+    'mysql->pg vs pgloader': ratio('sluice mysql->pg', 'pgloader mysql->pg'),
+    'mysql->pg vs pipe loop': ratio('sluice mysql->pg', 'pipe loop mysql->pg'),
+    'pg->mysql vs pipe loop': ratio('sluice pg->mysql', 'pipe loop pg->mysql'),
+    'sqlite->pg vs pgloader': ratio('sluice sqlite->pg', 'pgloader sqlite->pg'),
+    'sqlite->pg vs pipe loop': ratio('sluice sqlite->pg', 'pipe loop sqlite->pg'),
+  }
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version }
+  console.log(`\nMany tables (300 tables, 555,000 rows), ${ROUNDS} round(s), medians; ${machine.cpu}, ${machine.cores} cores`)
+  for (const [k, v] of Object.entries(med)) console.log(`  ${k.padEnd(24)} ${v.toFixed(2)} s${rss[k] !== undefined ? `   peak RSS ${rss[k]} MB` : ''}`)
+  for (const [k, v] of Object.entries(ratios)) if (v !== undefined) console.log(`  ${k.padEnd(24)} ${v.toFixed(2)}x`)
+  const out = path.join(RESULTS, 'latest.json')
+  const prev = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>) : {}
+  writeFileSync(out, JSON.stringify({ ...prev, many: { at: new Date().toISOString(), machine, rounds: ROUNDS, seconds: med, peakRssMb: rss, ratios } }, null, 2) + '\n')
+  rmSync(DATA_DIR, { recursive: true, force: true })
+}
+
+main()
