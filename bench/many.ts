@@ -66,7 +66,7 @@ function freshPg(db: string): void {
   sh(`psql -h127.0.0.1 -Upostgres -d postgres -qc 'DROP DATABASE IF EXISTS "${db}" WITH (FORCE)' -c 'CREATE DATABASE "${db}"'`)
 }
 function freshMy(db: string): void {
-  mysqlQ(`DROP DATABASE IF EXISTS \`${db}\`; CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4`)
+  mysqlQ(`DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db} CHARACTER SET utf8mb4`)
 }
 const checkpoint = () => psqlQ('postgres', 'CHECKPOINT')
 
