@@ -44,7 +44,7 @@ export class ProgressPrinter {
     if (e.type === 'task/state') {
       const t = this.tasks.get(e.taskId) ?? { read: 0, written: 0, bytes: 0, dirty: 0, done: false }
       if (e.estimatedRows !== undefined) t.est = e.estimatedRows
-      t.done = ['succeeded', 'failed', 'terminated', 'inconsistent', 'skipped'].includes(e.state)
+      t.done = ['succeeded', 'succeeded_with_warnings', 'failed', 'terminated', 'inconsistent', 'skipped'].includes(e.state)
       this.tasks.set(e.taskId, t)
     } else if (e.type === 'run/progress') {
       const t = this.tasks.get(e.taskId) ?? { read: 0, written: 0, bytes: 0, dirty: 0, done: false }

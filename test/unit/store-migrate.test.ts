@@ -15,7 +15,7 @@ describe('migrations', () => {
     const d = path.join(dir, 'a')
     const file = path.join(dir, 'a.db')
     let s = openStore({ dataDir: d, file })
-    expect(s.appliedMigrations).toEqual(['2026-11-23-001-init'])
+    expect(s.appliedMigrations).toEqual(MIGRATIONS.map((m) => m.id))
     s.settings.set('theme', 'dark')
     s.close()
     s = openStore({ dataDir: d, file })
@@ -80,11 +80,11 @@ describe('migrations', () => {
     expect(err!.code).toBe('SCHEMA_TOO_NEW')
     expect(err!.message).toBe(
       'the state DB was written by a newer version of Sluice: it has migration 2099-01-01-001-future which this version does not know ' +
-        '(its latest is 2026-11-23-001-init). Upgrade Sluice, or use another --data-dir.',
+        `(its latest is ${MIGRATIONS[MIGRATIONS.length - 1]!.id}). Upgrade Sluice, or use another --data-dir.`,
     )
     // Nothing was changed.
     const db2 = new Database(file)
-    expect(appliedMigrations(db2)).toEqual(['2026-11-23-001-init', '2099-01-01-001-future'])
+    expect(appliedMigrations(db2)).toEqual([...MIGRATIONS.map((m) => m.id), '2099-01-01-001-future'])
     db2.close()
   })
 
@@ -102,6 +102,28 @@ describe('migrations', () => {
     migrate(db, [{ id: '2026-01-01-001-rebuild', disableForeignKeys: true, up: (d) => (seen = d.pragma('foreign_keys', { simple: true })) }])
     expect(seen).toBe(0)
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1)
+    db.close()
+  })
+
+  it('widens runs.state to succeeded_with_warnings, keeping rows, other columns and indexes', () => {
+    const db = new Database(':memory:')
+    db.pragma('foreign_keys = ON')
+    migrate(db, MIGRATIONS.filter((m) => m.id === '2026-11-23-001-init'))
+    db.exec(`ALTER TABLE runs ADD COLUMN extra TEXT`)
+    const ins = `INSERT INTO runs (id, name, vars, spec, state, created_at, updated_at, extra) VALUES (?, 'n', '{}', '{}', ?, 'x', 'x', 'kept')`
+    db.prepare(ins).run('r1', 'succeeded')
+    db.prepare(`INSERT INTO run_tasks (run_id, task_id, source, target, state, stage, ord) VALUES ('r1', 't', 's', 't', 'succeeded', 'ImportTable', 0)`).run()
+    expect(() => db.prepare(ins).run('r2', 'succeeded_with_warnings')).toThrow(/CHECK/)
+    migrate(db, MIGRATIONS.filter((m) => m.id <= '2026-12-05-130-run-state-with-warnings'))
+    db.prepare(ins).run('r2', 'succeeded_with_warnings')
+    expect(() => db.prepare(ins).run('r3', 'bogus')).toThrow(/CHECK/)
+    expect(db.prepare(`SELECT id, state, extra FROM runs ORDER BY id`).all()).toEqual([
+      { id: 'r1', state: 'succeeded', extra: 'kept' },
+      { id: 'r2', state: 'succeeded_with_warnings', extra: 'kept' },
+    ])
+    expect((db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL ORDER BY name`).all() as { name: string }[]).map((r) => r.name)).toEqual(['runs_job', 'runs_state'])
+    db.prepare(`DELETE FROM runs WHERE id = 'r1'`).run()
+    expect(db.prepare(`SELECT count(*) AS n FROM run_tasks`).get()).toEqual({ n: 0 }) // the cascade still points at the new runs
     db.close()
   })
 })
