@@ -45,7 +45,18 @@ const positiveInt = (name: string) => (v: string) => {
   return n
 }
 
-/** Run a job with live progress and the summary; returns the exit code (0 succeeded, 1 otherwise). */
+/**
+ * Exit code of a finished run: 0 succeeded; 3 succeeded with warnings (every row moved, but a
+ * schema object was not created or was left out: see the summary's warnings); 1 otherwise.
+ */
+export function exitCodeOf(state: RunSummary['state']): number {
+  return state === 'succeeded' ? 0 : state === 'succeeded_with_warnings' ? EXIT_WITH_WARNINGS : 1
+}
+
+/** The exit code of a run that succeeded with warnings. */
+export const EXIT_WITH_WARNINGS = 3
+
+/** Run a job with live progress and the summary; returns the exit code ({@link exitCodeOf}). */
 export async function runWithProgress(
   store: Store,
   spec: unknown,
@@ -77,7 +88,7 @@ export async function runWithProgress(
   printer.end()
   if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n')
   else process.stdout.write((opts.summary ?? formatSummary)(summary))
-  return { code: summary.state === 'succeeded' ? 0 : 1, summary }
+  return { code: exitCodeOf(summary.state), summary }
 }
 
 function readJobFile(file: string): unknown {
@@ -337,17 +348,19 @@ export function register(program: Command): void {
     .option('--json')
     .option('--logs <n>', 'log lines to show', (v) => Number(v), 20)
     .option('--dirty <n>', 'dirty records to show', (v) => Number(v), 10)
+    .option('--all', 'every warning, dirty record and log line (no limits)')
     .action((id: string, o, cmd: Command) => {
       const store = storeFor(cmd)
       try {
         const run = store.runs.get(id)
         if (!run) throw new CliError(`no run '${id}'`)
         const tasks = store.runTasks.list(id)
-        const dirty = store.dirty.list(id, { limit: o.dirty })
-        const logs = store.logs.tail(id, { limit: o.logs })
+        const all = Boolean(o.all)
+        const dirty = store.dirty.list(id, { limit: all ? Number.MAX_SAFE_INTEGER : o.dirty })
+        const logs = store.logs.tail(id, { limit: all ? Number.MAX_SAFE_INTEGER : o.logs })
         if (o.json) return void process.stdout.write(JSON.stringify({ run: { ...run, spec: undefined, specText: undefined }, tasks, dirty, logs }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n')
         const summary = run.summary as unknown as RunSummary | undefined
-        if (summary?.tasks) process.stdout.write(formatSummary(summary))
+        if (summary?.tasks) process.stdout.write(formatSummary(summary, { all, shown: true }))
         else process.stdout.write(`Run ${run.id}: ${run.state}${run.error ? ` (${run.error})` : ''}\n`)
         if (!summary?.tasks) for (const t of tasks) process.stdout.write(`  ${t.taskId}: ${t.state} ${t.rowsWritten} rows, ${t.dirty} dirty${t.error ? ` ${t.error}` : ''}\n`)
         if (dirty.length) {

@@ -12,7 +12,7 @@
  * | bool         | `boolean`                                                                   |
  * | int          | `number` when it is a safe integer, else a decimal `string` (`"-9223372036854775808"`) or `bigint` |
  * | decimal      | exact decimal `string` (`"-123.4500"`), never a JS number                    |
- * | float        | `number` (double); `NaN`/`Infinity` are allowed where the target has them   |
+ * | float        | `number` (double); `NaN`/`Infinity` are allowed where the target has them. A float32 (FLOAT, real) is its exact single-precision value as a double (`Math.fround`), never the 6-digit text MySQL prints; text spells it with {@link float32Text} |
  * | string, text | `string` (UTF-8 in transit; `''` is distinct from `null`)                   |
  * | bytes        | `Buffer`                                                                    |
  * | date         | `'YYYY-MM-DD'` (years 0001–9999; MySQL zero dates follow the job's zeroDate policy) |
@@ -140,6 +140,23 @@ export interface OtherObject {
   kind: 'view' | 'trigger' | 'routine' | 'sequence' | 'event'
   schema?: string
   name: string
+}
+
+/**
+ * The shortest decimal spelling that reads back as the same float32 (`Math.fround(Number(s)) ===
+ * x`), as PostgreSQL prints `real` and as C's `%.9g` would after trimming: 16777216 -> `16777216`,
+ * Math.fround(3.14159274) -> `3.1415927`, the largest float32 -> `3.4028235e+38`. A value that is
+ * not exactly a float32 (a double with more bits) is spelled as a double (`String(x)`), never
+ * rounded. NaN and ±Infinity as `String()` spells them.
+ */
+export function float32Text(x: number): string {
+  if (!Number.isFinite(x) || Math.fround(x) !== x) return String(x)
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0'
+  for (let p = 1; p <= 9; p++) {
+    const s = x.toPrecision(p)
+    if (Math.fround(Number(s)) === x) return String(Number(s))
+  }
+  return String(x)
 }
 
 /** Approximate the memory held by one value, in bytes. Used to bound batches by size. */

@@ -16,7 +16,7 @@ describe('planColumn', () => {
     expect(planColumn({ kind: 'decimal', precision: 10, scale: 2 }, { kind: 'int', bits: 32 })).toEqual({ kind: 'decimal', scale: 2 })
     expect(planColumn({ kind: 'decimal', precision: 10, scale: 2 }, { kind: 'decimal' })).toEqual({ kind: 'decimal' })
     expect(planColumn({ kind: 'float', bits: 64 }, { kind: 'float', bits: 64 })).toEqual({ kind: 'float', digits: 15 })
-    expect(planColumn({ kind: 'float', bits: 32 }, { kind: 'float', bits: 64 })).toEqual({ kind: 'float', digits: 6 })
+    expect(planColumn({ kind: 'float', bits: 32 }, { kind: 'float', bits: 64 })).toEqual({ kind: 'float', digits: 9 })
     expect(planColumn({ kind: 'decimal', precision: 10, scale: 2 }, { kind: 'float', bits: 64 })).toEqual({ kind: 'float', digits: 15 })
     expect(planColumn({ kind: 'timestamptz' }, { kind: 'datetime' })).toEqual({ kind: 'datetime' })
     expect(planColumn({ kind: 'date' }, { kind: 'date' })).toEqual({ kind: 'date' })
