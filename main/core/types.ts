@@ -62,8 +62,11 @@ export type LogicalType =
   /** Binary data: BINARY(n)/VARBINARY(n) with `length`, BLOB/BYTEA without. */
   | { kind: 'bytes'; length?: number; fixed?: boolean; maxBytes?: number }
   | { kind: 'date' }
-  /** Fractional-second digits 0–6. */
-  | { kind: 'time'; precision?: number }
+  /**
+   * Fractional-second digits 0–6. `wide`: values may be negative or past 24 h (MySQL TIME spans
+   * ±838:59:59), so a target needs more than a time of day (PostgreSQL: interval).
+   */
+  | { kind: 'time'; precision?: number; wide?: boolean }
   | { kind: 'datetime'; precision?: number }
   | { kind: 'timestamptz'; precision?: number }
   | { kind: 'year' }
@@ -92,6 +95,10 @@ export interface Column {
   charset?: string
   collation?: string
   comment?: string
+  /** A generated (computed) column: its expression in the source dialect, and whether it is stored. */
+  generated?: { expression: string; stored: boolean }
+  /** MySQL `ON UPDATE CURRENT_TIMESTAMP`: the column takes the current time when its row is updated. */
+  onUpdateCurrentTimestamp?: boolean
 }
 
 export interface IndexInfo {
@@ -99,6 +106,16 @@ export interface IndexInfo {
   columns: string[]
   unique: boolean
   primary: boolean
+  /** Index kind when not a plain (btree) index: `fulltext`, `spatial` (MySQL), `gin`, `gist`... */
+  method?: string
+}
+
+/** A CHECK constraint as the source catalog reports it (a PostgreSQL domain's CHECK is reported on each column of that domain). */
+export interface CheckConstraint {
+  name: string
+  /** The boolean expression in the source's dialect, without the `CHECK (...)` around it. */
+  expression: string
+  dialect: 'mysql' | 'postgres' | 'sqlite'
 }
 
 export interface ForeignKeyInfo {
@@ -128,6 +145,18 @@ export interface TableSchema extends TableRef {
   /** Next auto-increment value / sequence position, when the database reports one. */
   autoIncrementNext?: string
   comment?: string
+  /** CHECK constraints (table and column level, and PostgreSQL domain checks). */
+  checks?: CheckConstraint[]
+  /** Source column name -> this table's column name, where a migration renamed columns the checks refer to. */
+  renamed?: Record<string, string>
+  /** PostgreSQL partitioned table: `RANGE (created_at)`, and its partitions' names. */
+  partitioning?: { key: string; partitions: string[] }
+  /**
+   * Schema objects of the table the catalog saw but cannot describe for re-creation (an
+   * expression or partial index, a GiST index on a type the target lacks...), each with what it
+   * is; a migration lists them as not migrated.
+   */
+  omitted?: string[]
 }
 
 export interface TableSummary extends TableRef {

@@ -139,7 +139,7 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
     nativeType: mysqlNativeType,
 
     ddl(table, target, overrides) {
-      return mysqlDdl(table, target, quoteTable, overrides)
+      return mysqlDdl(table, target, quoteTable, overrides, session.knownFlavor)
     },
 
     async query(sql: string, params: unknown[] = [], opts: QueryOptions = {}): Promise<QueryResult> {

@@ -68,7 +68,7 @@ export function logicalFromField(f: FieldPacketLike): ResultColumn {
     case 14:
       return col({ kind: 'date' }, 'date')
     case 11:
-      return col({ kind: 'time', precision: f.decimals || 0 }, 'time')
+      return col({ kind: 'time', precision: f.decimals || 0, wide: true }, 'time')
     case 12:
       return col({ kind: 'datetime', precision: f.decimals || 0 }, 'datetime')
     case 13:

@@ -238,6 +238,8 @@ export function nativeTypeFor(t: LogicalType): NativeTypeChoice {
     case 'date':
       return { sql: 'date' }
     case 'time':
+      // MySQL TIME spans ±838:59:59; PostgreSQL time holds 00:00..24:00: interval holds them all.
+      if (t.wide) return { sql: withPrecision('interval', t.precision), warning: 'MySQL TIME (up to ±838:59:59) stored as interval: time holds only 00:00:00..24:00:00' }
       return { sql: withPrecision('time', t.precision) }
     case 'datetime':
       return { sql: withPrecision('timestamp', t.precision) }
@@ -256,6 +258,6 @@ export function nativeTypeFor(t: LogicalType): NativeTypeChoice {
     case 'geometry':
       return { sql: 'bytea', warning: `geometry${t.subtype ? ` (${t.subtype})` : ''} stored as bytea (4-byte SRID + WKB), not PostGIS` }
     case 'other':
-      return { sql: 'text', warning: `type ${t.native} has no mapping, stored as text` }
+      return { sql: 'text', warning: `type ${t.native} has no mapping, stored as text${/^interval/i.test(t.native) ? ' in ISO 8601 duration form (P1Y2M3DT4H5M6S)' : ''}` }
   }
 }
