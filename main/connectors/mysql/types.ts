@@ -270,7 +270,7 @@ export function mysqlNativeType(t: LogicalType): NativeTypeChoice {
       return {
         sql: 'LONGTEXT',
         warning: /^interval/i.test(t.native)
-          ? `type ${t.native} has no MySQL counterpart: stored in LONGTEXT as an ISO 8601 duration (P1Y2M3DT4H5M6S, PostgreSQL's IntervalStyle iso_8601)`
+          ? `type ${t.native} has no MySQL counterpart: stored as its text form in LONGTEXT (a PostgreSQL interval in ISO 8601 duration form, P1Y2M3DT4H5M6S)`
           : `type ${t.native} has no MySQL counterpart: stored as its text form in LONGTEXT`,
       }
   }

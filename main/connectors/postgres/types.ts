@@ -258,6 +258,6 @@ export function nativeTypeFor(t: LogicalType): NativeTypeChoice {
     case 'geometry':
       return { sql: 'bytea', warning: `geometry${t.subtype ? ` (${t.subtype})` : ''} stored as bytea (4-byte SRID + WKB), not PostGIS` }
     case 'other':
-      return { sql: 'text', warning: `type ${t.native} has no mapping, stored as text${/^interval/i.test(t.native) ? ' in ISO 8601 duration form (P1Y2M3DT4H5M6S)' : ''}` }
+      return { sql: 'text', warning: `type ${t.native} has no mapping, stored as text${/^interval/i.test(t.native) ? ' (a PostgreSQL interval in ISO 8601 duration form, P1Y2M3DT4H5M6S)' : ''}` }
   }
 }
