@@ -237,9 +237,10 @@ export function renderSql(d: SqlDialect, col: SideColumn, norm: ColumnNorm, q: s
       return my ? `DATE_FORMAT(${q}, '%Y-%m-%d %H:%i:%s.%f')` : `to_char(${q}, 'YYYY-MM-DD HH24:MI:SS.US')`
     case 'time':
       if (!my && t.kind === 'other') {
-        // interval: [-]H:MM:SS.ffffff from its exact epoch (numeric), hours past 24 kept.
+        // interval: [-]HH:MM:SS.ffffff from its exact epoch (numeric), hours past 24 kept (lpad
+        // would cut 838 to 83).
         const e = `abs(extract(epoch from ${q}))`
-        return `(CASE WHEN extract(epoch from ${q}) < 0 THEN '-' ELSE '' END || lpad(floor(${e} / 3600)::bigint::text, 2, '0') || ':' || lpad(floor(mod(${e}, 3600) / 60)::int::text, 2, '0') || ':' || to_char(mod(${e}, 60), 'FM00.000000'))`
+        return `(CASE WHEN extract(epoch from ${q}) < 0 THEN '-' ELSE '' END || (CASE WHEN ${e} < 36000 THEN '0' ELSE '' END) || floor(${e} / 3600)::bigint::text || ':' || lpad(floor(mod(${e}, 3600) / 60)::int::text, 2, '0') || ':' || to_char(mod(${e}, 60), 'FM00.000000'))`
       }
       return my ? `TIME_FORMAT(${q}, '%H:%i:%s.%f')` : `to_char(${q}, 'HH24:MI:SS.US')`
     case 'bytes':
