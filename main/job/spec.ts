@@ -117,6 +117,8 @@ export const VerifySpecSchema = z.strictObject({
   bisection_threshold: z.number().int().min(2).optional().describe('Below this many rows a segment is downloaded and compared row by row'),
   bisection_factor: z.number().int().min(2).optional().describe('Segments a mismatching range is cut into'),
   verbose: z.boolean().default(false),
+  where: z.string().optional().describe("Source filter for verification (default: the task's reader where)"),
+  target_where: z.string().optional().describe('Target filter for verification (default: the source filter when the columns it names are loaded under the same names, else none)'),
 })
 
 export type VerifySpec = z.output<typeof VerifySpecSchema>

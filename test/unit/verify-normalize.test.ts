@@ -125,7 +125,7 @@ describe('keys and output', () => {
     expect(parseTableArg('public.t')).toEqual({ schema: 'public', name: 't' })
     expect(diffLines({ onlyInSource: [[3]], onlyInTarget: [[1]], changed: [[2]] })).toEqual(['+ 1', '- 2', '+ 2', '- 3'])
     const stats = { columns: 3, segmentsChecked: 9, segmentsDownloaded: 2, rowsDownloaded: 100, maxLevel: 1, queries: 22, truncated: false }
-    expect(statsLine({ algorithm: 'hashdiff', consistent: false, sourceRows: 10, targetRows: 11, onlyInSource: [], onlyInTarget: [[1]], changed: [], elapsedMs: 1234, stats })).toBe(
+    expect(statsLine({ algorithm: 'hashdiff', consistent: false, sourceRows: 10, targetRows: 11, onlyInSource: [], onlyInTarget: [[1]], changed: [], elapsedMs: 1234, stats, filters: {} })).toBe(
       'hashdiff: NOT consistent; 10 source rows, 11 target rows; 0 only in source, 1 only in target, 0 changed; 9 segments checked, 2 downloaded (100 rows), 3 columns; 1.23 s',
     )
   })
