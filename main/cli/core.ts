@@ -45,6 +45,12 @@ const positiveInt = (name: string) => (v: string) => {
   return n
 }
 
+const nonNegativeInt = (name: string) => (v: string) => {
+  const n = Number(v)
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new CliError(`${name}: '${v}' is not a non-negative integer`)
+  return n
+}
+
 /**
  * Exit code of a finished run: 0 succeeded; 3 succeeded with warnings (every row moved, but a
  * schema object was not created or was left out: see the summary's warnings); 1 otherwise.
@@ -110,7 +116,7 @@ function printProblems(problems: Problem[]): void {
 }
 
 /** Build the ad hoc job `sluice migrate` runs. */
-export function migrateJob(source: string, target: string, o: { tables?: string; exclude?: string; writeMode?: 'insert' | 'replace' | 'update'; truncate?: boolean; identifierCase?: 'keep' | 'lower'; errorLimit?: number; zeroDate?: 'error' | 'null'; channels?: number; batchBytes?: number; verify?: 'countdiff' | 'md5diff' | 'hashdiff' }): JobSpecInput {
+export function migrateJob(source: string, target: string, o: { tables?: string; exclude?: string; writeMode?: 'insert' | 'replace' | 'update'; truncate?: boolean; identifierCase?: 'keep' | 'lower'; errorLimit?: number; tableErrorLimit?: number; zeroDate?: 'error' | 'null'; channels?: number; batchBytes?: number; verify?: 'countdiff' | 'md5diff' | 'hashdiff' }): JobSpecInput {
   const src = parseConnectionUrl(source)
   return {
     version: 1,
@@ -121,7 +127,12 @@ export function migrateJob(source: string, target: string, o: { tables?: string;
     ...(o.verify ? { verify: { algorithm: o.verify } } : {}),
     setting: {
       speed: { ...(o.channels ? { channel: o.channels } : {}) },
-      errorLimit: { record: o.errorLimit ?? 0 },
+      // --error-limit (whole job, default 0) and --table-error-limit (each table); given only the
+      // latter, the job as a whole has no limit: a table over its own limit fails alone.
+      errorLimit: {
+        ...(o.errorLimit !== undefined ? { record: o.errorLimit } : o.tableErrorLimit === undefined ? { record: 0 } : {}),
+        ...(o.tableErrorLimit !== undefined ? { tableRecord: o.tableErrorLimit } : {}),
+      },
       zeroDate: o.zeroDate ?? 'error',
       ...(o.batchBytes ? { batchBytes: o.batchBytes } : {}),
     },
@@ -141,7 +152,8 @@ export function register(program: Command): void {
     .addOption(new Option('--write-mode <mode>', 'writeMode').choices(['insert', 'replace', 'update']).default('insert'))
     .option('--truncate', 'empty existing target tables before loading')
     .addOption(new Option('--identifier-case <case>', 'spelling of created table/column names').choices(['keep', 'lower']).default('keep'))
-    .option('--error-limit <n>', 'dirty records tolerated before the run fails (errorLimit.record)', (v) => Number(v), 0)
+    .option('--error-limit <n>', 'dirty records the whole job tolerates before the run fails (errorLimit.record; default 0, or none when only --table-error-limit is given)', nonNegativeInt('--error-limit'))
+    .option('--table-error-limit <n>', 'dirty records each table tolerates: a table past it fails on its own while the others go on (errorLimit.tableRecord)', nonNegativeInt('--table-error-limit'))
     .addOption(new Option('--zero-date <policy>', "MySQL zero dates: 'error' (dirty record) or 'null'").choices(['error', 'null']).default('error'))
     .addOption(new Option('--verify <algorithm>', 'verify each table after its load (TableDataDiff stage); a difference exits 1').choices(['countdiff', 'md5diff', 'hashdiff']))
     .option('--json', 'print the summary as JSON')

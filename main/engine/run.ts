@@ -638,6 +638,9 @@ async function runTasks(
         total.dirty += m.records.length
         ctx.onDirty?.(m.records)
         log('warn', `${m.records.length} dirty record(s) in ${m.taskId}; first: ${m.records[0]!.reason}`, m.taskId)
+        // setting.errorLimit.tableRecord: the table fails on its own, the others go on.
+        if (limit.tableRecord !== undefined && t.counters.dirty > limit.tableRecord && t.state === 'running')
+          failTask(t, new Error(`errorLimit exceeded for table ${t.plan.taskId}: ${t.counters.dirty} dirty records, setting.errorLimit.tableRecord allows ${limit.tableRecord}`))
         const over = checkLimit()
         if (over && !signal.aborted) {
           failTask(t, over)

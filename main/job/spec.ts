@@ -167,6 +167,7 @@ export const JobSpecSchema = z.strictObject({
         .strictObject({
           record: z.number().int().min(0).optional().describe('Max dirty records; 0 = the first dirty record fails the run'),
           percentage: z.number().min(0).max(1).optional().describe('Max share of dirty records among records read (0.02 = 2 %)'),
+          tableRecord: z.number().int().min(0).optional().describe('Max dirty records per table: a table past it fails on its own while the other tables go on'),
         })
         .prefault({ record: 0 }),
       zeroDate: z
