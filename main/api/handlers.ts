@@ -53,7 +53,7 @@ export const DEFAULT_MAX_ROWS = 1000
 const DISPOSE_RUN_WAIT_MS = 15_000
 
 /** Run states after which nothing changes. */
-const FINAL_STATES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'terminated', 'inconsistent'])
+const FINAL_STATES: ReadonlySet<string> = new Set(['succeeded', 'succeeded_with_warnings', 'failed', 'terminated', 'inconsistent'])
 
 /** Task states of a finished run that `runs/rerun { failedOnly }` runs again. */
 const RERUN_TASK_STATES: ReadonlySet<string> = new Set(['failed', 'terminated', 'pending', 'running'])

@@ -45,7 +45,24 @@ const positiveInt = (name: string) => (v: string) => {
   return n
 }
 
-/** Run a job with live progress and the summary; returns the exit code (0 succeeded, 1 otherwise). */
+const nonNegativeInt = (name: string) => (v: string) => {
+  const n = Number(v)
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new CliError(`${name}: '${v}' is not a non-negative integer`)
+  return n
+}
+
+/**
+ * Exit code of a finished run: 0 succeeded; 3 succeeded with warnings (every row moved, but a
+ * schema object was not created or was left out: see the summary's warnings); 1 otherwise.
+ */
+export function exitCodeOf(state: RunSummary['state']): number {
+  return state === 'succeeded' ? 0 : state === 'succeeded_with_warnings' ? EXIT_WITH_WARNINGS : 1
+}
+
+/** The exit code of a run that succeeded with warnings. */
+export const EXIT_WITH_WARNINGS = 3
+
+/** Run a job with live progress and the summary; returns the exit code ({@link exitCodeOf}). */
 export async function runWithProgress(
   store: Store,
   spec: unknown,
@@ -77,7 +94,7 @@ export async function runWithProgress(
   printer.end()
   if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n')
   else process.stdout.write((opts.summary ?? formatSummary)(summary))
-  return { code: summary.state === 'succeeded' ? 0 : 1, summary }
+  return { code: exitCodeOf(summary.state), summary }
 }
 
 function readJobFile(file: string): unknown {
@@ -99,7 +116,7 @@ function printProblems(problems: Problem[]): void {
 }
 
 /** Build the ad hoc job `sluice migrate` runs. */
-export function migrateJob(source: string, target: string, o: { tables?: string; exclude?: string; writeMode?: 'insert' | 'replace' | 'update'; truncate?: boolean; identifierCase?: 'keep' | 'lower'; errorLimit?: number; zeroDate?: 'error' | 'null'; channels?: number; batchBytes?: number; verify?: 'countdiff' | 'md5diff' | 'hashdiff' }): JobSpecInput {
+export function migrateJob(source: string, target: string, o: { tables?: string; exclude?: string; writeMode?: 'insert' | 'replace' | 'update'; truncate?: boolean; identifierCase?: 'keep' | 'lower'; errorLimit?: number; tableErrorLimit?: number; zeroDate?: 'error' | 'null'; channels?: number; batchBytes?: number; verify?: 'countdiff' | 'md5diff' | 'hashdiff' }): JobSpecInput {
   const src = parseConnectionUrl(source)
   return {
     version: 1,
@@ -110,7 +127,12 @@ export function migrateJob(source: string, target: string, o: { tables?: string;
     ...(o.verify ? { verify: { algorithm: o.verify } } : {}),
     setting: {
       speed: { ...(o.channels ? { channel: o.channels } : {}) },
-      errorLimit: { record: o.errorLimit ?? 0 },
+      // --error-limit (whole job, default 0) and --table-error-limit (each table); given only the
+      // latter, the job as a whole has no limit: a table over its own limit fails alone.
+      errorLimit: {
+        ...(o.errorLimit !== undefined ? { record: o.errorLimit } : o.tableErrorLimit === undefined ? { record: 0 } : {}),
+        ...(o.tableErrorLimit !== undefined ? { tableRecord: o.tableErrorLimit } : {}),
+      },
       zeroDate: o.zeroDate ?? 'error',
       ...(o.batchBytes ? { batchBytes: o.batchBytes } : {}),
     },
@@ -130,7 +152,8 @@ export function register(program: Command): void {
     .addOption(new Option('--write-mode <mode>', 'writeMode').choices(['insert', 'replace', 'update']).default('insert'))
     .option('--truncate', 'empty existing target tables before loading')
     .addOption(new Option('--identifier-case <case>', 'spelling of created table/column names').choices(['keep', 'lower']).default('keep'))
-    .option('--error-limit <n>', 'dirty records tolerated before the run fails (errorLimit.record)', (v) => Number(v), 0)
+    .option('--error-limit <n>', 'dirty records the whole job tolerates before the run fails (errorLimit.record; default 0, or none when only --table-error-limit is given)', nonNegativeInt('--error-limit'))
+    .option('--table-error-limit <n>', 'dirty records each table tolerates: a table past it fails on its own while the others go on (errorLimit.tableRecord)', nonNegativeInt('--table-error-limit'))
     .addOption(new Option('--zero-date <policy>', "MySQL zero dates: 'error' (dirty record) or 'null'").choices(['error', 'null']).default('error'))
     .addOption(new Option('--verify <algorithm>', 'verify each table after its load (TableDataDiff stage); a difference exits 1').choices(['countdiff', 'md5diff', 'hashdiff']))
     .option('--json', 'print the summary as JSON')
@@ -337,17 +360,19 @@ export function register(program: Command): void {
     .option('--json')
     .option('--logs <n>', 'log lines to show', (v) => Number(v), 20)
     .option('--dirty <n>', 'dirty records to show', (v) => Number(v), 10)
+    .option('--all', 'every warning, dirty record and log line (no limits)')
     .action((id: string, o, cmd: Command) => {
       const store = storeFor(cmd)
       try {
         const run = store.runs.get(id)
         if (!run) throw new CliError(`no run '${id}'`)
         const tasks = store.runTasks.list(id)
-        const dirty = store.dirty.list(id, { limit: o.dirty })
-        const logs = store.logs.tail(id, { limit: o.logs })
+        const all = Boolean(o.all)
+        const dirty = store.dirty.list(id, { limit: all ? Number.MAX_SAFE_INTEGER : o.dirty })
+        const logs = store.logs.tail(id, { limit: all ? Number.MAX_SAFE_INTEGER : o.logs })
         if (o.json) return void process.stdout.write(JSON.stringify({ run: { ...run, spec: undefined, specText: undefined }, tasks, dirty, logs }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n')
         const summary = run.summary as unknown as RunSummary | undefined
-        if (summary?.tasks) process.stdout.write(formatSummary(summary))
+        if (summary?.tasks) process.stdout.write(formatSummary(summary, { all, shown: true }))
         else process.stdout.write(`Run ${run.id}: ${run.state}${run.error ? ` (${run.error})` : ''}\n`)
         if (!summary?.tasks) for (const t of tasks) process.stdout.write(`  ${t.taskId}: ${t.state} ${t.rowsWritten} rows, ${t.dirty} dirty${t.error ? ` ${t.error}` : ''}\n`)
         if (dirty.length) {

@@ -44,7 +44,7 @@ export class ProgressPrinter {
     if (e.type === 'task/state') {
       const t = this.tasks.get(e.taskId) ?? { read: 0, written: 0, bytes: 0, dirty: 0, done: false }
       if (e.estimatedRows !== undefined) t.est = e.estimatedRows
-      t.done = ['succeeded', 'failed', 'terminated', 'inconsistent', 'skipped'].includes(e.state)
+      t.done = ['succeeded', 'succeeded_with_warnings', 'failed', 'terminated', 'inconsistent', 'skipped'].includes(e.state)
       this.tasks.set(e.taskId, t)
     } else if (e.type === 'run/progress') {
       const t = this.tasks.get(e.taskId) ?? { read: 0, written: 0, bytes: 0, dirty: 0, done: false }
@@ -97,7 +97,7 @@ export class ProgressPrinter {
 }
 
 /** The end-of-run summary as text. */
-export function formatSummary(s: RunSummary): string {
+export function formatSummary(s: RunSummary, opts: { all?: boolean; shown?: boolean } = {}): string {
   const secs = Math.max(0.001, s.elapsedMs / 1000)
   const lines: string[] = []
   lines.push('')
@@ -122,10 +122,13 @@ export function formatSummary(s: RunSummary): string {
     lines.push(`  ${s.tasks.length} tables`)
   }
   if (s.notMigrated.length) lines.push('', `  not migrated (listed only): ${s.notMigrated.join(', ')}`)
+  if (s.notStarted?.length) lines.push('', `  not started (target not created): ${s.notStarted.join(', ')}`)
   if (s.warnings.length) {
     lines.push('', `  warnings (${s.warnings.length}):`)
-    for (const w of s.warnings.slice(0, 20)) lines.push(`    ${w}`)
-    if (s.warnings.length > 20) lines.push(`    ... ${s.warnings.length - 20} more (sluice runs show ${s.runId})`)
+    const max = opts.all ? Infinity : 20
+    for (const w of s.warnings.slice(0, max)) lines.push(`    ${w}`)
+    // `runs show` prints this very summary: point at its --all, never at itself.
+    if (s.warnings.length > max) lines.push(`    ... ${s.warnings.length - 20} more (${opts.shown ? 'add --all' : `sluice runs show ${s.runId} --all`})`)
   }
   if (s.error) lines.push('', `  error: ${s.error}`)
   return lines.join('\n') + '\n'

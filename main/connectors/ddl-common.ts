@@ -2,8 +2,9 @@
  * What every connector's DDL builder shares: choosing a column's native type, and a foreign key's
  * referential actions.
  */
-import type { Column, ForeignKeyInfo, LogicalType } from '../core/types.js'
+import type { Column, ForeignKeyInfo, LogicalType, TableSchema } from '../core/types.js'
 import type { NativeTypeChoice } from './types.js'
+import { translateExpression, type Dialect } from './sql-expr.js'
 
 /**
  * The native type SQL for `col`: the user's override (`typeOverrides` in the job) when there is
@@ -35,4 +36,68 @@ export function fkActionClauses(fk: ForeignKeyInfo, warnings: string[]): string 
     } else warnings.push(`foreign key "${fk.name}": ${clause} ${action} not supported, left out`)
   }
   return sql
+}
+
+/**
+ * Whether a default, already reduced to a literal (`'2024-01-01'`, `0`), can be held by a column
+ * of logical type `t`; undefined when it can, else the reason. A MySQL zero date
+ * (`'0000-00-00'`) is no date for PostgreSQL or SQLite, and a number (SQLite's `DEFAULT 0` on a
+ * DATETIME) is no date or time at all: CREATE TABLE would fail (PostgreSQL) or every row would get
+ * a value of the wrong kind (SQLite), so such a default is dropped with a warning instead.
+ */
+export function defaultUnfit(literal: string, t: LogicalType): string | undefined {
+  const temporal = t.kind === 'date' || t.kind === 'datetime' || t.kind === 'timestamptz' || t.kind === 'time' || t.kind === 'year'
+  if (!temporal) return undefined
+  const d = literal.trim()
+  if (/^\(?[+-]?\d+(\.\d+)?([eE][+-]?\d+)?\)?$/.test(d)) return t.kind === 'year' ? undefined : `a number is not a ${t.kind} value`
+  const m = /^'(.*)'$/s.exec(d)
+  if (!m) return undefined
+  const text = m[1]!
+  if (t.kind === 'time') return /^-?\d{1,3}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? undefined : `'${text}' is not a time value`
+  const dm = /^(\d{4})-(\d{2})-(\d{2})([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}(:?\d{2})?|Z)?$/.exec(text)
+  if (!dm) return `'${text}' is not a ${t.kind} value`
+  if (dm[1] === '0000' || dm[2] === '00' || dm[3] === '00') return `'${text}' is a MySQL zero date`
+  return undefined
+}
+
+/** Column names of a table mapped to themselves (CHECK and generated expressions refer to target columns by name). */
+export function columnMap(table: TableSchema): Map<string, string> {
+  const m = new Map(table.columns.map((c) => [c.name, c.name]))
+  for (const [from, to] of Object.entries(table.renamed ?? {})) m.set(from, to)
+  return m
+}
+
+/**
+ * The CHECK constraints of `table` translated for `to` (main/connectors/sql-expr.ts): each as
+ * `{ name, sql }`, or as a line for `omitted` naming the constraint and why it was left out.
+ */
+export function translateChecks(table: TableSchema, to: Dialect): { checks: Array<{ name: string; sql: string }>; omitted: string[] } {
+  const checks: Array<{ name: string; sql: string }> = []
+  const omitted: string[] = []
+  const cols = columnMap(table)
+  // SQLite keeps DECIMAL and unsigned BIGINT values as text (exactness, see sqlite/types.ts), where
+  // `price < 100` would compare text with text: such a CHECK would refuse good rows.
+  const textNumbers = new Set(to === 'sqlite' ? table.columns.filter((c) => c.type.kind === 'decimal' || (c.type.kind === 'int' && c.type.bits === 64 && c.type.unsigned)).map((c) => c.name) : [])
+  for (const ck of table.checks ?? []) {
+    const r = translateExpression(ck.expression, ck.dialect, to, cols)
+    const textual = r.ok ? r.columns.find((c) => textNumbers.has(c)) : undefined
+    if (textual) omitted.push(`check ${ck.name} (${ck.expression}) not migrated: SQLite stores column ${textual} as exact text, where the comparison would differ`)
+    else if (r.ok) checks.push({ name: ck.name, sql: r.sql })
+    else omitted.push(`check ${ck.name} (${ck.expression}) not migrated: ${r.reason} has no equivalent known to be the same in ${to === 'postgres' ? 'PostgreSQL' : to === 'mysql' ? 'MySQL' : 'SQLite'}`)
+  }
+  return { checks, omitted }
+}
+
+/** Lines for `omitted` about a table's generated columns, created as plain columns holding the source's computed values. */
+export function generatedNotes(table: TableSchema): string[] {
+  return table.columns
+    .filter((c) => c.generated)
+    .map((c) => `column ${c.name}: generated (${c.generated!.stored ? 'stored' : 'virtual'}) AS (${c.generated!.expression}) in the source; created as a plain column holding the computed values (the expression is not carried, so new rows do not compute it)`)
+}
+
+/** Line for `omitted` about a partitioned source table. */
+export function partitionNote(table: TableSchema): string | undefined {
+  const p = table.partitioning
+  if (!p) return undefined
+  return `partitioned by ${p.key} in the source (partitions ${p.partitions.join(', ') || 'none'}): created as one table holding every partition's rows; the partitioning is not re-created`
 }

@@ -187,6 +187,13 @@ export interface DdlPlan {
   sequences: string[]
   /** Columns whose type had no exact native counterpart, with what was chosen. */
   warnings: string[]
+  /**
+   * Schema objects of the source left out of the target, each with the reason (a CHECK whose
+   * expression does not translate, a GIN index MySQL has no form for, a comment SQLite cannot
+   * hold, a default the target type cannot take...). A created table with any of these ends its
+   * task `succeeded_with_warnings`.
+   */
+  omitted?: string[]
 }
 
 /** A native type chosen for a logical type, with a warning when the mapping is not exact. */

@@ -12,7 +12,7 @@
  * | bool         | `boolean`                                                                   |
  * | int          | `number` when it is a safe integer, else a decimal `string` (`"-9223372036854775808"`) or `bigint` |
  * | decimal      | exact decimal `string` (`"-123.4500"`), never a JS number                    |
- * | float        | `number` (double); `NaN`/`Infinity` are allowed where the target has them   |
+ * | float        | `number` (double); `NaN`/`Infinity` are allowed where the target has them. A float32 (FLOAT, real) is its exact single-precision value as a double (`Math.fround`), never the 6-digit text MySQL prints; text spells it with {@link float32Text} |
  * | string, text | `string` (UTF-8 in transit; `''` is distinct from `null`)                   |
  * | bytes        | `Buffer`                                                                    |
  * | date         | `'YYYY-MM-DD'` (years 0001–9999; MySQL zero dates follow the job's zeroDate policy) |
@@ -62,8 +62,11 @@ export type LogicalType =
   /** Binary data: BINARY(n)/VARBINARY(n) with `length`, BLOB/BYTEA without. */
   | { kind: 'bytes'; length?: number; fixed?: boolean; maxBytes?: number }
   | { kind: 'date' }
-  /** Fractional-second digits 0–6. */
-  | { kind: 'time'; precision?: number }
+  /**
+   * Fractional-second digits 0–6. `wide`: values may be negative or past 24 h (MySQL TIME spans
+   * ±838:59:59), so a target needs more than a time of day (PostgreSQL: interval).
+   */
+  | { kind: 'time'; precision?: number; wide?: boolean }
   | { kind: 'datetime'; precision?: number }
   | { kind: 'timestamptz'; precision?: number }
   | { kind: 'year' }
@@ -92,6 +95,10 @@ export interface Column {
   charset?: string
   collation?: string
   comment?: string
+  /** A generated (computed) column: its expression in the source dialect, and whether it is stored. */
+  generated?: { expression: string; stored: boolean }
+  /** MySQL `ON UPDATE CURRENT_TIMESTAMP`: the column takes the current time when its row is updated. */
+  onUpdateCurrentTimestamp?: boolean
 }
 
 export interface IndexInfo {
@@ -99,6 +106,16 @@ export interface IndexInfo {
   columns: string[]
   unique: boolean
   primary: boolean
+  /** Index kind when not a plain (btree) index: `fulltext`, `spatial` (MySQL), `gin`, `gist`... */
+  method?: string
+}
+
+/** A CHECK constraint as the source catalog reports it (a PostgreSQL domain's CHECK is reported on each column of that domain). */
+export interface CheckConstraint {
+  name: string
+  /** The boolean expression in the source's dialect, without the `CHECK (...)` around it. */
+  expression: string
+  dialect: 'mysql' | 'postgres' | 'sqlite'
 }
 
 export interface ForeignKeyInfo {
@@ -128,6 +145,18 @@ export interface TableSchema extends TableRef {
   /** Next auto-increment value / sequence position, when the database reports one. */
   autoIncrementNext?: string
   comment?: string
+  /** CHECK constraints (table and column level, and PostgreSQL domain checks). */
+  checks?: CheckConstraint[]
+  /** Source column name -> this table's column name, where a migration renamed columns the checks refer to. */
+  renamed?: Record<string, string>
+  /** PostgreSQL partitioned table: `RANGE (created_at)`, and its partitions' names. */
+  partitioning?: { key: string; partitions: string[] }
+  /**
+   * Schema objects of the table the catalog saw but cannot describe for re-creation (an
+   * expression or partial index, a GiST index on a type the target lacks...), each with what it
+   * is; a migration lists them as not migrated.
+   */
+  omitted?: string[]
 }
 
 export interface TableSummary extends TableRef {
@@ -140,6 +169,23 @@ export interface OtherObject {
   kind: 'view' | 'trigger' | 'routine' | 'sequence' | 'event'
   schema?: string
   name: string
+}
+
+/**
+ * The shortest decimal spelling that reads back as the same float32 (`Math.fround(Number(s)) ===
+ * x`), as PostgreSQL prints `real` and as C's `%.9g` would after trimming: 16777216 -> `16777216`,
+ * Math.fround(3.14159274) -> `3.1415927`, the largest float32 -> `3.4028235e+38`. A value that is
+ * not exactly a float32 (a double with more bits) is spelled as a double (`String(x)`), never
+ * rounded. NaN and ±Infinity as `String()` spells them.
+ */
+export function float32Text(x: number): string {
+  if (!Number.isFinite(x) || Math.fround(x) !== x) return String(x)
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0'
+  for (let p = 1; p <= 9; p++) {
+    const s = x.toPrecision(p)
+    if (Math.fround(Number(s)) === x) return String(Number(s))
+  }
+  return String(x)
 }
 
 /** Approximate the memory held by one value, in bytes. Used to bound batches by size. */

@@ -4,8 +4,14 @@
  */
 import type { Value } from '../core/types.js'
 
-export type RunState = 'created' | 'running' | 'succeeded' | 'failed' | 'terminated' | 'inconsistent'
-export type TaskState = 'created' | 'running' | 'succeeded' | 'failed' | 'terminated' | 'inconsistent' | 'skipped'
+/**
+ * `succeeded_with_warnings`: every row moved (or the errorLimit allowed the dirty ones), but a schema
+ * object of the source (an index, a foreign key, a CHECK, a trigger, a comment, a default...) could
+ * not be created in the target or was left out; the summary's `warnings` / the task's `schemaWarnings`
+ * say which and why. Never reported as a plain `succeeded` (CLI exit code 3).
+ */
+export type RunState = 'created' | 'running' | 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'terminated' | 'inconsistent'
+export type TaskState = 'created' | 'running' | 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'terminated' | 'inconsistent' | 'skipped'
 /** Stages of one table's task, as the run dashboard shows them. */
 export type TaskStage = 'ExportTable' | 'ImportTable' | 'TableDataDiff'
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
@@ -57,6 +63,8 @@ export interface TaskSummary extends Counters {
   estimatedRows?: number
   /** Rows that differ, when a TableDataDiff stage ran and its algorithm can count them (not md5diff). */
   diffRows?: number
+  /** Schema objects of this table not created in the target or left out, each with its reason. */
+  schemaWarnings?: string[]
 }
 
 /** The end-of-run summary (CLI, state DB, dashboard). */
@@ -70,5 +78,7 @@ export interface RunSummary extends Counters {
   /** Views, triggers, routines... found in the source and not migrated. */
   notMigrated: string[]
   warnings: string[]
+  /** Tables whose task never started because the run stopped first (errorLimit, a failure). */
+  notStarted?: string[]
   error?: string
 }

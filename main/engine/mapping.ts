@@ -39,6 +39,11 @@ export function isZeroDate(v: string): boolean {
   return ZERO_DATE.test(v)
 }
 
+/** Kinds whose MySQL values can be zero dates. */
+function isDateKind(k: LogicalType['kind']): boolean {
+  return k === 'date' || k === 'datetime' || k === 'timestamptz'
+}
+
 export interface RowMapper {
   /** True when rows pass through unchanged (no per-row work at all). */
   identity: boolean
@@ -54,7 +59,9 @@ export interface RowMapper {
  * @param sourceWidth number of values in each source row.
  */
 export function compileMapping(ops: MapOp[], sourceWidth: number, zeroDate: ZeroDatePolicy): RowMapper {
-  const dateChecked = (op: MapOp) => op.kind === 'column' && (op.sourceType.kind === 'date' || op.sourceType.kind === 'datetime')
+  // MySQL TIMESTAMP (timestamptz) has a zero value too (`0000-00-00 00:00:00`, read with the
+  // session offset appended): it follows the same policy as DATE and DATETIME.
+  const dateChecked = (op: MapOp) => op.kind === 'column' && isDateKind(op.sourceType.kind)
   const plain = ops.every((op) => op.kind === 'column' && op.nullDefault === undefined && !op.timeFormat)
   const needsZero = ops.some(dateChecked)
   const inOrder = plain && ops.length === sourceWidth && ops.every((op, i) => op.kind === 'column' && op.index === i)
@@ -75,7 +82,7 @@ export function compileMapping(ops: MapOp[], sourceWidth: number, zeroDate: Zero
 
   const slow = (op: Extract<MapOp, { kind: 'column' }>, v: Value): Value | MappingError => {
     if (v === null) return op.nullDefault !== undefined ? op.nullDefault : null
-    if (typeof v === 'string' && (op.sourceType.kind === 'date' || op.sourceType.kind === 'datetime') && isZeroDate(v)) {
+    if (typeof v === 'string' && isDateKind(op.sourceType.kind) && isZeroDate(v)) {
       if (zeroDate === 'null') return null
       return { column: op.sourceName, code: 'ZERO_DATE', reason: `column ${op.sourceName}: zero date '${v}' (setting.zeroDate is 'error'; set it to 'null' to write NULL)` }
     }

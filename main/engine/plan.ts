@@ -430,13 +430,24 @@ function targetSchemaFor(src: TableSchema | undefined, cols: ResultColumn[], ops
     const c = mapAll(ix.columns)
     return c ? [{ ...ix, columns: c }] : []
   })
+  // Schema objects that cannot follow (an index or key on a column not carried, a foreign key to a
+  // table outside the job) are listed, never silently dropped.
+  const omitted: string[] = [...(src?.omitted ?? [])]
+  for (const ix of src?.indexes ?? []) if (!ix.primary && !mapAll(ix.columns)) omitted.push(`index ${ix.name} not created: a column of it (${ix.columns.join(', ')}) is not carried`)
   const foreignKeys = (src?.foreignKeys ?? []).flatMap((fk) => {
     const c = mapAll(fk.columns)
     const refTarget = env.jobTargets.get(fk.refTable)
-    if (!c || !refTarget) return []
+    if (!c || !refTarget) {
+      omitted.push(`foreign key ${fk.name} not created: ${!c ? `a column of it (${fk.columns.join(', ')}) is not carried` : `the referenced table ${fk.refTable} is not part of this job`}`)
+      return []
+    }
     return [{ ...fk, columns: c, refSchema: target.schema, refTable: refTarget, refColumns: fk.refColumns.map(env.caseFn) }]
   })
+  const renamed = Object.fromEntries([...rename].filter(([a, b]) => a !== b))
   return {
+    ...(src?.checks?.length ? { checks: src.checks, ...(Object.keys(renamed).length ? { renamed } : {}) } : {}),
+    ...(src?.partitioning ? { partitioning: src.partitioning } : {}),
+    ...(omitted.length ? { omitted } : {}),
     schema: target.schema,
     name: target.name,
     columns,

@@ -99,7 +99,10 @@ function pgToMysql(src: LogicalType, tgt: Column): boolean {
       // `t` / `f` become `1` / `0` in the writer (RawBatch.boolColumns), as canonically.
       return frac === undefined
     case 'float':
-      return t === 'float'
+      // A real's shortest text ('3.4028235e+38') is exact for a float32 parser, but MySQL parses it
+      // as a double first (out of FLOAT's range at the maximum; double rounding elsewhere): the
+      // canonical path sends the exact float32 value instead.
+      return t === 'float' && src.bits !== 32
     case 'datetime':
     case 'time':
       // MySQL rounds extra fraction digits silently; the canonical path refuses them.

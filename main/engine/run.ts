@@ -21,6 +21,7 @@ import { DEFAULT_RETRY, type RetryPolicy } from './faults.js'
 import { planJob, type Plan, type PlannedTask } from './plan.js'
 import { InProcessHost, WorkerHost, type ChannelHost } from './pool.js'
 import { rawEligible } from './rawpath.js'
+import { createSchemaObjects } from './schema-objects.js'
 import { Throttle } from './throttle.js'
 
 export interface RunContext {
@@ -134,6 +135,8 @@ interface TaskRt {
   slot?: boolean
   /** Created and recorded by {@link bulkPrepare} (with this one split), target columns re-read. */
   bulk?: Split[]
+  /** Schema objects of this table left out or refused by the target (see schema-objects.ts). */
+  schemaWarnings: string[]
 }
 
 /** Open both sides, plan and run a job. Never throws for a data or job problem: the summary says it. */
@@ -179,7 +182,7 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     const errors = plan.problems.filter((p) => p.severity === 'error')
     if (errors.length) throw new JobInvalid(errors)
     for (const t of plan.tasks) {
-      tasks.push({ plan: t, counters: { rowsRead: 0, rowsWritten: 0, bytes: 0, dirty: 0 }, state: 'created', started: 0, pending: 0, lastProgress: 0, created: false, prepared: false, owned: false, resumed: false })
+      tasks.push({ plan: t, counters: { rowsRead: 0, rowsWritten: 0, bytes: 0, dirty: 0 }, state: 'created', started: 0, pending: 0, lastProgress: 0, created: false, prepared: false, owned: false, resumed: false, schemaWarnings: [] })
       emit({ type: 'task/state', runId: ctx.runId, taskId: t.taskId, state: 'created', source: describeRead(t), target: t.target.name, ...(t.estimatedRows !== undefined ? { estimatedRows: t.estimatedRows } : {}) })
     }
     if (plan.notMigrated.length) log('info', `not migrated (listed only): ${plan.notMigrated.join(', ')}`)
@@ -190,23 +193,8 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
 
     await runTasks(ctx, r.value, w.value, tasks, total, abort, log, emit)
 
-    // Foreign keys after all tables' data, for the tables this run created; FK_CONCURRENCY tables
-    // at once (each ALTER validates its rows: on 300 tables one after another that was seconds).
-    const withFks = tasks.filter((t) => t.created && t.state === 'succeeded' && t.afterDdl?.foreignKeys.length)
-    let nextFk = 0
-    const fkWorker = async () => {
-      for (let t = withFks[nextFk++]; t; t = withFks[nextFk++]) {
-        if (abort.signal.aborted) return
-        try {
-          await w.value.execute(t.afterDdl!.foreignKeys)
-        } catch (e) {
-          const msg = `${t.plan.target.name}: foreign keys not created: ${(e as Error).message}`
-          warnings.push(msg)
-          log('warn', msg, t.plan.taskId)
-        }
-      }
-    }
-    await Promise.all(Array.from({ length: Math.min(FK_CONCURRENCY, withFks.length) }, fkWorker))
+    // Foreign keys after all tables' data, for the tables this run created.
+    await createForeignKeys(ctx, w.value, tasks, log, emit, abort.signal)
     if (plan.postSql.length && !abort.signal.aborted) await w.value.execute(plan.postSql.filter(Boolean))
     const failed = tasks.filter((t) => t.state === 'failed')
     const inconsistent = tasks.filter((t) => t.state === 'inconsistent')
@@ -225,7 +213,8 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     } else if (inconsistent.length) {
       state = 'inconsistent'
       runError = `data inconsistent in ${inconsistent.length} of ${tasks.length} tables: ${inconsistent.map((t) => `${t.plan.taskId} (${t.diffRows !== undefined ? `${t.diffRows} rows differ` : 'checksums differ'})`).join('; ')}`
-    } else state = 'succeeded'
+    } else state = outcomeState(tasks, plan.notMigrated)
+    for (const t of tasks) warnings.push(...t.schemaWarnings)
   } catch (e) {
     state = abort.signal.aborted && !(abort.signal.reason instanceof ErrorLimitExceeded) ? 'terminated' : 'failed'
     runError = e instanceof JobInvalid ? e.message : (e as Error).message
@@ -238,10 +227,19 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     const open = await closeWithin({ reader, writer }, CLOSE_GRACE_MS)
     if (open.length) log('warn', `${open.join(' and ')} connections still in use ${CLOSE_GRACE_MS} ms after the run ended; not waiting for them`)
   }
+  // Tables the run never reached (an errorLimit broken elsewhere, a failure): say so, since their
+  // targets were not even created.
+  const notStarted = tasks.filter((t) => t.state === 'created').map((t) => t.plan.taskId)
+  if (notStarted.length && state !== 'succeeded' && state !== 'succeeded_with_warnings') {
+    const line = `${notStarted.length} of ${tasks.length} tables not started (target not created, no rows moved): ${notStarted.join(', ')}`
+    runError = runError ? `${runError}; ${line}` : line
+    log('warn', line)
+  }
   for (const t of tasks) {
     if (t.state === 'created' || t.state === 'running') {
+      const never = t.state === 'created'
       t.state = state === 'terminated' ? 'terminated' : 'failed'
-      t.error ??= state === 'terminated' ? 'terminated' : runError
+      t.error ??= state === 'terminated' ? 'terminated' : never ? `not started: ${runError}` : runError
       t.ended ??= Date.now()
       emitTaskState(ctx, t, emit)
     }
@@ -265,12 +263,49 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
       elapsedMs: t.started ? (t.ended ?? Date.now()) - t.started : 0,
       ...(t.plan.estimatedRows !== undefined ? { estimatedRows: t.plan.estimatedRows } : {}),
       ...(t.diffRows !== undefined ? { diffRows: t.diffRows } : {}),
+      ...(t.schemaWarnings.length ? { schemaWarnings: t.schemaWarnings } : {}),
     })),
     notMigrated: plan?.notMigrated ?? [],
     warnings,
+    ...(notStarted.length ? { notStarted } : {}),
     ...(runError ? { error: runError } : {}),
   }
   return summary
+}
+
+/**
+ * The state of a run whose tasks all finished: `succeeded_with_warnings` when a task left a schema
+ * object out (or the target refused one) or the source holds objects listed as not migrated
+ * (views, triggers, routines); `succeeded` only when everything was carried.
+ */
+export function outcomeState(tasks: ReadonlyArray<{ state: TaskState }>, notMigrated: readonly string[]): RunState {
+  return notMigrated.length || tasks.some((t) => t.state === 'succeeded_with_warnings') ? 'succeeded_with_warnings' : 'succeeded'
+}
+
+/** Record schema warnings on a task, logging each; a `succeeded` task becomes `succeeded_with_warnings`. */
+function addSchemaWarnings(ctx: RunContext, t: TaskRt, ws: string[], log: (level: 'warn', message: string, taskId?: string) => void, emit: (e: EngineEvent) => void): void {
+  if (!ws.length) return
+  for (const w of ws) log('warn', w, t.plan.taskId)
+  t.schemaWarnings.push(...ws)
+  if (t.state === 'succeeded') {
+    t.state = 'succeeded_with_warnings'
+    emitTaskState(ctx, t, emit)
+  }
+}
+
+/** Foreign keys after all tables' data, for the tables this run created: each on its own. */
+async function createForeignKeys(ctx: RunContext, writer: Connector, tasks: TaskRt[], log: (level: 'warn', message: string, taskId?: string) => void, emit: (e: EngineEvent) => void, signal: AbortSignal): Promise<void> {
+  // FK_CONCURRENCY tables at once (each ALTER validates its rows: on 300 tables one after another
+  // that was seconds); each constraint of a table on its own (createSchemaObjects).
+  const todo = tasks.filter((t) => t.created && (t.state === 'succeeded' || t.state === 'succeeded_with_warnings') && t.afterDdl?.foreignKeys.length)
+  let next = 0
+  const worker = async () => {
+    for (let t = todo[next++]; t; t = todo[next++]) {
+      if (signal.aborted) return
+      addSchemaWarnings(ctx, t, await createSchemaObjects(writer, t.afterDdl!.foreignKeys, t.plan.target.name, signal), log, emit)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(FK_CONCURRENCY, todo.length) }, worker))
 }
 
 /**
@@ -609,6 +644,11 @@ async function runTasks(
           t.created = true
           t.owned = true
           t.afterDdl = { indexes: p.ddl.indexes, foreignKeys: p.ddl.foreignKeys, sequences: p.ddl.sequences }
+          for (const o of p.ddl.omitted ?? []) {
+            const w = `${p.target.name}: ${o}`
+            t.schemaWarnings.push(w)
+            log('warn', w, p.taskId)
+          }
         }
         if (p.preSql.length) await writer.execute(p.preSql.filter(Boolean))
         if (p.truncate && p.targetExists) {
@@ -652,9 +692,14 @@ async function runTasks(
     const p = t.plan
     try {
       if (t.created && t.afterDdl) {
+        // Each index (CHECK, trigger, comment) on its own: one the target refuses is a schema
+        // warning, never a failed task, and never skips the sequence position below.
         if (t.afterDdl.indexes.length) {
-          log('info', `creating ${t.afterDdl.indexes.length} indexes on ${p.target.name}`, p.taskId)
-          await writer.execute(t.afterDdl.indexes)
+          log('info', `creating ${t.afterDdl.indexes.length} indexes and constraints on ${p.target.name}`, p.taskId)
+          for (const w of await createSchemaObjects(writer, t.afterDdl.indexes, p.target.name, signal)) {
+            t.schemaWarnings.push(w)
+            log('warn', w, p.taskId)
+          }
         }
         if (t.afterDdl.sequences.length) await writer.execute(t.afterDdl.sequences)
       }
@@ -674,7 +719,7 @@ async function runTasks(
         }
       }
       cp?.savePrepared(p.taskId, { owned: t.owned, created: t.created, ...(t.afterDdl ? { afterDdl: t.afterDdl } : {}), finished: true })
-      t.state = 'succeeded'
+      t.state = t.schemaWarnings.length ? 'succeeded_with_warnings' : 'succeeded'
       t.ended = Date.now()
       log('info', `${p.taskId} -> ${p.target.name}: ${t.counters.rowsWritten} rows written, ${t.counters.dirty} dirty, ${((t.ended - t.started) / 1000).toFixed(2)} s`, p.taskId)
       emitTaskState(ctx, t, emit)
@@ -733,6 +778,9 @@ async function runTasks(
         total.dirty += m.records.length
         ctx.onDirty?.(m.records)
         log('warn', `${m.records.length} dirty record(s) in ${m.taskId}; first: ${m.records[0]!.reason}`, m.taskId)
+        // setting.errorLimit.tableRecord: the table fails on its own, the others go on.
+        if (limit.tableRecord !== undefined && t.counters.dirty > limit.tableRecord && t.state === 'running')
+          failTask(t, new Error(`errorLimit exceeded for table ${t.plan.taskId}: ${t.counters.dirty} dirty records, setting.errorLimit.tableRecord allows ${limit.tableRecord}`))
         const over = checkLimit()
         if (over && !signal.aborted) {
           failTask(t, over)

@@ -71,10 +71,11 @@ export interface RunHandle {
   cancel(): void
 }
 
-const TASK_STATE_IN_STORE: Record<TaskState, 'pending' | 'running' | 'succeeded' | 'failed' | 'terminated' | 'inconsistent' | 'skipped'> = {
+const TASK_STATE_IN_STORE: Record<TaskState, 'pending' | 'running' | 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'terminated' | 'inconsistent' | 'skipped'> = {
   created: 'pending',
   running: 'running',
   succeeded: 'succeeded',
+  succeeded_with_warnings: 'succeeded_with_warnings',
   failed: 'failed',
   terminated: 'terminated',
   inconsistent: 'inconsistent',
@@ -175,7 +176,7 @@ export function startRun(opts: StartRunOptions): RunHandle {
   const previous = opts.resumeRunId !== undefined ? store.runs.get(opts.resumeRunId) : undefined
   if (opts.resumeRunId !== undefined) {
     if (!previous) throw new Error(`resume: no run '${opts.resumeRunId}'`)
-    if (previous.state === 'succeeded') throw new Error(`resume: run ${previous.id} already succeeded`)
+    if (previous.state === 'succeeded' || previous.state === 'succeeded_with_warnings') throw new Error(`resume: run ${previous.id} already succeeded`)
   }
   const specDoc = previous ? previous.spec : opts.spec
   const parsed = parseJob(specDoc)
@@ -254,7 +255,7 @@ export function startRun(opts: StartRunOptions): RunHandle {
             ...(e.stage ? { stage: e.stage } : {}),
             ...(e.error ? { error: e.error } : {}),
             ...(started ? { startedAt: now } : {}),
-            ...(['succeeded', 'failed', 'terminated', 'inconsistent'].includes(e.state) ? { endedAt: now } : {}),
+            ...(['succeeded', 'succeeded_with_warnings', 'failed', 'terminated', 'inconsistent'].includes(e.state) ? { endedAt: now } : {}),
           })
         }
         break
@@ -297,7 +298,7 @@ export function startRun(opts: StartRunOptions): RunHandle {
     flush()
     store.runs.finish(runId, { ...summary })
     store.runs.setState(runId, summary.state, summary.error)
-    if (summary.state === 'succeeded') {
+    if (summary.state === 'succeeded' || summary.state === 'succeeded_with_warnings') {
       store.settings.delete(resumeKey(runId))
       store.splits.clearPrepared(runId)
     }

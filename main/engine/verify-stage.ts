@@ -53,6 +53,8 @@ export async function tableDataDiff(args: { task: PlannedTask; reader: Connector
     ...(algorithm !== spec.algorithm ? [`hashdiff needs a key; ${task.taskId} has none, md5diff used`] : []),
     ...(skipped.length ? [`not compared (changed by the mapping): ${skipped.join(', ')}`] : []),
   ]
+  const f = r.filters
+  const filterNote = f.source || f.target ? [`filters: source ${f.source ? `WHERE ${f.source}` : 'none'}, target ${f.target ? `WHERE ${f.target}` : 'none (whole table)'}`] : []
   const body = r.consistent
     ? `consistent, ${r.sourceRows} rows`
     : algorithm === 'md5diff'
@@ -60,5 +62,5 @@ export async function tableDataDiff(args: { task: PlannedTask; reader: Connector
       : algorithm === 'countdiff'
         ? `${r.sourceRows} source rows, ${r.targetRows} target rows`
         : `${r.stats.truncated ? 'at least ' : ''}${diffRows} rows differ: ${r.onlyInSource.length} only in source, ${r.onlyInTarget.length} only in target, ${r.changed.length} changed${r.stats.truncated ? ` (search stopped at verify.limit = ${spec.limit})` : ''}`
-  return { consistent: r.consistent, ...(diffRows !== undefined ? { diffRows } : {}), message: [body, ...notes].join('; ') }
+  return { consistent: r.consistent, ...(diffRows !== undefined ? { diffRows } : {}), message: [body, ...notes, ...filterNote].join('; ') }
 }

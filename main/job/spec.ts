@@ -117,6 +117,8 @@ export const VerifySpecSchema = z.strictObject({
   bisection_threshold: z.number().int().min(2).optional().describe('Below this many rows a segment is downloaded and compared row by row'),
   bisection_factor: z.number().int().min(2).optional().describe('Segments a mismatching range is cut into'),
   verbose: z.boolean().default(false),
+  where: z.string().optional().describe("Source filter for verification (default: the task's reader where)"),
+  target_where: z.string().optional().describe('Target filter for verification (default: the source filter when the columns it names are loaded under the same names, else none)'),
 })
 
 export type VerifySpec = z.output<typeof VerifySpecSchema>
@@ -172,6 +174,7 @@ export const JobSpecSchema = z.strictObject({
         .strictObject({
           record: z.number().int().min(0).optional().describe('Max dirty records; 0 = the first dirty record fails the run'),
           percentage: z.number().min(0).max(1).optional().describe('Max share of dirty records among records read (0.02 = 2 %)'),
+          tableRecord: z.number().int().min(0).optional().describe('Max dirty records per table: a table past it fails on its own while the other tables go on'),
         })
         .prefault({ record: 0 }),
       zeroDate: z

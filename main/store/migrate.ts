@@ -157,6 +157,12 @@ export const MIGRATIONS: readonly Migration[] = [
     up: (db) => db.exec(INIT),
   },
   {
+    // issue 13: a run whose data moved but a schema object was left out ends `succeeded_with_warnings`.
+    id: '2026-12-05-130-run-state-with-warnings',
+    disableForeignKeys: true,
+    up: (db) => widenRunStateCheck(db),
+  },
+  {
     // What a run prepared per task (created / truncated the target, DDL left for after the data),
     // one row per task: a resume reads it; before, the whole record was one settings value
     // rewritten at every task (quadratic in the number of tables).
@@ -171,6 +177,27 @@ export const MIGRATIONS: readonly Migration[] = [
 ) WITHOUT ROWID;`),
   },
 ]
+
+/**
+ * Rebuild `runs` so its state CHECK admits `succeeded_with_warnings` (SQLite cannot alter a CHECK:
+ * "ALTER TABLE" §7, create-copy-drop-rename). The new table is made from the current `CREATE TABLE`
+ * text with only the CHECK list changed, so columns other migrations added are kept; its indexes
+ * are re-created from their own stored SQL.
+ */
+export function widenRunStateCheck(db: Database.Database): void {
+  const row = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'runs'`).get() as { sql: string } | undefined
+  if (!row) throw new Error('table runs not found')
+  if (row.sql.includes("'succeeded_with_warnings'")) return
+  const check = /CHECK \(state IN \(([^)]*)\)\)/
+  if (!check.test(row.sql)) throw new Error('runs.state CHECK not found')
+  const sql = row.sql.replace(check, (_m, list: string) => `CHECK (state IN (${list},'succeeded_with_warnings'))`).replace(/^CREATE TABLE\s+("?)runs\1/, 'CREATE TABLE runs_new')
+  const indexes = (db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL`).all() as { sql: string }[]).map((r) => r.sql)
+  db.exec(sql)
+  db.exec('INSERT INTO runs_new SELECT * FROM runs')
+  db.exec('DROP TABLE runs')
+  db.exec('ALTER TABLE runs_new RENAME TO runs')
+  for (const ix of indexes) db.exec(ix)
+}
 
 const ID = /^\d{4}-\d{2}-\d{2}-\d{3}-[a-z0-9-]+$/
 

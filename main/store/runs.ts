@@ -12,10 +12,10 @@ import { jsonStringify, jsonText, newId, nowIso, paging, toIso } from './util.js
  * user). `inconsistent`: the run stopped without reaching a final state (its process died) or its
  * verification found the target differs; a resumed run may go back to `running`.
  */
-export type RunState = 'created' | 'running' | 'succeeded' | 'failed' | 'terminated' | 'inconsistent'
-/** Every {@link RunState}. */
-export const RUN_STATES: readonly RunState[] = ['created', 'running', 'succeeded', 'failed', 'terminated', 'inconsistent']
-const FINAL: ReadonlySet<RunState> = new Set(['succeeded', 'failed', 'terminated', 'inconsistent'])
+export type RunState = 'created' | 'running' | 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'terminated' | 'inconsistent'
+/** Every {@link RunState}. `succeeded_with_warnings`: the data moved but a schema object was left out (main/engine/events.ts). */
+export const RUN_STATES: readonly RunState[] = ['created', 'running', 'succeeded', 'succeeded_with_warnings', 'failed', 'terminated', 'inconsistent']
+const FINAL: ReadonlySet<RunState> = new Set(['succeeded', 'succeeded_with_warnings', 'failed', 'terminated', 'inconsistent'])
 
 /** Input of `runs.create`. */
 export interface RunInput {
@@ -184,7 +184,7 @@ export class RunsRepo {
   /**
    * Move a run to `state`, recording `error` (cleared when absent). Entering `running` sets
    * `startedAt` the first time and clears `endedAt` (a resumed run); entering a final state
-   * (`succeeded`, `failed`, `terminated`, `inconsistent`) sets `endedAt` if unset.
+   * (`succeeded`, `succeeded_with_warnings`, `failed`, `terminated`, `inconsistent`) sets `endedAt` if unset.
    * @throws StoreError `INVALID` (path `state`), `NOT_FOUND` (path `id`).
    */
   setState(id: string, state: RunState, error?: string): void {
@@ -271,9 +271,9 @@ function toRun(r: RunRow): RunListItem | Run {
 // Run tasks
 
 /** State of one task. `skipped`: nothing to do (e.g. excluded, or already complete on resume). */
-export type TaskState = 'pending' | 'running' | 'succeeded' | 'failed' | 'terminated' | 'inconsistent' | 'skipped'
+export type TaskState = 'pending' | 'running' | 'succeeded' | 'succeeded_with_warnings' | 'failed' | 'terminated' | 'inconsistent' | 'skipped'
 /** Every {@link TaskState}. */
-export const TASK_STATES: readonly TaskState[] = ['pending', 'running', 'succeeded', 'failed', 'terminated', 'inconsistent', 'skipped']
+export const TASK_STATES: readonly TaskState[] = ['pending', 'running', 'succeeded', 'succeeded_with_warnings', 'failed', 'terminated', 'inconsistent', 'skipped']
 /** The dashboard stages of one table's run (DESIGN.md glossary). */
 export type TaskStage = 'ExportTable' | 'ImportTable' | 'TableDataDiff'
 /** Every {@link TaskStage}, in dashboard order. */

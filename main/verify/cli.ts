@@ -3,7 +3,8 @@
  *
  * Output like data-diff: `- key` for a row only in the source, `+ key` for a row only in the
  * target, a changed row as both, sorted by key, then one stats line. `--json` prints exactly
- * `{"algorithm","consistent","sourceRows","targetRows","onlyInSource","onlyInTarget","changed","elapsedMs"}`.
+ * `{"algorithm","consistent","sourceRows","targetRows","onlyInSource","onlyInTarget","changed","elapsedMs","filters"}`
+ * (`filters`: the `source` / `target` WHERE applied, each absent when that side was compared whole).
  * Exit code: 0 consistent, 1 not consistent, 2 error (bad usage, unreachable database, missing
  * table or column).
  */
@@ -124,13 +125,14 @@ export function register(program: Command): void {
           verbose: Boolean(o.verbose),
         })
         if (o.json) {
-          const { algorithm, consistent, sourceRows, targetRows, onlyInSource, onlyInTarget, changed, elapsedMs } = r
-          const json = JSON.stringify({ algorithm, consistent, sourceRows, targetRows, onlyInSource, onlyInTarget, changed, elapsedMs }, (_k, v: unknown) =>
+          const { algorithm, consistent, sourceRows, targetRows, onlyInSource, onlyInTarget, changed, elapsedMs, filters } = r
+          const json = JSON.stringify({ algorithm, consistent, sourceRows, targetRows, onlyInSource, onlyInTarget, changed, elapsedMs, filters }, (_k, v: unknown) =>
             typeof v === 'bigint' ? v.toString() : v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('hex') : v,
           )
           process.stdout.write(`${json}\n`)
         } else {
           const lines = diffLines(r)
+          if (r.filters.source || r.filters.target) lines.push(`filters: source ${r.filters.source ? `WHERE ${r.filters.source}` : 'none'}, target ${r.filters.target ? `WHERE ${r.filters.target}` : 'none'}`)
           process.stdout.write(lines.map((l) => `${l}\n`).join('') + `${statsLine(r)}\n`)
         }
         process.exitCode = r.consistent ? 0 : 1

@@ -51,6 +51,8 @@ export const VerifyConfigSchema = z
     bisection_threshold: z.number().int().min(3).default(DEFAULT_BISECTION_THRESHOLD).describe('Segments smaller than this many rows are downloaded and compared (hashdiff)'),
     bisection_factor: z.number().int().min(2).max(4096).default(DEFAULT_BISECTION_FACTOR).describe('Segments per cut (hashdiff)'),
     verbose: z.boolean().default(false).describe('Log every segment'),
+    where: z.string().optional().describe("Source filter for verification (default: the task's reader where)"),
+    target_where: z.string().optional().describe('Target filter for verification (default: the source filter when the columns it names are loaded under the same names, else none)'),
   })
   .refine((c) => c.bisection_factor < c.bisection_threshold, { message: 'bisection_factor must be lower than bisection_threshold', path: ['bisection_factor'] })
 
@@ -109,9 +111,38 @@ export interface DiffResult {
   changed: KeyValues[]
   elapsedMs: number
   stats: DiffStats
+  /** The filters applied (absent side: the whole table was compared). */
+  filters: { source?: string; target?: string }
 }
 
 const lower = (s: string) => s.toLowerCase()
+
+/** Words a filter may hold besides column names (SQL keywords and literal prefixes). */
+const FILTER_WORDS = new Set(
+  'and or not in is null between like ilike true false date time timestamp interval current_date current_time current_timestamp localtime localtimestamp case when then else end escape day month year hour minute second'.split(' '),
+)
+
+/**
+ * Whether a reader filter can be applied to the target as it is: every column it names is loaded
+ * into a target column of the same name (case-insensitively). Words followed by `(` are taken as
+ * functions, quoted text as literals. A word that is neither a keyword nor a mapped column (an
+ * unmapped source column, a renamed one) makes it unusable, and the target is then compared whole.
+ */
+export function filterFitsTarget(where: string, columnMap: Record<string, string>): boolean {
+  const mapped = new Map(Object.entries(columnMap).map(([s, t]) => [lower(s), lower(t)]))
+  const text = where.replace(/'(?:[^']|'')*'/g, "''")
+  const re = /"((?:[^"]|"")+)"|`((?:[^`]|``)+)`|([A-Za-z_][A-Za-z0-9_$]*)(\s*\()?/g
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text))) {
+    if (m[4]) continue // a function call
+    const name = m[1] ?? m[2] ?? m[3]!
+    const quoted = m[3] === undefined
+    if (!quoted && FILTER_WORDS.has(lower(name))) continue
+    const t = mapped.get(lower(name))
+    if (t === undefined || t !== lower(name)) return false
+  }
+  return true
+}
 
 function findColumn(t: TableSchema, name: string, what: string): Column {
   const exact = t.columns.find((c) => c.name === name)
@@ -177,7 +208,8 @@ export async function diffTables(opts: DiffOptions): Promise<DiffResult> {
   const dstWhere = opts.targetWhere ?? opts.where
   const log = opts.verbose ? (opts.log ?? ((l: string) => void process.stderr.write(`${l}\n`))) : undefined
   const stats: DiffStats = { columns: 0, segmentsChecked: 0, segmentsDownloaded: 0, rowsDownloaded: 0, maxLevel: 0, queries: 0, truncated: false }
-  const done = (r: Omit<DiffResult, 'algorithm' | 'elapsedMs' | 'stats'>): DiffResult => ({ algorithm, ...r, elapsedMs: Math.round(performance.now() - t0), stats })
+  const filters: DiffResult['filters'] = { ...(srcWhere?.trim() ? { source: srcWhere.trim() } : {}), ...(dstWhere?.trim() ? { target: dstWhere.trim() } : {}) }
+  const done = (r: Omit<DiffResult, 'algorithm' | 'elapsedMs' | 'stats' | 'filters'>): DiffResult => ({ algorithm, ...r, elapsedMs: Math.round(performance.now() - t0), stats, filters })
 
   if (algorithm === 'countdiff') {
     const [a, b] = await Promise.all([
@@ -236,7 +268,12 @@ export interface VerifyTaskInput {
   /** The task's field mapping as source -> target column names (only these are compared). */
   columns: Record<string, string> | Array<{ source: string; target: string }>
   config: VerifyConfigInput | VerifyConfig
-  /** The task's reader filter (the target is compared with `targetWhere`, default none: it holds only what was loaded). */
+  /**
+   * The task's reader filter (`config.where` overrides it). The target is compared with
+   * `targetWhere` (`config.target_where` overrides it); by default with the same filter when every
+   * column it names is loaded under the same name ({@link filterFitsTarget}), so rows of an
+   * existing, larger target outside the filter are not reported; else the whole target.
+   */
   where?: string
   targetWhere?: string
   signal?: AbortSignal
@@ -259,6 +296,8 @@ export async function verifyTask(input: VerifyTaskInput): Promise<DiffResult> {
   const cfg = parsed.data
   const map: Record<string, string> = Array.isArray(input.columns) ? Object.fromEntries(input.columns.map((c) => [c.source, c.target])) : { ...input.columns }
   const keys = cfg.key_columns ?? input.keyColumns
+  const where = cfg.where ?? input.where
+  const targetWhere = cfg.target_where ?? input.targetWhere ?? (where?.trim() && filterFitsTarget(where, map) ? where : '')
   return diffTables({
     source: input.source,
     target: input.target,
@@ -268,8 +307,8 @@ export async function verifyTask(input: VerifyTaskInput): Promise<DiffResult> {
     columnMap: map,
     ...(cfg.extra_columns ? { columns: cfg.extra_columns } : {}),
     algorithm: cfg.algorithm,
-    ...(input.where !== undefined ? { where: input.where } : {}),
-    targetWhere: input.targetWhere ?? '',
+    ...(where !== undefined ? { where } : {}),
+    targetWhere,
     limit: cfg.limit,
     threads: cfg.threads,
     bisectionThreshold: cfg.bisection_threshold,

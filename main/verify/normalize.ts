@@ -11,7 +11,7 @@
  * | -------- | ------------------------------------------------------------------------------------------ |
  * | int      | plain digits with `-` (booleans are `0`/`1`, so MySQL TINYINT(1) = PostgreSQL boolean)     |
  * | decimal  | exact digits with `scale` fraction digits (the larger of the two sides' scales, zero-padded); when either side has no declared scale, trailing fraction zeros and the dot are trimmed instead |
- * | float    | `[-]<m>e<e>`: `m` the value rounded half-up to `digits` significant digits (15 for float64, 6 when either side is float32, PostgreSQL's own `DBL_DIG`/`FLT_DIG` for float -> numeric), `e` the exponent of its first digit; `0` for ±0, `NaN`, `Infinity`, `-Infinity` |
+ * | float    | `[-]<m>e<e>`: `m` the value rounded half-up to `digits` significant digits (15 for float64, 9 when either side is float32, PostgreSQL's own `DBL_DIG`/`FLT_DIG` for float -> numeric), `e` the exponent of its first digit; `0` for ±0, `NaN`, `Infinity`, `-Infinity` |
  * | date     | `YYYY-MM-DD`                                                                               |
  * | datetime | `YYYY-MM-DD HH:MM:SS.ffffff` (always 6 fraction digits); timestamptz converted to UTC first; a DATE side gets ` 00:00:00.000000` |
  * | time     | `[-]HH:MM:SS.ffffff`                                                                       |
@@ -34,8 +34,8 @@
  * equal to its original. The rounding is half-up on the IEEE product, not on the exact decimal
  * value, so two *different* doubles a few ulps apart that straddle a rounding boundary (a few
  * percent of such pairs) still compare different: that errs on the side of reporting a change.
- * Magnitudes below ~1e-290 (subnormals) may overflow the two-step power in MySQL and are
- * reported as `!`.
+ * Magnitudes below 1e-280 are first multiplied by 1e300 (the exponent corrected back), so
+ * subnormals down to 5e-324 never overflow the power of ten.
  */
 import { createHash } from 'node:crypto'
 import type { Column, LogicalType, Value } from '../core/types.js'
@@ -64,7 +64,21 @@ export const SEP = '|'
 
 /** Significant digits kept for floats (PostgreSQL's DBL_DIG / FLT_DIG). */
 export const FLOAT64_DIGITS = 15
-export const FLOAT32_DIGITS = 6
+/**
+ * Significant digits compared when either side is float32: 9 (FLT_DECIMAL_DIG), which tells any
+ * two float32 values apart. Sluice carries a float32 exactly (main/core/types.ts), so a FLOAT that
+ * lost digits (16777216 landing as 16777200) is reported, where 6 digits (FLT_DIG) would hide it.
+ */
+export const FLOAT32_DIGITS = 9
+
+/**
+ * Magnitudes below this are scaled up by {@link TINY_SCALE} (10^300) before the power-of-ten
+ * rounding, and the exponent corrected by -300: 10^(digits-1-e) for a subnormal (5e-324 needs
+ * 10^338) overflows a double, which MySQL reports as an error and PostgreSQL as "value out of
+ * range: overflow". The scaling is one IEEE multiplication, the same bits on every side.
+ */
+export const TINY_FLOAT = 1e-280
+export const TINY_SCALE_EXP = 300
 
 type Group = 'exact' | 'float' | 'temporal' | 'time' | 'bytes' | 'uuid' | 'text'
 
@@ -86,6 +100,9 @@ function groupOf(t: LogicalType): Group {
     case 'bytes':
     case 'geometry':
       return 'bytes'
+    case 'other':
+      // A PostgreSQL interval holds a MySQL TIME (±838:59:59) when Sluice creates the column.
+      return /^interval\b/i.test(t.native) ? 'time' : 'text'
     case 'uuid':
       return 'uuid'
     default:
@@ -145,7 +162,10 @@ function floatSql(d: SqlDialect, x: string, digits: number): string {
   const my = d === 'mysql'
   const lit = (v: string) => (my ? v : `${v}::float8`)
   const hi = lit(`1e${digits}`)
-  const a = `ABS(${x})`
+  const abs = `ABS(${x})`
+  const tiny = `${abs} < ${lit(String(TINY_FLOAT))}`
+  const a = `(CASE WHEN ${tiny} THEN ${abs} * ${lit(`1e${TINY_SCALE_EXP}`)} ELSE ${abs} END)`
+  const shift = (e: string) => `(${e} - CASE WHEN ${tiny} THEN ${TINY_SCALE_EXP} ELSE 0 END)`
   const pow = (k: string) => (my ? `POW(10, ${k})` : `power(10::float8, (${k})::float8)`)
   const e0 = my ? `FLOOR(LOG10(${a}))` : `floor(log(${a}))`
   const scaled = (e: string) => {
@@ -157,7 +177,7 @@ function floatSql(d: SqlDialect, x: string, digits: number): string {
   const int = (v: string) => (my ? `CAST(${v} AS SIGNED)` : `(${v})::bigint::text`)
   const cat = (...p: string[]) => (my ? `CONCAT(${p.join(', ')})` : p.join(' || '))
   const sign = `CASE WHEN ${x} < 0 THEN '-' ELSE '' END`
-  const fmt = (e: string) => cat(sign, int(m(e)), `'e'`, int(e))
+  const fmt = (e: string) => cat(sign, int(m(e)), `'e'`, int(shift(e)))
   const lo = `${e0} - 1`
   const hi1 = `${e0} + 1`
   const body = `CASE WHEN ${m(lo)} < ${hi} THEN ${fmt(lo)} WHEN ${m(e0)} < ${hi} THEN ${fmt(e0)} ELSE ${fmt(hi1)} END`
@@ -175,7 +195,17 @@ export function renderSql(d: SqlDialect, col: SideColumn, norm: ColumnNorm, q: s
   const asText = my ? `CAST(${q} AS CHAR)` : `(${q})::text`
   const intText = () => {
     if (t.kind === 'bool') return my ? (isMysqlBit(col) ? `CAST(${q} + 0 AS CHAR)` : `CAST(${q} AS CHAR)`) : `CASE WHEN ${q} THEN '1' ELSE '0' END`
+    // MySQL YEAR prints as 4 digits ('0000' for the year 0); as a number it is 0 like everywhere else.
+    if (t.kind === 'year' && my) return `CAST(${q} + 0 AS CHAR)`
     return asText
+  }
+  // MySQL BIT(n): HEX() of a BIT value is the hex of its number (0x01 -> '1'): pad to its bytes.
+  const hexSql = () => {
+    if (my && isMysqlBit(col)) {
+      const width = 2 * Math.max(1, Math.ceil(Number(/\((\d+)\)/.exec(col.nativeType ?? '')?.[1] ?? 1) / 8))
+      return `LPAD(LOWER(HEX(${q})), ${width}, '0')`
+    }
+    return my ? `LOWER(HEX(${q}))` : `encode(${q}, 'hex')`
   }
   switch (norm.kind) {
     case 'int':
@@ -206,14 +236,20 @@ export function renderSql(d: SqlDialect, col: SideColumn, norm: ColumnNorm, q: s
         return my ? `DATE_FORMAT(CONVERT_TZ(${q}, @@session.time_zone, '+00:00'), '%Y-%m-%d %H:%i:%s.%f')` : `to_char(${q} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')`
       return my ? `DATE_FORMAT(${q}, '%Y-%m-%d %H:%i:%s.%f')` : `to_char(${q}, 'YYYY-MM-DD HH24:MI:SS.US')`
     case 'time':
+      if (!my && t.kind === 'other') {
+        // interval: [-]HH:MM:SS.ffffff from its exact epoch (numeric), hours past 24 kept (lpad
+        // would cut 838 to 83).
+        const e = `abs(extract(epoch from ${q}))`
+        return `(CASE WHEN extract(epoch from ${q}) < 0 THEN '-' ELSE '' END || (CASE WHEN ${e} < 36000 THEN '0' ELSE '' END) || floor(${e} / 3600)::bigint::text || ':' || lpad(floor(mod(${e}, 3600) / 60)::int::text, 2, '0') || ':' || to_char(mod(${e}, 60), 'FM00.000000'))`
+      }
       return my ? `TIME_FORMAT(${q}, '%H:%i:%s.%f')` : `to_char(${q}, 'HH24:MI:SS.US')`
     case 'bytes':
       if (groupOf(t) !== 'bytes') return my ? `LOWER(HEX(CONVERT(${q} USING utf8mb4)))` : `encode(convert_to((${q})::text, 'UTF8'), 'hex')`
-      return my ? `LOWER(HEX(${q}))` : `encode(${q}, 'hex')`
+      return hexSql()
     case 'uuid':
       return my ? `LOWER(${asText})` : `lower(${asText})`
     case 'text':
-      if (groupOf(t) === 'bytes') return my ? `LOWER(HEX(${q}))` : `encode(${q}, 'hex')`
+      if (groupOf(t) === 'bytes') return hexSql()
       if (t.kind === 'bool') return intText()
       if (t.kind === 'timestamptz') return renderSql(d, col, { kind: 'datetime' }, q)
       if (t.kind === 'datetime' || t.kind === 'date' || t.kind === 'time' || t.kind === 'float') {
@@ -279,14 +315,15 @@ export function floatText(x: number, digits: number = FLOAT64_DIGITS): string {
   if (x === Infinity) return 'Infinity'
   if (x === -Infinity) return '-Infinity'
   if (x === 0) return '0'
-  const a = Math.abs(x)
+  const tiny = Math.abs(x) < TINY_FLOAT
+  const a = tiny ? Math.abs(x) * POW10[TINY_SCALE_EXP]! : Math.abs(x)
   const hi = POW10[digits]!
   const e0 = Math.floor(Math.log10(a))
   const m = (e: number) => Math.floor(scaledJs(a, digits - 1 - e) + 0.5)
   let e = e0 + 1
   if (m(e0 - 1) < hi) e = e0 - 1
   else if (m(e0) < hi) e = e0
-  return `${x < 0 ? '-' : ''}${m(e)}e${e}`
+  return `${x < 0 ? '-' : ''}${m(e)}e${tiny ? e - TINY_SCALE_EXP : e}`
 }
 
 const DEC_RE = /^\s*([+-])?(\d*)(?:\.(\d*))?\s*$/

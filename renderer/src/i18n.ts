@@ -12,7 +12,7 @@ const en = {
   theme: { auto: 'Theme: system', light: 'Theme: light', dark: 'Theme: dark' },
   channel: { ipc: 'Live (IPC)', open: 'Live', connecting: 'Connecting…', closed: 'Offline, reconnecting' },
   common: { cancel: 'Cancel', save: 'Save', edit: 'Edit', delete: 'Delete', duplicate: 'Duplicate', search: 'Search' },
-  state: { created: 'created', running: 'running', succeeded: 'succeeded', failed: 'failed', terminated: 'terminated', inconsistent: 'inconsistent', skipped: 'skipped', pending: 'pending' },
+  state: { created: 'created', running: 'running', succeeded: 'succeeded', succeeded_with_warnings: 'succeeded with warnings', failed: 'failed', terminated: 'terminated', inconsistent: 'inconsistent', skipped: 'skipped', pending: 'pending' },
   conn: {
     new: 'New connection', edit: 'Edit {name}', name: 'Name', kind: 'Type', host: 'Host', port: 'Port', user: 'User', password: 'Password',
     passwordSaved: 'saved — leave empty to keep', clearPassword: 'Remove the saved password', database: 'Database', schema: 'Schema', path: 'File path',
@@ -66,7 +66,7 @@ const zh: typeof en = {
   theme: { auto: '主题：跟随系统', light: '主题：浅色', dark: '主题：深色' },
   channel: { ipc: '实时（IPC）', open: '实时', connecting: '连接中…', closed: '已断开，重连中' },
   common: { cancel: '取消', save: '保存', edit: '编辑', delete: '删除', duplicate: '复制', search: '搜索' },
-  state: { created: '已创建', running: '运行中', succeeded: '成功', failed: '失败', terminated: '已终止', inconsistent: '不一致', skipped: '已跳过', pending: '等待中' },
+  state: { created: '已创建', running: '运行中', succeeded: '成功', succeeded_with_warnings: '成功（有警告）', failed: '失败', terminated: '已终止', inconsistent: '不一致', skipped: '已跳过', pending: '等待中' },
   conn: {
     new: '新建数据源', edit: '编辑 {name}', name: '名称', kind: '类型', host: '主机', port: '端口', user: '用户名', password: '密码',
     passwordSaved: '已保存 — 留空则保持不变', clearPassword: '清除已保存的密码', database: '数据库', schema: 'Schema', path: '文件路径',

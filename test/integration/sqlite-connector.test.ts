@@ -337,11 +337,11 @@ describe('SQLite connector', () => {
     expect(plan.create[0]).toContain('"u64" UNSIGNED_BIG_TEXT')
     expect(plan.create[0]).toContain('"d38" DECIMAL_TEXT(38,10)')
     expect(plan.create[0]).toContain('"dt" DATE_TEXT')
-    expect(plan.create[0]).toContain(`"en" TEXT CHECK ("en" IN ('a', 'it''s'))`)
+    expect(plan.create[0]).toContain(`"en" TEXT CHECK ("en" IN ('a', 'it''s', ''))`)
     expect(plan.warnings).toEqual([
       'column "st": SET(x,y) stored as TEXT (comma-joined members); SQLite does not check membership',
       'column "g": geometry stored as BLOB (MySQL internal form: SRID + WKB); SQLite has no spatial type',
-      'column "o": type interval has no SQLite counterpart, carried as TEXT',
+      'column "o": type interval has no SQLite counterpart, carried as TEXT (a PostgreSQL interval in ISO 8601 duration form, P1Y2M3DT4H5M6S)',
     ])
     await conn.execute(plan.create)
     const target = await conn.catalog.table({ name: 'types' })
@@ -596,9 +596,9 @@ describe('SQLite connector', () => {
     expect(plan.sequences).toEqual([])
     expect(plan.warnings).toEqual([
       'column "n": auto-increment is only possible on a single INTEGER PRIMARY KEY in SQLite, dropped',
-      'column "n": default nextval(\'s\'::regclass) not translated, left out',
       'foreign key "fk_other": references another schema "other"; SQLite resolves it in "main"',
     ])
+    expect(plan.omitted).toEqual(['column "n": default nextval(\'s\'::regclass) not translated (no SQLite equivalent), left out'])
     const o = conn.ddl(schema, { name: 'o3' }, { total: 'NUMERIC(10,2)' })
     expect(o.create[0]).toContain('"total" NUMERIC(10,2) DEFAULT 0.00,')
   })

@@ -81,4 +81,24 @@ describe.skipIf(!ready)('TableDataDiff stage in runs', () => {
     expect(s.state).toBe('inconsistent')
     expect(s.tasks[0]!.error).toMatch(/at least \d+ rows differ.*search stopped at verify\.limit = 5/)
   })
+
+  it('a reader where is applied to an existing, larger target too (columns match), and the result names both filters', async () => {
+    const all = startRun({ store, spec: { ...job([{ source: 'Genre', target: 'genre_w' }], undefined), writer: { connection: { kind: 'postgres', ...PG, database: db } } } })
+    expect((await all.done).state).toBe('succeeded')
+    const spec = {
+      ...job([{ source: 'Genre', target: 'genre_w', where: '"GenreId" <= 10' }], { algorithm: 'hashdiff' }),
+      writer: { connection: { kind: 'postgres', ...PG, database: db }, writeMode: 'update' },
+    }
+    const h = startRun({ store, spec })
+    const s = await h.done
+    expect(s.error).toBeUndefined()
+    expect(s.state).toBe('succeeded')
+    const logs = store.logs.tail(h.runId, { limit: 200 }).map((l) => l.message)
+    expect(logs.find((m) => /TableDataDiff/.test(m))).toMatch(/consistent, 10 rows; filters: source WHERE "GenreId" <= 10, target WHERE "GenreId" <= 10/)
+    // An explicit verify.target_where wins; here it widens the target, so its extra rows show.
+    const h2 = startRun({ store, spec: { ...spec, verify: { algorithm: 'hashdiff', target_where: '"GenreId" <= 12' } } })
+    const s2 = await h2.done
+    expect(s2.state).toBe('inconsistent')
+    expect(s2.tasks[0]!.error).toMatch(/2 rows differ: 0 only in source, 2 only in target.*filters: source WHERE "GenreId" <= 10, target WHERE "GenreId" <= 12/)
+  })
 })

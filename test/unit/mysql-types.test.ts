@@ -28,7 +28,7 @@ describe('mysql native -> logical', () => {
     ['varbinary(255)', { kind: 'bytes', length: 255 }],
     ['blob', { kind: 'bytes', maxBytes: 65535 }],
     ['date', { kind: 'date' }],
-    ['time(3)', { kind: 'time', precision: 3 }],
+    ['time(3)', { kind: 'time', precision: 3, wide: true }],
     ['datetime(6)', { kind: 'datetime', precision: 6 }],
     ['datetime', { kind: 'datetime', precision: 0 }],
     ['timestamp(6)', { kind: 'timestamptz', precision: 6 }],

@@ -16,7 +16,7 @@ describe('planColumn', () => {
     expect(planColumn({ kind: 'decimal', precision: 10, scale: 2 }, { kind: 'int', bits: 32 })).toEqual({ kind: 'decimal', scale: 2 })
     expect(planColumn({ kind: 'decimal', precision: 10, scale: 2 }, { kind: 'decimal' })).toEqual({ kind: 'decimal' })
     expect(planColumn({ kind: 'float', bits: 64 }, { kind: 'float', bits: 64 })).toEqual({ kind: 'float', digits: 15 })
-    expect(planColumn({ kind: 'float', bits: 32 }, { kind: 'float', bits: 64 })).toEqual({ kind: 'float', digits: 6 })
+    expect(planColumn({ kind: 'float', bits: 32 }, { kind: 'float', bits: 64 })).toEqual({ kind: 'float', digits: 9 })
     expect(planColumn({ kind: 'decimal', precision: 10, scale: 2 }, { kind: 'float', bits: 64 })).toEqual({ kind: 'float', digits: 15 })
     expect(planColumn({ kind: 'timestamptz' }, { kind: 'datetime' })).toEqual({ kind: 'datetime' })
     expect(planColumn({ kind: 'date' }, { kind: 'date' })).toEqual({ kind: 'date' })
@@ -125,7 +125,7 @@ describe('keys and output', () => {
     expect(parseTableArg('public.t')).toEqual({ schema: 'public', name: 't' })
     expect(diffLines({ onlyInSource: [[3]], onlyInTarget: [[1]], changed: [[2]] })).toEqual(['+ 1', '- 2', '+ 2', '- 3'])
     const stats = { columns: 3, segmentsChecked: 9, segmentsDownloaded: 2, rowsDownloaded: 100, maxLevel: 1, queries: 22, truncated: false }
-    expect(statsLine({ algorithm: 'hashdiff', consistent: false, sourceRows: 10, targetRows: 11, onlyInSource: [], onlyInTarget: [[1]], changed: [], elapsedMs: 1234, stats })).toBe(
+    expect(statsLine({ algorithm: 'hashdiff', consistent: false, sourceRows: 10, targetRows: 11, onlyInSource: [], onlyInTarget: [[1]], changed: [], elapsedMs: 1234, stats, filters: {} })).toBe(
       'hashdiff: NOT consistent; 10 source rows, 11 target rows; 0 only in source, 1 only in target, 0 changed; 9 segments checked, 2 downloaded (100 rows), 3 columns; 1.23 s',
     )
   })

@@ -2,7 +2,7 @@
  * The MySQL/MariaDB catalog, read from information_schema (SCHEMATA, TABLES, COLUMNS, STATISTICS,
  * KEY_COLUMN_USAGE, REFERENTIAL_CONSTRAINTS, CHECK_CONSTRAINTS, TRIGGERS, ROUTINES, EVENTS).
  */
-import type { Column, ForeignKeyInfo, IndexInfo, OtherObject, TableRef, TableSchema, TableSummary } from '../../core/types.js'
+import type { CheckConstraint, Column, ForeignKeyInfo, IndexInfo, OtherObject, TableRef, TableSchema, TableSummary } from '../../core/types.js'
 import { type CatalogReader, NotFoundError } from '../types.js'
 import { cbQuery, type Session } from './session.js'
 import { logicalFromNative, normalizeDefault } from './types.js'
@@ -38,15 +38,26 @@ export function mysqlCatalog(session: Session, defaultSchema: () => Promise<stri
     // The lookups are independent: run them at once on pooled connections.
     const [tRows, checks, colRows, statRows, fkRows] = await Promise.all([
       q(`SELECT TABLE_NAME AS tn, TABLE_ROWS AS est, AUTO_INCREMENT AS ai, TABLE_COMMENT AS cmt, TABLE_TYPE AS type FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?${filter}`, args),
-      mariadb ? q(`SELECT TABLE_NAME AS tn, CHECK_CLAUSE AS c FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?${filter}`, args) : Promise.resolve([] as R[]),
+      // CHECK constraints: MariaDB 10.2+ lists them with their table; MySQL 8.0.16+ through
+      // TABLE_CONSTRAINTS (older MySQL parses CHECK and drops it: nothing to list).
+      (mariadb
+        ? q(`SELECT TABLE_NAME AS tn, CONSTRAINT_NAME AS n, CHECK_CLAUSE AS c FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?${filter} ORDER BY TABLE_NAME, CONSTRAINT_NAME`, args)
+        : q(
+            `SELECT tc.TABLE_NAME AS tn, cc.CONSTRAINT_NAME AS n, cc.CHECK_CLAUSE AS c FROM information_schema.TABLE_CONSTRAINTS tc
+               JOIN information_schema.CHECK_CONSTRAINTS cc ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
+              WHERE tc.TABLE_SCHEMA = ?${names ? ` AND tc.TABLE_NAME${list}` : ''} AND tc.CONSTRAINT_TYPE = 'CHECK' ORDER BY tc.TABLE_NAME, cc.CONSTRAINT_NAME`,
+            args,
+          )
+      ).catch(() => [] as R[]),
       q(
         `SELECT TABLE_NAME AS tn, COLUMN_NAME AS name, ORDINAL_POSITION AS pos, COLUMN_TYPE AS ctype, DATA_TYPE AS dtype, IS_NULLABLE AS nullable,
-                COLUMN_DEFAULT AS def, EXTRA AS extra, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS coll, COLUMN_COMMENT AS cmt
+                COLUMN_DEFAULT AS def, EXTRA AS extra, CHARACTER_SET_NAME AS cs, COLLATION_NAME AS coll, COLUMN_COMMENT AS cmt,
+                GENERATION_EXPRESSION AS gexpr
            FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ?${filter} ORDER BY TABLE_NAME, ORDINAL_POSITION`,
         args,
       ),
       q(
-        `SELECT TABLE_NAME AS tn, INDEX_NAME AS name, NON_UNIQUE AS nu, COLUMN_NAME AS col, SEQ_IN_INDEX AS seq FROM information_schema.STATISTICS
+        `SELECT TABLE_NAME AS tn, INDEX_NAME AS name, NON_UNIQUE AS nu, COLUMN_NAME AS col, SEQ_IN_INDEX AS seq, INDEX_TYPE AS itype FROM information_schema.STATISTICS
           WHERE TABLE_SCHEMA = ?${filter} ORDER BY TABLE_NAME, INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
         args,
       ),
@@ -132,11 +143,11 @@ export function mysqlCatalog(session: Session, defaultSchema: () => Promise<stri
 function assembleTable(s: string, tableName: string, t: R, checks: R[], colRows: R[], statRows: R[], fkRows: R[], mariadb: boolean): TableSchema {
   const ref = { name: tableName }
   const jsonCols = new Set<string>()
-  {
-    for (const r of checks) {
-      const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(String(r.c).trim())
-      if (m) jsonCols.add(m[1]!.replace(/``/g, '`'))
-    }
+  const checkList: CheckConstraint[] = []
+  for (const r of checks) {
+    const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(String(r.c).trim())
+    if (m && mariadb) jsonCols.add(m[1]!.replace(/``/g, '`'))
+    else checkList.push({ name: String(r.n), expression: String(r.c).trim(), dialect: 'mysql' })
   }
   const columns = colRows.map((r): Column => {
     const name = String(r.name)
@@ -152,6 +163,11 @@ function assembleTable(s: string, tableName: string, t: R, checks: R[], colRows:
     const def = normalizeDefault(str(r.def) ?? null, mariadb, String(r.dtype), extra)
     if (def !== undefined) c.default = def
     if (/auto_increment/i.test(extra)) c.autoIncrement = true
+    if (/on update current_timestamp/i.test(extra)) c.onUpdateCurrentTimestamp = true
+    if (/\bGENERATED\b/i.test(extra) && r.gexpr) {
+      c.generated = { expression: String(r.gexpr), stored: /STORED|PERSISTENT/i.test(extra) }
+      delete c.default
+    }
     if (r.cs) c.charset = String(r.cs)
     if (r.coll) c.collation = String(r.coll)
     if (r.cmt) c.comment = String(r.cmt)
@@ -164,10 +180,19 @@ function assembleTable(s: string, tableName: string, t: R, checks: R[], colRows:
     let i = idx.get(name)
     if (!i) {
       i = { name, columns: [], unique: Number(r.nu) === 0, primary: name === 'PRIMARY' }
+      const method = String(r.itype ?? '').toLowerCase()
+      if (method === 'fulltext' || method === 'spatial') i.method = method
       idx.set(name, i)
     }
     if (r.col !== null) i.columns.push(String(r.col))
   }
+  const omitted: string[] = []
+  // MySQL 8 functional key parts have no column: such an index cannot be described by names.
+  for (const r of statRows)
+    if (r.col === null && idx.has(String(r.name))) {
+      omitted.push(`index ${String(r.name)} (a functional key part) not migrated: its expression is not translated`)
+      idx.delete(String(r.name))
+    }
   const indexes = [...idx.values()]
   const primaryKey = indexes.find((i) => i.primary)?.columns ?? []
 
@@ -188,5 +213,7 @@ function assembleTable(s: string, tableName: string, t: R, checks: R[], colRows:
   if (est !== undefined) out.estimatedRows = est
   if (t.ai !== null && t.ai !== undefined) out.autoIncrementNext = String(t.ai)
   if (t.cmt) out.comment = String(t.cmt)
+  if (checkList.length) out.checks = checkList
+  if (omitted.length) out.omitted = omitted
   return out
 }

@@ -1,8 +1,9 @@
 /**
  * DDL to re-create a table (from any connector's catalog) in MySQL/MariaDB.
  *
- * - CREATE TABLE with ENGINE=InnoDB, utf8mb4 / utf8mb4_bin (binary collation: compares like
- *   PostgreSQL and SQLite, so keys unique at the source stay unique here), NOT NULL, the defaults
+ * - CREATE TABLE with ENGINE=InnoDB, utf8mb4 and a binary NO PAD collation ({@link binaryCollation}:
+ *   compares like PostgreSQL and SQLite, trailing spaces included, so keys unique at the source stay
+ *   unique here), NOT NULL, the defaults
  *   that translate (numbers, string literals, CURRENT_TIMESTAMP/now()), the primary key, and the
  *   AUTO_INCREMENT attribute (MySQL allows one, and it must lead an index: a KEY is added when it
  *   does not lead the primary key).
@@ -16,7 +17,7 @@
  *   runs the ALTER as a prepared statement; the four statements must run in order on one
  *   connection (`execute()` does).
  */
-import { columnTypeSql } from '../ddl-common.js'
+import { columnTypeSql, defaultUnfit, generatedNotes, partitionNote, translateChecks } from '../ddl-common.js'
 import type { LogicalType, TableRef, TableSchema } from '../../core/types.js'
 import type { DdlPlan } from '../types.js'
 import { quoteIdent } from './read.js'
@@ -29,6 +30,7 @@ export function translateDefault(def: string, t: LogicalType): string | undefine
   d = d.replace(/::[a-z_ ]+(\([\d, ]*\))?(\[\])?$/i, '').trim()
   if (/^\(.*\)$/.test(d) && !/^\(.*\)\s*\(/.test(d)) d = d.slice(1, -1).trim()
   if (/^null$/i.test(d)) return 'NULL'
+  if (defaultUnfit(d, t)) return undefined
   if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(d)) return t.kind === 'bool' ? (Number(d) ? '1' : '0') : d
   if (/^(true|false)$/i.test(d)) return /^true$/i.test(d) ? '1' : '0'
   if (/^b'[01]*'$/i.test(d)) return d
@@ -48,9 +50,27 @@ export function translateDefault(def: string, t: LogicalType): string | undefine
 
 const NEEDS_PREFIX = /^(tiny|medium|long)?(text|blob)$/i
 
-/** Build the {@link DdlPlan} for `table` under the name `target`. `overrides`: column -> native type SQL. */
-export function mysqlDdl(table: TableSchema, target: TableRef, quoteTable: (r: TableRef) => string, overrides: Record<string, string> = {}): DdlPlan {
+/**
+ * The binary collation a created table gets: one with NO PAD, so 'a' and 'a ' stay two keys as
+ * they are in PostgreSQL and SQLite (utf8mb4_bin is PAD SPACE: a unique index would refuse the
+ * second). MariaDB 10.2+ has utf8mb4_nopad_bin, MySQL 8.0 utf8mb4_0900_bin; older servers (or a
+ * flavor not yet known) get utf8mb4_bin.
+ */
+export function binaryCollation(flavor?: { version: string; mariadb: boolean }): string {
+  if (!flavor) return 'utf8mb4_bin'
+  const [maj = 0, min = 0] = flavor.version.split(/[.-]/).map(Number)
+  if (flavor.mariadb) return maj > 10 || (maj === 10 && min >= 2) ? 'utf8mb4_nopad_bin' : 'utf8mb4_bin'
+  return maj >= 8 ? 'utf8mb4_0900_bin' : 'utf8mb4_bin'
+}
+
+/**
+ * Build the {@link DdlPlan} for `table` under the name `target`. `overrides`: column -> native
+ * type SQL. `flavor`: the server's, for the collation ({@link binaryCollation}).
+ */
+export function mysqlDdl(table: TableSchema, target: TableRef, quoteTable: (r: TableRef) => string, overrides: Record<string, string> = {}, flavor?: { version: string; mariadb: boolean }): DdlPlan {
   const warnings: string[] = []
+  const omitted: string[] = [...(table.omitted ?? []), ...generatedNotes(table)]
+  const collation = binaryCollation(flavor)
   const t = quoteTable(target)
   const native = new Map<string, string>()
   const lines: string[] = []
@@ -68,7 +88,7 @@ export function mysqlDdl(table: TableSchema, target: TableRef, quoteTable: (r: T
     } else if (c.default !== undefined) {
       const d = translateDefault(c.default, c.type)
       if (d === undefined) {
-        if (!/^nextval\(/i.test(c.default)) warnings.push(`${table.name}.${c.name}: default ${c.default} has no MySQL translation; dropped`)
+        if (!/^nextval\(/i.test(c.default)) omitted.push(`column ${c.name}: default ${c.default} has no MySQL translation (${defaultUnfit(c.default.replace(/::[a-z_ ]+$/i, ''), c.type) ?? 'no equivalent'}); dropped`)
       } else if (d !== 'NULL' || c.nullable) {
         const baseType = sql.split(/[\s(]/)[0]!.toUpperCase()
         // TEXT/BLOB/JSON/geometry take only expression defaults (MySQL 8.0.13+, MariaDB 10.2+).
@@ -103,7 +123,7 @@ export function mysqlDdl(table: TableSchema, target: TableRef, quoteTable: (r: T
   if (autoCol && table.primaryKey[0] !== autoCol.name) lines.push(`KEY ${quoteIdent(`${autoCol.name}_ai`)} (${quoteIdent(autoCol.name)})`)
 
   const comment = table.comment ? ` COMMENT=${sqlString(table.comment)}` : ''
-  const create = [`CREATE TABLE ${t} (\n  ${lines.join(',\n  ')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin${comment}`]
+  const create = [`CREATE TABLE ${t} (\n  ${lines.join(',\n  ')}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}${comment}`]
 
   const indexes: string[] = []
   const seen = new Set<string>()
@@ -112,11 +132,28 @@ export function mysqlDdl(table: TableSchema, target: TableRef, quoteTable: (r: T
     const sig = `${ix.unique}:${ix.columns.join(',')}`
     if (seen.has(sig) || !ix.columns.length) continue
     seen.add(sig)
-    const parts = ix.columns.map((n) => keyPart(n, ix.unique, `index ${ix.name}`))
-    if (parts.some((p) => p === undefined)) continue
     const name = ix.name.length > 64 ? ix.name.slice(0, 64) : ix.name
+    if (ix.method === 'fulltext' || ix.method === 'spatial') {
+      indexes.push(`CREATE ${ix.method.toUpperCase()} INDEX ${quoteIdent(name)} ON ${t} (${ix.columns.map(quoteIdent).join(', ')})`)
+      continue
+    }
+    if (ix.method) {
+      omitted.push(`index ${ix.name} (${ix.method}) not created: MySQL has no such index`)
+      continue
+    }
+    const parts = ix.columns.map((n) => keyPart(n, ix.unique, `index ${ix.name}`))
+    if (parts.some((p) => p === undefined)) {
+      omitted.push(`index ${ix.name} on ${ix.columns.join(', ')} not created: a column of it cannot be indexed in MySQL`)
+      continue
+    }
     indexes.push(`CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(name)} ON ${t} (${parts.join(', ')})`)
   }
+  // CHECK constraints after the data, each on its own (MySQL 8.0.16+ and MariaDB 10.2+ enforce them).
+  const translated = translateChecks(table, 'mysql')
+  omitted.push(...translated.omitted)
+  for (const ck of translated.checks) indexes.push(`ALTER TABLE ${t} ADD CONSTRAINT ${quoteIdent(ck.name.slice(0, 64))} CHECK (${ck.sql})`)
+  const pn = partitionNote(table)
+  if (pn) omitted.push(pn)
 
   const foreignKeys = table.foreignKeys.map((fk) => {
     const ref = quoteTable({ schema: target.schema, name: fk.refTable })
@@ -135,6 +172,6 @@ export function mysqlDdl(table: TableSchema, target: TableRef, quoteTable: (r: T
       'DEALLOCATE PREPARE sluice_ai_stmt',
     )
   }
-  return { create, indexes, foreignKeys, sequences, warnings }
+  return { create, indexes, foreignKeys, sequences, warnings, omitted }
 }
 

@@ -28,7 +28,7 @@ import type { TableRef } from '../../core/types.js'
 import type { ConnectionConfig, Connector, QueryOptions, QueryResult, ReadOptions, ReadSpec, Split, TestResult, WriteSpec } from '../types.js'
 import { mysqlCatalog } from './catalog.js'
 import { mysqlDdl } from './ddl.js'
-import { describe, buildReadSql, planSplits, quoteIdent, streamRead, logicalFromField, type FieldPacketLike } from './read.js'
+import { describe, buildReadSql, planSplits, quoteIdent, streamRead, logicalFromField, readShapeOf, type FieldPacketLike, type ReadShape } from './read.js'
 import { cbQuery, Session } from './session.js'
 import { mysqlNativeType } from './types.js'
 import { openMysqlWriter } from './write.js'
@@ -58,6 +58,21 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
   }
   const catalog = mysqlCatalog(session, schemaFor)
   const options = (config.options ?? {}) as { loadData?: boolean }
+  // Column shapes of tables read (FLOAT columns are widened in the SELECT, see buildReadSql), one
+  // catalog lookup per table for the connector's life.
+  const shapes = new Map<string, Promise<ReadShape>>()
+  const shapeOf = (split: Split): Promise<ReadShape | undefined> => {
+    const t = split.read.table
+    if (!t || split.read.querySql) return Promise.resolve(undefined)
+    const key = `${t.schema ?? ''}\u0000${t.name}`
+    let p = shapes.get(key)
+    if (!p) {
+      p = catalog.table(t).then(readShapeOf)
+      p.catch(() => shapes.delete(key))
+      shapes.set(key, p)
+    }
+    return p
+  }
 
   const connector: Connector & { raw: RawReadable } = {
     kind: 'mysql',
@@ -95,9 +110,9 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
       return planSplits(session, catalog, read, count, quoteTable, opts)
     },
 
-    read(split: Split, opts?: ReadOptions) {
-      const { sql, params } = buildReadSql(split, quoteTable)
-      return streamRead(session, sql, params, opts)
+    async *read(split: Split, opts?: ReadOptions) {
+      const { sql, params } = buildReadSql(split, quoteTable, await shapeOf(split))
+      yield* streamRead(session, sql, params, opts)
     },
 
     describeRead(read: ReadSpec) {
@@ -106,9 +121,9 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
 
     /** The raw read path (main/connectors/raw.ts, rawread.ts). */
     raw: {
-      readRaw(split: Split, opts?: RawReadOptions) {
-        const { sql, params } = buildReadSql(split, quoteTable)
-        return streamReadRaw(session, sql, params, opts)
+      async *readRaw(split: Split, opts?: RawReadOptions) {
+        const { sql, params } = buildReadSql(split, quoteTable, await shapeOf(split))
+        yield* streamReadRaw(session, sql, params, opts)
       },
     },
 
@@ -124,7 +139,7 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
     nativeType: mysqlNativeType,
 
     ddl(table, target, overrides) {
-      return mysqlDdl(table, target, quoteTable, overrides)
+      return mysqlDdl(table, target, quoteTable, overrides, session.knownFlavor)
     },
 
     async query(sql: string, params: unknown[] = [], opts: QueryOptions = {}): Promise<QueryResult> {

@@ -68,7 +68,7 @@ export function logicalFromField(f: FieldPacketLike): ResultColumn {
     case 14:
       return col({ kind: 'date' }, 'date')
     case 11:
-      return col({ kind: 'time', precision: f.decimals || 0 }, 'time')
+      return col({ kind: 'time', precision: f.decimals || 0, wide: true }, 'time')
     case 12:
       return col({ kind: 'datetime', precision: f.decimals || 0 }, 'datetime')
     case 13:
@@ -93,14 +93,29 @@ export function logicalFromField(f: FieldPacketLike): ResultColumn {
 }
 
 /** SQL and params of a read (one split): `SELECT cols FROM t WHERE (range) AND (where)`. */
-export function buildReadSql(split: Split, quoteTable: (r: TableRef) => string): { sql: string; params: unknown[] } {
+export function buildReadSql(split: Split, quoteTable: (r: TableRef) => string, shape?: ReadShape): { sql: string; params: unknown[] } {
   const read = split.read
   if (read.querySql) return { sql: read.querySql, params: [] }
   if (!read.table) throw new Error('read: either table or querySql is required')
-  const cols = read.columns?.length ? read.columns.map(quoteIdent).join(', ') : '*'
+  const names = read.columns?.length ? read.columns : shape?.float32.size ? shape.columns : undefined
+  // FLOAT (single precision): the text protocol spells it with 6 significant digits (16777216 as
+  // 16777200), a changed value. Widened to DOUBLE in the server (exact: every float32 is a
+  // double) it comes with all its bits, and the canonical value is that exact float32 (a double).
+  const cols = names ? names.map((n) => (shape?.float32.has(n) ? `CAST(${quoteIdent(n)} AS DOUBLE) AS ${quoteIdent(n)}` : quoteIdent(n))).join(', ') : '*'
   const params: unknown[] = []
   const conds = splitConditions(split, quoteIdent, (v) => (params.push(bindValue(v)), '?'))
   return { sql: `SELECT ${cols} FROM ${quoteTable(read.table)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`, params }
+}
+
+/** What a table read needs to know of its columns: all names in order, and the FLOAT (float32) ones. */
+export interface ReadShape {
+  columns: string[]
+  float32: ReadonlySet<string>
+}
+
+/** The {@link ReadShape} of a table from its catalog description. */
+export function readShapeOf(t: { columns: Array<{ name: string; type: { kind: string; bits?: number } }> }): ReadShape {
+  return { columns: t.columns.map((c) => c.name), float32: new Set(t.columns.filter((c) => c.type.kind === 'float' && c.type.bits === 32).map((c) => c.name)) }
 }
 
 /**

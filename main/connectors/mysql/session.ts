@@ -120,6 +120,11 @@ export class Session {
     return conn
   }
 
+  /** The flavor when {@link serverFlavor} has been called (every catalog.table() call does), else undefined. */
+  get knownFlavor(): { version: string; mariadb: boolean } | undefined {
+    return this.flavor
+  }
+
   /** Server version and flavor, cached after the first call. */
   async serverFlavor(): Promise<{ version: string; mariadb: boolean }> {
     if (!this.flavor) {

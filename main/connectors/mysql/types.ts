@@ -160,7 +160,8 @@ export function logicalFromNative(columnType: string, jsonCheck = false): Logica
     case 'date':
       return { kind: 'date' }
     case 'time':
-      return { kind: 'time', precision: n(0) ?? 0 }
+      // ±838:59:59: more than a time of day (a PostgreSQL target uses interval).
+      return { kind: 'time', precision: n(0) ?? 0, wide: true }
     case 'datetime':
       return { kind: 'datetime', precision: n(0) ?? 0 }
     case 'timestamp':
@@ -266,7 +267,12 @@ export function mysqlNativeType(t: LogicalType): NativeTypeChoice {
     case 'geometry':
       return { sql: (t.subtype ?? 'geometry').toUpperCase() }
     case 'other':
-      return { sql: 'LONGTEXT', warning: `type ${t.native} has no MySQL counterpart: stored as its text form in LONGTEXT` }
+      return {
+        sql: 'LONGTEXT',
+        warning: /^interval/i.test(t.native)
+          ? `type ${t.native} has no MySQL counterpart: stored as its text form in LONGTEXT (a PostgreSQL interval in ISO 8601 duration form, P1Y2M3DT4H5M6S)`
+          : `type ${t.native} has no MySQL counterpart: stored as its text form in LONGTEXT`,
+      }
   }
 }
 

@@ -18,8 +18,14 @@ import { bitBytes, hasOffset, type SessionZone, toZoneWallClock } from './values
 /** How a target column takes its values. */
 export interface WireColumn {
   name: string
-  /** `text`: as text; `hex`: bytes (hex in LOAD DATA, Buffer when bound); `bit`: BIT(n) bytes; `time`: DATETIME/TIMESTAMP (offsets converted). */
-  mode: 'text' | 'hex' | 'bit' | 'time'
+  /**
+   * `text`: as text; `hex`: bytes (hex in LOAD DATA, Buffer when bound); `bit`: BIT(n) bytes;
+   * `time`: DATETIME/TIMESTAMP (offsets converted); `int`: integer columns (a value with a
+   * fraction is refused: MySQL and MariaDB round 12.3 and '12.3' to 12 without an error or a
+   * warning, even in strict mode); `year`: YEAR (4 digits: MySQL reads the number or string `0`
+   * as 2000 and only `0000` as the year 0).
+   */
+  mode: 'text' | 'hex' | 'bit' | 'time' | 'int' | 'year'
   bits: number
   /** Fractional-second digits the column keeps (DATETIME/TIMESTAMP/TIME), to refuse values it would round. */
   frac?: number
@@ -32,6 +38,8 @@ export function wireColumns(cols: Column[]): WireColumn[] {
     if (isBinaryColumn(c)) return { name: c.name, mode: 'hex', bits: 0 }
     if (c.type.kind === 'datetime' || c.type.kind === 'timestamptz') return { name: c.name, mode: 'time', bits: 0, frac: c.type.precision ?? 0 }
     if (c.type.kind === 'time') return { name: c.name, mode: 'text', bits: 0, frac: c.type.precision ?? 0 }
+    if (c.type.kind === 'int') return { name: c.name, mode: 'int', bits: 0 }
+    if (c.type.kind === 'year') return { name: c.name, mode: 'year', bits: 0 }
     return { name: c.name, mode: 'text', bits: 0 }
   })
 }
@@ -71,6 +79,14 @@ export function toWire(v: Value, c: WireColumn, zone: SessionZone): string | Buf
     case 'time':
       if (typeof v === 'string' && hasOffset(v)) return checkFraction(toZoneWallClock(v, zone)!, c)
       break
+    case 'int':
+    case 'year': {
+      if (typeof v === 'boolean' || typeof v === 'bigint') break
+      const text = integerText(v, c)
+      if (c.mode === 'int') return text
+      // YEAR: the year 0 only as '0000' ('0' and 0 mean 2000); other years as their digits.
+      return /^\d{1,3}$/.test(text) ? text.padStart(4, '0') : text
+    }
   }
   switch (typeof v) {
     case 'string':
@@ -85,6 +101,25 @@ export function toWire(v: Value, c: WireColumn, zone: SessionZone): string | Buf
     default:
       return v as Buffer
   }
+}
+
+/**
+ * The exact integer text of a value bound for an integer or YEAR column: a number must be an
+ * integer, a string integer digits (a zero fraction, `12.00`, is exact and allowed).
+ * @throws ValueError naming the column for a fraction (SQLite's dynamic typing lets a REAL like
+ *   12.3 sit in an INTEGER column; MySQL would round it silently) or a non-numeric text.
+ */
+function integerText(v: string | number | Buffer, c: WireColumn): string {
+  if (typeof v === 'number') {
+    if (Number.isInteger(v)) return Object.is(v, -0) ? '0' : Number.isSafeInteger(v) ? String(v) : BigInt(v).toString()
+    throw new ValueError(`column '${c.name}': ${v} is not an integer; MySQL would round it to ${Math.round(v)}`, c.name)
+  }
+  if (typeof v === 'string') {
+    const m = /^\s*([+-]?\d+)(?:\.0*)?\s*$/.exec(v)
+    if (m) return m[1]!
+    throw new ValueError(`column '${c.name}': '${v.length > 40 ? `${v.slice(0, 40)}…` : v}' is not an integer; MySQL would round or truncate it`, c.name)
+  }
+  throw new ValueError(`column '${c.name}': bytes are not an integer`, c.name)
 }
 
 /**
@@ -184,6 +219,11 @@ export function encodeTsv(rows: Value[][], cols: WireColumn[], zone: SessionZone
           continue
         }
         if (c.mode !== 'text' || typeof v !== 'string') v = toWire(v, c, zone)
+        if (v === null) {
+          out.byte(92)
+          out.byte(78)
+          continue
+        }
         if (typeof v === 'string') {
           if (c.mode === 'hex') out.latin1(Buffer.from(v, 'utf8').toString('hex'))
           else if (ESC.test(v)) out.text(v.replace(ESC_G, escChar))

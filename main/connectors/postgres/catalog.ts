@@ -3,7 +3,7 @@
  * stored in the catalog; nothing is folded.
  */
 import type pg from 'pg'
-import type { Column, ForeignKeyInfo, IndexInfo, OtherObject, TableRef, TableSchema, TableSummary } from '../../core/types.js'
+import type { CheckConstraint, Column, ForeignKeyInfo, IndexInfo, OtherObject, TableRef, TableSchema, TableSummary } from '../../core/types.js'
 import { NotFoundError, type CatalogReader, type ResultColumn } from '../types.js'
 import { logicalFromNative } from './types.js'
 
@@ -105,6 +105,7 @@ export async function relationColumns(db: Queryable, oid: number): Promise<Colum
     if (r.attidentity === 'a' || r.attidentity === 'd' || serial) col.autoIncrement = true
     // Generated columns have an expression, not a default; identity columns report autoIncrement.
     if (r.def !== null && !r.attgenerated) col.default = r.def
+    if (r.def !== null && r.attgenerated === 's') col.generated = { expression: r.def, stored: true }
     if (r.collation) col.collation = r.collation
     if (r.comment !== null) col.comment = r.comment
     return col
@@ -173,8 +174,8 @@ export function createCatalog(db: () => Queryable, defaultSchema: string): Catal
       const q = db()
       const rel = await findRelation(q, ref, defaultSchema)
       const columns = await relationColumns(q, rel.oid)
-      const idx = await q.query<{ name: string; unique: boolean; primary: boolean; columns: string | null; amname: string; partial: boolean; expr: boolean }>(
-        `SELECT ic.relname AS name, i.indisunique AS "unique", i.indisprimary AS "primary", am.amname,
+      const idx = await q.query<{ name: string; unique: boolean; primary: boolean; columns: string | null; amname: string; partial: boolean; expr: boolean; def: string }>(
+        `SELECT ic.relname AS name, i.indisunique AS "unique", i.indisprimary AS "primary", am.amname, pg_get_indexdef(i.indexrelid) AS def,
                 i.indpred IS NOT NULL AS partial, i.indexprs IS NOT NULL AS expr,
                 (SELECT json_agg(a.attname ORDER BY k.ord)
                    FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
@@ -189,11 +190,43 @@ export function createCatalog(db: () => Queryable, defaultSchema: string): Catal
       )
       let primaryKey: string[] = []
       const indexes: IndexInfo[] = []
+      const omitted: string[] = []
       for (const r of idx.rows) {
         const cols = r.columns ? (JSON.parse(r.columns) as string[]) : []
         if (r.primary) primaryKey = cols
-        if (r.expr || r.partial || r.amname !== 'btree') continue
+        if (r.expr || r.partial || r.amname !== 'btree') {
+          // Listed, never silently dropped: their meaning (an operator class, an expression, a
+          // predicate) has no counterpart a plain index in MySQL or SQLite could keep.
+          const what = r.amname !== 'btree' ? `a ${r.amname.toUpperCase()} index` : r.expr ? 'an expression index' : 'a partial index'
+          omitted.push(`index ${r.name} not migrated: ${what} (${r.def.replace(/^CREATE (UNIQUE )?INDEX \S+ ON /, '')})`)
+          continue
+        }
         indexes.push({ name: r.name, columns: cols, unique: r.unique, primary: r.primary })
+      }
+      // CHECK constraints of the table and of the domains its columns use (a domain's VALUE is the column).
+      const ck = await q.query<{ name: string; expr: string; col: string | null }>(
+        `SELECT con.conname AS name, pg_get_expr(con.conbin, con.conrelid) AS expr, NULL::text AS col
+           FROM pg_constraint con WHERE con.conrelid = $1 AND con.contype = 'c'
+         UNION ALL
+         SELECT con.conname || '_' || a.attname, pg_get_expr(con.conbin, 0), a.attname
+           FROM pg_attribute a JOIN pg_constraint con ON con.contypid = a.atttypid AND con.contype = 'c'
+          WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+         ORDER BY 1`,
+        [rel.oid],
+      )
+      const checks: CheckConstraint[] = ck.rows.map((r) => ({
+        name: r.name,
+        expression: r.col === null ? r.expr : r.expr.replace(/\bVALUE\b/g, quoteIdentSql(r.col)),
+        dialect: 'postgres',
+      }))
+      let partitioning: TableSchema['partitioning']
+      if (rel.relkind === 'p') {
+        const pt = await q.query<{ key: string; parts: string | null }>(
+          `SELECT pg_get_partkeydef($1) AS key,
+                  (SELECT json_agg(c.relname ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1)::text AS parts`,
+          [rel.oid],
+        )
+        partitioning = { key: pt.rows[0]?.key ?? '?', partitions: pt.rows[0]?.parts ? (JSON.parse(pt.rows[0].parts) as string[]) : [] }
       }
       const fk = await q.query<{ name: string; upd: string; del: string; ref_schema: string; ref_table: string; cols: string; ref_cols: string }>(
         `SELECT con.conname AS name, con.confupdtype::text AS upd, con.confdeltype::text AS del, rn.nspname AS ref_schema, rc.relname AS ref_table,
@@ -220,6 +253,9 @@ export function createCatalog(db: () => Queryable, defaultSchema: string): Catal
       const schema: TableSchema = { schema: rel.schema, name: ref.name, columns, primaryKey, indexes, foreignKeys }
       if (rel.relkind !== 'v' && rel.reltuples >= 0) schema.estimatedRows = Math.round(rel.reltuples)
       if (rel.comment !== null) schema.comment = rel.comment
+      if (checks.length) schema.checks = checks
+      if (omitted.length) schema.omitted = omitted
+      if (partitioning) schema.partitioning = partitioning
       // Sequence position of the first serial / identity column: the value nextval() returns next.
       const auto = columns.find((c) => c.autoIncrement)
       if (auto) {

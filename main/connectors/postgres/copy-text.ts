@@ -10,7 +10,7 @@
  * occur inside a multi-byte UTF-8 sequence: the decoder can cut rows and fields on bytes and decode
  * UTF-8 per field, which makes chunk boundaries (inside a row, an escape or a character) harmless.
  */
-import type { Row, Value } from '../../core/types.js'
+import { float32Text, type Row, type Value } from '../../core/types.js'
 
 /**
  * How a field's text becomes its canonical value (see main/core/types.ts):
@@ -21,7 +21,8 @@ import type { Row, Value } from '../../core/types.js'
  * - `bytea`: the hex output `\x0a0b` -> Buffer (the session sets `bytea_output=hex`);
  * - `timestamptz`: the string with its offset widened to `±HH:MM` (`+00` -> `+00:00`).
  */
-export type FieldKind = 'text' | 'int' | 'float' | 'bool' | 'bytea' | 'timestamptz'
+/** `float4`: a real, whose canonical value is its exact float32 (`Math.fround` of the text). */
+export type FieldKind = 'text' | 'int' | 'float' | 'float4' | 'bool' | 'bytea' | 'timestamptz'
 
 /** Thrown when the COPY stream is not valid text format (a bug or a protocol desync, never data). */
 export class CopyFormatError extends Error {
@@ -127,10 +128,10 @@ export class CopyTextDecoder {
         bytes += 1
       } else if (esc) {
         v = this.decodeEscaped(data, start, i, kind)
-        bytes += kind === 'int' || kind === 'float' || kind === 'bool' ? 8 : i - start
+        bytes += kind === 'int' || kind === 'float' || kind === 'float4' || kind === 'bool' ? 8 : i - start
       } else {
         v = decodePlain(data, start, i, kind, this.rowsDecoded + 1, col)
-        bytes += kind === 'int' || kind === 'float' || kind === 'bool' ? 8 : i - start
+        bytes += kind === 'int' || kind === 'float' || kind === 'float4' || kind === 'bool' ? 8 : i - start
       }
       row[col++] = v
       start = i + 1
@@ -198,6 +199,8 @@ export class CopyTextDecoder {
       case 'int':
       case 'float':
         return Number(latin1(s, 0, n))
+      case 'float4':
+        return Math.fround(Number(latin1(s, 0, n)))
       case 'bool':
         return s[0] === 116
       case 'timestamptz':
@@ -230,6 +233,8 @@ function decodePlain(data: Buffer, start: number, end: number, kind: FieldKind, 
     }
     case 'float':
       return Number(latin1(data, start, end))
+    case 'float4':
+      return Math.fround(Number(latin1(data, start, end)))
     case 'bool':
       return data[start] === 116 // 't'
     case 'timestamptz':
@@ -267,7 +272,7 @@ function hexToBuffer(hex: string, line: number): Buffer {
  * - `text`: everything else (strings as is, a Buffer must be valid UTF-8, booleans `true`/`false`
  *   like PostgreSQL's own boolean-to-text cast).
  */
-export type EncodeKind = 'bool' | 'num' | 'bytea' | 'text'
+export type EncodeKind = 'bool' | 'num' | 'float4' | 'bytea' | 'text'
 
 /** A value that cannot be written into its column; becomes a dirty row (never silently altered). */
 export class ValueEncodeError extends Error {
@@ -317,12 +322,13 @@ export function encodeCopyField(v: Value | undefined, kind: EncodeKind): string 
       if (kind === 'bytea') return '\\\\x' + Buffer.from(v, 'utf8').toString('hex')
       return escapeCopyText(v)
     case 'number':
-      return numberText(v)
+      // A real column: the shortest digits that read back as the same float32 (exact either way).
+      return kind === 'float4' && Number.isFinite(v) ? float32Text(v) : numberText(v)
     case 'bigint':
       return v.toString()
     case 'boolean':
       if (kind === 'bool') return v ? 't' : 'f'
-      if (kind === 'num') return v ? '1' : '0'
+      if (kind === 'num' || kind === 'float4') return v ? '1' : '0'
       return v ? 'true' : 'false'
     default: {
       const b = v as Buffer

@@ -2,7 +2,7 @@
  * DDL to re-create a table (possibly described by another database's catalog) in PostgreSQL,
  * split into the phases of {@link DdlPlan}.
  */
-import { columnTypeSql, fkActionClauses } from '../ddl-common.js'
+import { columnTypeSql, defaultUnfit, fkActionClauses, generatedNotes, partitionNote, translateChecks } from '../ddl-common.js'
 import { createHash } from 'node:crypto'
 import type { Column, TableRef, TableSchema } from '../../core/types.js'
 import type { DdlPlan } from '../types.js'
@@ -50,6 +50,7 @@ export function translateDefault(def: string, col: Column): string | undefined {
   for (let i = 0; i < 3 && castRe.test(d); i++) d = d.replace(castRe, '').trim()
   if (/^\(.*\)$/.test(d) && !/^\(.*\).*\(/.test(d)) d = d.slice(1, -1).trim()
   if (/^null$/i.test(d)) return 'NULL'
+  if (defaultUnfit(d, col.type)) return undefined
   if (/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(d)) {
     if (col.type.kind === 'bool') return d === '0' ? 'FALSE' : d === '1' ? 'TRUE' : undefined
     return /^-/.test(d) ? `(${d})` : d
@@ -86,8 +87,10 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
   const schema = target.schema ?? defaultSchema
   const qTable = `${quoteIdent(schema)}.${quoteIdent(target.name)}`
   const warnings: string[] = []
+  const omitted: string[] = [...(table.omitted ?? []), ...generatedNotes(table)]
   const defs: string[] = []
   const identity: string[] = []
+  const onUpdate: string[] = []
   for (const col of table.columns) {
     const sql = columnTypeSql(col, overrides, nativeTypeFor, warnings, `column "${col.name}"`)
     let def = `${quoteIdent(col.name)} ${sql}`
@@ -99,11 +102,14 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
     } else if (col.default !== undefined) {
       const d = translateDefault(col.default, col)
       if (d !== undefined) def += ` DEFAULT ${d}`
-      else warnings.push(`column "${col.name}": default ${col.default} not translated, left out`)
+      else omitted.push(`column "${col.name}": default ${col.default} not translated (${defaultUnfit(col.default.replace(/::[a-z_ ]+$/i, ''), col.type) ?? 'no PostgreSQL equivalent'}), left out`)
     }
     if (!col.nullable) def += ' NOT NULL'
+    // MySQL stores a value outside an ENUM's list as '' (index 0) outside strict mode: the CHECK
+    // admits it, or a row the source holds would be refused.
     if (col.type.kind === 'enum' && overrides[col.name] === undefined && col.type.values.length)
-      def += ` CHECK (${quoteIdent(col.name)} IN (${col.type.values.map(quoteLiteral).join(', ')}))`
+      def += ` CHECK (${quoteIdent(col.name)} IN (${[...col.type.values, ...(col.type.values.includes('') ? [] : [''])].map(quoteLiteral).join(', ')}))`
+    if (col.onUpdateCurrentTimestamp && (col.type.kind === 'datetime' || col.type.kind === 'timestamptz')) onUpdate.push(col.name)
     defs.push(def)
   }
   if (table.primaryKey.length) defs.push(`PRIMARY KEY (${table.primaryKey.map(quoteIdent).join(', ')})`)
@@ -118,8 +124,38 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
     let name = indexName(target.name, ix.name)
     for (let n = 2; used.has(name); n++) name = fitIdentifier(`${indexName(target.name, ix.name)}_${n}`)
     used.add(name)
+    if (ix.method === 'fulltext') {
+      // As pgloader: a MySQL FULLTEXT index becomes a GIN index over to_tsvector. The 'simple'
+      // configuration (no stemming, no stop words) is the closest to MySQL's built-in parser;
+      // a btree would fail on long text and could not serve a text search anyway.
+      const doc = ix.columns.map((c) => `coalesce(${quoteIdent(c)}, '')`).join(` || ' ' || `)
+      indexes.push(`CREATE INDEX ${quoteIdent(name)} ON ${qTable} USING gin (to_tsvector('simple', ${doc}))`)
+      continue
+    }
+    if (ix.method) {
+      omitted.push(`index ${ix.name} (${ix.method.toUpperCase()} on ${ix.columns.join(', ')}) not created: the column is stored as bytea here (no PostGIS), which such an index cannot serve`)
+      continue
+    }
     indexes.push(`CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(name)} ON ${qTable} (${ix.columns.map(quoteIdent).join(', ')})`)
   }
+  // CHECK constraints after the data, each on its own (a row that violates one leaves that one
+  // out with a warning, never the table).
+  const translated = translateChecks(table, 'postgres')
+  omitted.push(...translated.omitted)
+  for (const ck of translated.checks) indexes.push(`ALTER TABLE ${qTable} ADD CONSTRAINT ${quoteIdent(fitIdentifier(ck.name))} CHECK (${ck.sql})`)
+  // ON UPDATE CURRENT_TIMESTAMP as a BEFORE UPDATE trigger, as pgloader makes it (its function is
+  // named on_update_current_timestamp_<table>). Like MySQL, a value the UPDATE assigns is kept:
+  // the trigger sets the column only when the UPDATE left it unchanged.
+  if (onUpdate.length) {
+    const fn = `${quoteIdent(schema)}.${quoteIdent(fitIdentifier(`on_update_current_timestamp_${target.name}`))}`
+    const sets = onUpdate.map((c) => `  IF NEW.${quoteIdent(c)} IS NOT DISTINCT FROM OLD.${quoteIdent(c)} THEN NEW.${quoteIdent(c)} := CURRENT_TIMESTAMP; END IF;`).join('\n')
+    indexes.push(
+      `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $sluice$\nBEGIN\n${sets}\n  RETURN NEW;\nEND\n$sluice$;\n` +
+        `CREATE TRIGGER ${quoteIdent(fitIdentifier(`on_update_current_timestamp_${target.name}`))} BEFORE UPDATE ON ${qTable} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+    )
+  }
+  const pn = partitionNote(table)
+  if (pn) omitted.push(pn)
 
   const foreignKeys: string[] = []
   for (const fk of table.foreignKeys) {
@@ -140,5 +176,5 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
     const value = next && identity.length === 1 ? `GREATEST(COALESCE(max(${q}), 0) + 1, ${next})` : `COALESCE(max(${q}), 0) + 1`
     sequences.push(`SELECT setval(pg_get_serial_sequence(${quoteLiteral(qTable)}, ${quoteLiteral(c)}), ${value}, false) FROM ${qTable}`)
   }
-  return { create, indexes, foreignKeys, sequences, warnings }
+  return { create, indexes, foreignKeys, sequences, warnings, omitted }
 }

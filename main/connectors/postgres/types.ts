@@ -38,9 +38,12 @@ export const pgTypes = {
     switch (oid) {
       case OID.int2:
       case OID.int4:
-      case OID.float4:
       case OID.float8:
         return Number
+      case OID.float4:
+        // A real is its exact float32 value (PostgreSQL prints the shortest spelling: '3.4028235e+38'
+        // for the largest, which as a double is above every float32 and would not fit MySQL FLOAT).
+        return (s: string) => Math.fround(Number(s))
       case OID.bool:
         return (s: string) => s === 't'
       case OID.bytea:
@@ -143,7 +146,7 @@ export function fieldKindOf(t: LogicalType): FieldKind {
     case 'int':
       return t.bits <= 32 && !(t.bits === 32 && t.unsigned) ? 'int' : 'text'
     case 'float':
-      return 'float'
+      return t.bits === 32 ? 'float4' : 'float'
     case 'bytes':
       return 'bytea'
     case 'timestamptz':
@@ -158,9 +161,10 @@ export function encodeKindOf(t: LogicalType): EncodeKind {
   switch (t.kind) {
     case 'bool':
       return 'bool'
+    case 'float':
+      return t.bits === 32 ? 'float4' : 'num'
     case 'int':
     case 'decimal':
-    case 'float':
     case 'year':
       return 'num'
     case 'bytes':
@@ -234,6 +238,8 @@ export function nativeTypeFor(t: LogicalType): NativeTypeChoice {
     case 'date':
       return { sql: 'date' }
     case 'time':
+      // MySQL TIME spans ±838:59:59; PostgreSQL time holds 00:00..24:00: interval holds them all.
+      if (t.wide) return { sql: withPrecision('interval', t.precision), warning: 'MySQL TIME (up to ±838:59:59) stored as interval: time holds only 00:00:00..24:00:00' }
       return { sql: withPrecision('time', t.precision) }
     case 'datetime':
       return { sql: withPrecision('timestamp', t.precision) }
@@ -252,6 +258,6 @@ export function nativeTypeFor(t: LogicalType): NativeTypeChoice {
     case 'geometry':
       return { sql: 'bytea', warning: `geometry${t.subtype ? ` (${t.subtype})` : ''} stored as bytea (4-byte SRID + WKB), not PostGIS` }
     case 'other':
-      return { sql: 'text', warning: `type ${t.native} has no mapping, stored as text` }
+      return { sql: 'text', warning: `type ${t.native} has no mapping, stored as text${/^interval/i.test(t.native) ? ' (a PostgreSQL interval in ISO 8601 duration form, P1Y2M3DT4H5M6S)' : ''}` }
   }
 }

@@ -29,6 +29,7 @@ import type { Column, ForeignKeyInfo, IndexInfo, OtherObject, TableRef, TableSch
 import { NotFoundError, type CatalogReader } from '../types.js'
 import { quoteIdent } from './session.js'
 import { affinityOf, parseDeclaredType, type Affinity } from './types.js'
+import { sqliteCreateChecks, sqliteGeneratedExpressions } from '../sql-expr.js'
 
 /** A column with what the reader and writer need beyond {@link Column}: the declared type's affinity. */
 export interface SqliteColumn extends Column {
@@ -78,6 +79,7 @@ export function relationColumns(db: Database.Database, rel: Relation): { columns
     .sort((a, b) => a.pk - b.pk)
     .map((r) => r.name)
   const autoinc = !!rel.sql && /\bAUTOINCREMENT\b/i.test(rel.sql)
+  const genExpr = rel.sql && visible.some((r) => r.hidden === 2 || r.hidden === 3) ? sqliteGeneratedExpressions(rel.sql) : undefined
   const columns = visible.map((r, i): SqliteColumn => {
     const c: SqliteColumn = {
       name: r.name,
@@ -88,6 +90,8 @@ export function relationColumns(db: Database.Database, rel: Relation): { columns
       affinity: affinityOf(r.type),
     }
     if (r.dflt_value !== null) c.default = r.dflt_value
+    // hidden 2: a virtual generated column, 3: a stored one (pragma table_xinfo).
+    if ((r.hidden === 2 || r.hidden === 3) && genExpr) c.generated = { expression: genExpr.get(r.name) ?? '?', stored: r.hidden === 3 }
     if (rel.type === 'table' && !rel.withoutRowid && primaryKey.length === 1 && r.pk === 1 && (r.type ?? '').trim().toUpperCase() === 'INTEGER') {
       c.autoIncrement = true
       c.nullable = false // a rowid alias can never be NULL
@@ -146,6 +150,7 @@ export function createCatalog(getDb: () => Database.Database, defaultSchema: str
       const { columns, primaryKey } = relationColumns(db, rel)
       const indexes: IndexInfo[] = []
       const foreignKeys: ForeignKeyInfo[] = []
+      const omitted: string[] = []
       if (rel.type === 'table') {
         const list = db.prepare('SELECT name, "unique", origin, partial FROM pragma_index_list(?, ?) ORDER BY name').all(rel.name, rel.schema) as Array<{
           name: string
@@ -154,9 +159,13 @@ export function createCatalog(getDb: () => Database.Database, defaultSchema: str
           partial: number
         }>
         for (const ix of list) {
-          if (ix.origin === 'pk' || ix.partial) continue
+          if (ix.origin === 'pk') continue
           const cols = db.prepare('SELECT cid, name FROM pragma_index_info(?, ?) ORDER BY seqno').all(ix.name, rel.schema) as Array<{ cid: number; name: string | null }>
-          if (!cols.length || cols.some((c) => c.name === null || c.cid < 0)) continue
+          if (ix.partial || !cols.length || cols.some((c) => c.name === null || c.cid < 0)) {
+            const def = db.prepare(`SELECT sql FROM ${quoteIdent(rel.schema)}.sqlite_schema WHERE type = 'index' AND name = ?`).pluck().get(ix.name) as string | null
+            omitted.push(`index ${ix.name} not migrated: ${ix.partial ? 'a partial index' : 'an expression index'}${def ? ` (${def})` : ''}`)
+            continue
+          }
           indexes.push({ name: ix.name, columns: cols.map((c) => c.name!), unique: ix.unique === 1, primary: false })
         }
         const fkRows = db.prepare('SELECT id, seq, "table" AS ref, "from" AS col, "to" AS refcol, on_update, on_delete FROM pragma_foreign_key_list(?, ?) ORDER BY id, seq').all(rel.name, rel.schema) as Array<{
@@ -192,6 +201,11 @@ export function createCatalog(getDb: () => Database.Database, defaultSchema: str
         }
       }
       const out: TableSchema = { schema: rel.schema, name: rel.name, columns: columns.map(({ affinity: _a, ...c }) => c), primaryKey, indexes, foreignKeys }
+      if (rel.type === 'table' && rel.sql) {
+        const checks = sqliteCreateChecks(rel.sql, rel.name)
+        if (checks.length) out.checks = checks.map((c) => ({ ...c, dialect: 'sqlite' as const }))
+      }
+      if (omitted.length) out.omitted = omitted
       if (rel.type === 'table') {
         const n = estimateRows(db, rel.schema, rel.name)
         if (n !== undefined) out.estimatedRows = n

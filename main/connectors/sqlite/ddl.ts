@@ -2,7 +2,7 @@
  * DDL to re-create a table (possibly described by another database's catalog) in SQLite, split
  * into the phases of {@link DdlPlan}.
  */
-import { columnTypeSql, fkActionClauses } from '../ddl-common.js'
+import { columnTypeSql, defaultUnfit, fkActionClauses, generatedNotes, partitionNote, translateChecks } from '../ddl-common.js'
 import type { Column, TableRef, TableSchema } from '../../core/types.js'
 import type { DdlPlan } from '../types.js'
 import { quoteIdent } from './session.js'
@@ -32,6 +32,7 @@ export function translateDefault(def: string, col: Column, sqlType: string): str
   const kind = col.type.kind
   const textual = affinityOf(sqlType) === 'TEXT'
   if (/^null$/i.test(d)) return 'NULL'
+  if (defaultUnfit(d, col.type)) return undefined
   if (/^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(d)) {
     if (kind === 'bool') return d === '0' ? '0' : d === '1' ? '1' : undefined
     return textual ? quoteLiteral(d) : d
@@ -77,6 +78,8 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
   const schema = target.schema ?? defaultSchema
   const qTable = `${quoteIdent(schema)}.${quoteIdent(target.name)}`
   const warnings: string[] = []
+  const omitted: string[] = [...(table.omitted ?? []), ...generatedNotes(table)]
+  const onUpdate: Column[] = []
   const defs: string[] = []
   const pk = table.primaryKey
   let rowidAlias: string | undefined
@@ -95,14 +98,23 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
       if (col.default !== undefined) {
         const d = translateDefault(col.default, col, sql)
         if (d !== undefined) def += ` DEFAULT ${d}`
-        else warnings.push(`column "${col.name}": default ${col.default} not translated, left out`)
+        else omitted.push(`column "${col.name}": default ${col.default} not translated (${defaultUnfit(col.default.replace(/::[a-z_ ]+$/i, ''), col.type) ?? 'no SQLite equivalent'}), left out`)
       }
     }
     if (!col.nullable) def += ' NOT NULL'
+    // MySQL stores a value outside an ENUM's list as '' (index 0): the CHECK admits it.
     if (col.type.kind === 'enum' && override === undefined && col.type.values.length)
-      def += ` CHECK (${quoteIdent(col.name)} IN (${col.type.values.map(quoteLiteral).join(', ')}))`
+      def += ` CHECK (${quoteIdent(col.name)} IN (${[...col.type.values, ...(col.type.values.includes('') ? [] : [''])].map(quoteLiteral).join(', ')}))`
+    if (col.onUpdateCurrentTimestamp && (col.type.kind === 'datetime' || col.type.kind === 'timestamptz')) onUpdate.push(col)
+    if (col.comment) omitted.push(`comment on column "${col.name}" not migrated: SQLite has no comments`)
     defs.push(def)
   }
+  if (table.comment) omitted.push('table comment not migrated: SQLite has no comments')
+  // SQLite cannot add a CHECK to an existing table: translated ones go into CREATE TABLE (rows that
+  // violate one become dirty records).
+  const translated = translateChecks(table, 'sqlite')
+  omitted.push(...translated.omitted)
+  for (const ck of translated.checks) defs.push(`CONSTRAINT ${quoteIdent(ck.name)} CHECK (${ck.sql})`)
   if (pk.length && !rowidAlias) defs.push(`PRIMARY KEY (${pk.map(quoteIdent).join(', ')})`)
   for (const fk of table.foreignKeys) {
     if (fk.refSchema !== undefined && table.schema !== undefined && fk.refSchema !== table.schema)
@@ -121,8 +133,26 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
     let name = indexName(target.name, ix.name)
     for (let n = 2; used.has(name.toLowerCase()); n++) name = `${indexName(target.name, ix.name)}_${n}`
     used.add(name.toLowerCase())
+    if (ix.method) {
+      omitted.push(`index ${ix.name} (${ix.method.toUpperCase()} on ${ix.columns.join(', ')}) not created: SQLite has no such index (full-text search needs a separate FTS5 table)`)
+      continue
+    }
     indexes.push(`CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(schema)}.${quoteIdent(name)} ON ${quoteIdent(target.name)} (${ix.columns.map(quoteIdent).join(', ')})`)
   }
+  // ON UPDATE CURRENT_TIMESTAMP as a trigger: when an UPDATE leaves the column unchanged it gets
+  // the current time (UTC: SQLite's clock), as MySQL does. recursive_triggers is off by default,
+  // so the trigger's own UPDATE does not fire it again.
+  if (onUpdate.length) {
+    const now = (c: Column) => (c.type.kind === 'timestamptz' ? `strftime('%Y-%m-%d %H:%M:%S+00:00', 'now')` : 'CURRENT_TIMESTAMP')
+    for (const c of onUpdate) {
+      const q = quoteIdent(c.name)
+      indexes.push(
+        `CREATE TRIGGER ${quoteIdent(schema)}.${quoteIdent(`${target.name}_${c.name}_on_update`)} AFTER UPDATE ON ${quoteIdent(target.name)} FOR EACH ROW WHEN NEW.${q} IS OLD.${q} BEGIN UPDATE ${quoteIdent(target.name)} SET ${q} = ${now(c)} WHERE rowid = NEW.rowid; END`,
+      )
+    }
+  }
+  const pn = partitionNote(table)
+  if (pn) omitted.push(pn)
 
   const sequences: string[] = []
   if (rowidAlias && autoincrement) {
@@ -132,5 +162,5 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
     sequences.push(`UPDATE ${seqTable} SET seq = max(seq, ${floor}) WHERE name = ${name}`)
     sequences.push(`INSERT INTO ${seqTable} (name, seq) SELECT ${name}, ${floor} WHERE NOT EXISTS (SELECT 1 FROM ${seqTable} WHERE name = ${name})`)
   }
-  return { create, indexes, foreignKeys: [], sequences, warnings }
+  return { create, indexes, foreignKeys: [], sequences, warnings, omitted }
 }

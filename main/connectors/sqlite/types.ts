@@ -247,6 +247,6 @@ export function nativeTypeFor(t: LogicalType): NativeTypeChoice {
     case 'geometry':
       return { sql: 'BLOB', warning: `geometry${t.subtype ? ` (${t.subtype})` : ''} stored as BLOB (MySQL internal form: SRID + WKB); SQLite has no spatial type` }
     case 'other':
-      return { sql: 'TEXT', warning: `type ${t.native || '(none)'} has no SQLite counterpart, carried as TEXT` }
+      return { sql: 'TEXT', warning: `type ${t.native || '(none)'} has no SQLite counterpart, carried as TEXT${/^interval/i.test(t.native) ? ' (a PostgreSQL interval in ISO 8601 duration form, P1Y2M3DT4H5M6S)' : ''}` }
   }
 }
