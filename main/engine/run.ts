@@ -10,7 +10,6 @@
  * indexes and sequence positions after the table's data; foreign keys after all tables.
  */
 import { availableParallelism } from 'node:os'
-import type { Value } from '../core/types.js'
 import { openConnector } from '../connectors/index.js'
 import type { ConnectionConfig, Connector, DdlPlan, Split } from '../connectors/types.js'
 import type { JobSpec, Problem } from '../job/spec.js'
@@ -21,6 +20,8 @@ import { DEFAULT_RETRY, type RetryPolicy } from './faults.js'
 import { planJob, type Plan, type PlannedTask } from './plan.js'
 import { InProcessHost, WorkerHost, type ChannelHost } from './pool.js'
 import { rawEligible } from './rawpath.js'
+import { safeRedoPlan, targetFilter, type TargetFilter } from './redo.js'
+import { createAfterData, type TargetLocks } from './safety.js'
 import { Throttle } from './throttle.js'
 
 export interface RunContext {
@@ -37,6 +38,8 @@ export interface RunContext {
   onEvent?: (e: EngineEvent) => void
   /** Receives dirty records as they are found (store them; never drop them). */
   onDirty?: (records: DirtyRecord[]) => void
+  /** A split is re-done: drop the dirty records stored for it (`DirtyRecord.splitIndex`). */
+  onDirtyReset?: (taskId: string, splitIndex: number) => void
   /** Called once a split's rows are all written and committed (after `checkpoints.markDone`). */
   onSplitDone?: (taskId: string, split: Split, counters: Counters) => void
   /** Split checkpoints and task preparation records (state DB); without it a run cannot be resumed. */
@@ -59,6 +62,12 @@ export interface RunContext {
   verifyTask?: (args: { task: PlannedTask; reader: Connector; writer: Connector; spec: NonNullable<JobSpec['verify']>; signal: AbortSignal }) => Promise<{ consistent: boolean; diffRows?: number; message: string }>
   /** Milliseconds between progress events per task (default 250). */
   progressIntervalMs?: number
+  /**
+   * Take the run's write locks on its target tables, after planning and before any DDL, preSql or
+   * truncate (service.ts: state DB leases + database advisory locks, main/engine/locks.ts).
+   * Rejects with the refusal ("<target> is already being written by run R"): the run fails.
+   */
+  lockTargets?: (tasks: PlannedTask[], writer: Connector) => Promise<TargetLocks>
 }
 
 /** Thrown (inside the run) when dirty records exceed `setting.errorLimit`. */
@@ -95,8 +104,8 @@ export interface Checkpoints {
   plannedSplits(taskId: string): Array<{ index: number; range?: Split['range'] }>
   /** Record the task's preparation and its split plan, before any of its rows is written. */
   savePrepared(taskId: string, info: PreparedTask, splits?: Split[]): void
-  /** Splits finished by earlier attempts: index -> rows written and bytes. */
-  done(taskId: string): Map<number, { rows: number; bytes: number }>
+  /** Splits finished by earlier attempts: index -> rows written, bytes and dirty records kept. */
+  done(taskId: string): Map<number, { rows: number; bytes: number; dirty?: number }>
   /** Record a split finished (its rows all committed). */
   markDone(taskId: string, split: Split, counters: Counters): void
 }
@@ -128,6 +137,10 @@ interface TaskRt {
   diffRows?: number
   created: boolean
   prepared: boolean
+  /** The task's row filter on the target, for redo DELETEs (main/engine/redo.ts). */
+  filter?: TargetFilter
+  /** Other runs that wrote the target since this run first did (void range ownership). */
+  intruders?: string[]
 }
 
 /** Open both sides, plan and run a job. Never throws for a data or job problem: the summary says it. */
@@ -152,6 +165,7 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
   const warnings: string[] = []
   let runError: string | undefined
   let state: RunState = 'running'
+  let locks: TargetLocks | undefined
   const total: Counters = { rowsRead: 0, rowsWritten: 0, bytes: 0, dirty: 0 }
   setRunState('running')
 
@@ -172,6 +186,7 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     }
     const errors = plan.problems.filter((p) => p.severity === 'error')
     if (errors.length) throw new JobInvalid(errors)
+    if (ctx.lockTargets) locks = await ctx.lockTargets(plan.tasks, w.value)
     for (const t of plan.tasks) {
       tasks.push({ plan: t, counters: { rowsRead: 0, rowsWritten: 0, bytes: 0, dirty: 0 }, state: 'created', started: 0, pending: 0, lastProgress: 0, created: false, prepared: false, owned: false, resumed: false })
       emit({ type: 'task/state', runId: ctx.runId, taskId: t.taskId, state: 'created', source: describeRead(t), target: t.target.name, ...(t.estimatedRows !== undefined ? { estimatedRows: t.estimatedRows } : {}) })
@@ -182,15 +197,19 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     if (resuming) log('info', 'resuming: tasks prepared by an earlier attempt keep their splits; finished splits are skipped')
     if (plan.preSql.length && !resuming) await w.value.execute(plan.preSql.filter(Boolean))
 
+    for (const t of tasks) {
+      const intr = locks?.intruders(t.plan.target)
+      if (intr?.length) t.intruders = intr
+    }
     await runTasks(ctx, r.value, w.value, tasks, total, abort, log, emit)
 
-    // Foreign keys after all tables' data, for the tables this run created.
+    // Foreign keys after all tables' data, for the tables this run created (each one skipped when
+    // it exists already: an earlier attempt was killed after creating it).
     for (const t of tasks) {
       if (t.created && t.state === 'succeeded' && t.afterDdl?.foreignKeys.length) {
-        try {
-          await w.value.execute(t.afterDdl.foreignKeys)
-        } catch (e) {
-          const msg = `${t.plan.target.name}: foreign keys not created: ${(e as Error).message}`
+        const missing = await createAfterData(w.value, t.plan.target, t.afterDdl.foreignKeys, 'foreignKey')
+        if (missing.length) {
+          const msg = `${t.plan.target.name}: ${missing.length} of ${t.afterDdl.foreignKeys.length} foreign keys not created: ${missing.map((m) => m.error).join('; ')}`
           warnings.push(msg)
           log('warn', msg, t.plan.taskId)
         }
@@ -222,6 +241,7 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     log('error', runError)
   } finally {
     ctx.signal?.removeEventListener('abort', onOuterAbort)
+    await locks?.release().catch(() => undefined)
     // Bounded: a connection a channel failed to give back (a reader left mid-split) keeps a
     // pool's close waiting forever; the run ends anyway and says so.
     const open = await closeWithin({ reader, writer }, CLOSE_GRACE_MS)
@@ -353,45 +373,8 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker
  * target with a key is upserted; a whole-table split of an owned target is emptied; anything else
  * cannot be re-done without risking duplicates.
  */
-export function redoPlan(t: { plan: PlannedTask; owned: boolean }, split: Split, writer: Connector, splitCount: number): RedoPlan {
-  const p = t.plan
-  if (p.writeMode !== 'insert') return { kind: 'none' }
-  const r = split.range
-  const table = writer.quoteTable(p.target)
-  if (t.owned && r) {
-    const op = p.ops.find((o) => o.kind === 'column' && o.sourceName === r.column)
-    if (op && op.kind === 'column' && (op.sourceType.kind === 'int' || op.sourceType.kind === 'year') && op.nullDefault === undefined && !op.timeFormat) {
-      const col = writer.quoteIdent(op.targetName)
-      const params: unknown[] = []
-      const ph = () => (writer.kind === 'postgres' ? `$${params.length}` : '?')
-      const bind = (v: Value) => {
-        const s = String(v)
-        if (!/^-?\d+$/.test(s)) return undefined
-        params.push(writer.kind === 'mysql' && !Number.isSafeInteger(Number(s)) ? BigInt(s) : writer.kind === 'postgres' ? s : Number.isSafeInteger(Number(s)) ? Number(s) : BigInt(s))
-        return ph()
-      }
-      const parts: string[] = []
-      let ok = true
-      if (r.lower !== undefined && r.lower !== null) {
-        const x = bind(r.lower)
-        if (x) parts.push(`${col} ${r.lowerInclusive === false ? '>' : '>='} ${x}`)
-        else ok = false
-      }
-      if (r.upper !== undefined && r.upper !== null) {
-        const x = bind(r.upper)
-        if (x) parts.push(`${col} ${r.upperInclusive ? '<=' : '<'} ${x}`)
-        else ok = false
-      }
-      if (ok) {
-        let pred = parts.length ? parts.join(' AND ') : `${col} IS NOT NULL`
-        if (r.includeNull) pred = `(${pred}) OR ${col} IS NULL`
-        return { kind: 'delete', sql: `DELETE FROM ${table} WHERE ${pred}`, params }
-      }
-    }
-  }
-  if (p.keyColumns?.length) return { kind: 'upsert' }
-  if (t.owned && splitCount === 1) return { kind: 'delete', sql: `DELETE FROM ${table}`, params: [] }
-  return { kind: 'impossible', reason: `${p.target.name} has no key and the run does not own its rows (set writer.truncate, or a primary key, to make the load resumable)` }
+export function redoPlan(t: { plan: PlannedTask; owned: boolean; filter?: TargetFilter; intruders?: string[] }, split: Split, writer: Connector, splitCount: number): RedoPlan {
+  return safeRedoPlan(t, split, writer, splitCount)
 }
 
 async function runTasks(
@@ -441,6 +424,15 @@ async function runTasks(
     total.bytes += bytes
   }
 
+  /** A split finished by an earlier attempt: its rows, bytes and dirty records count once. */
+  const countDone = (t: TaskRt, d: { rows: number; bytes: number; dirty?: number }) => {
+    count(t, d.rows, d.rows, d.bytes)
+    if (d.dirty) {
+      t.counters.dirty += d.dirty
+      total.dirty += d.dirty
+    }
+  }
+
   const failTask = (t: TaskRt, e: unknown) => {
     if (t.state === 'failed' || t.state === 'terminated') return
     t.state = signal.aborted ? (signal.reason instanceof ErrorLimitExceeded ? 'failed' : 'terminated') : 'failed'
@@ -472,7 +464,7 @@ async function runTasks(
           t.prepared = true
           t.state = 'succeeded'
           t.ended = Date.now()
-          for (const d of cp!.done(p.taskId).values()) count(t, d.rows, d.rows, d.bytes)
+          for (const d of cp!.done(p.taskId).values()) countDone(t, d)
           log('info', `${p.taskId}: finished in an earlier attempt`, p.taskId)
           progress(t, true)
           emitTaskState(ctx, t, emit)
@@ -507,7 +499,9 @@ async function runTasks(
         if (!p.keyColumns && created.primaryKey.length) p.keyColumns = created.primaryKey
       }
       const done = t.resumed ? cp!.done(p.taskId) : new Map<number, { rows: number; bytes: number }>()
-      for (const d of done.values()) count(t, d.rows, d.rows, d.bytes)
+      for (const d of done.values()) countDone(t, d)
+      // What a redo of a split may remove is decided by the task's filter on the target (redo.ts).
+      if (p.writeMode === 'insert' && (p.read.where?.trim() || p.read.querySql !== undefined)) t.filter = await targetFilter(p, reader, writer)
       const todo = splits.filter((s) => !done.has(s.index))
       if (done.size) log('info', `resuming: ${splits.length - todo.length} of ${splits.length} splits already done`, p.taskId)
       t.prepared = true
@@ -526,7 +520,8 @@ async function runTasks(
       if (t.created && t.afterDdl) {
         if (t.afterDdl.indexes.length) {
           log('info', `creating ${t.afterDdl.indexes.length} indexes on ${p.target.name}`, p.taskId)
-          await writer.execute(t.afterDdl.indexes)
+          const failed = await createAfterData(writer, p.target, t.afterDdl.indexes, 'index')
+          if (failed.length) throw new Error(`creating indexes on ${p.target.name}: ${failed.map((f) => f.error).join('; ')}`)
         }
         if (t.afterDdl.sequences.length) await writer.execute(t.afterDdl.sequences)
       }
@@ -619,6 +614,15 @@ async function runTasks(
           u.outcome = 'error'
           failTask(u.t, new Error(m.message))
         } else log('error', m.message)
+        return
+      }
+      case 'dirtyReset': {
+        // A retried split drops the dirty records of its failed tries (they are found again).
+        const t = byId.get(m.taskId)
+        if (!t) return
+        t.counters.dirty -= m.count
+        total.dirty -= m.count
+        ctx.onDirtyReset?.(m.taskId, m.splitIndex)
         return
       }
       case 'log':

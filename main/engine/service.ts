@@ -13,6 +13,7 @@ import type { Split } from '../connectors/types.js'
 import type { EngineEvent, RunSummary, TaskState } from './events.js'
 import { tableDataDiff } from './verify-stage.js'
 import { runJob, type Checkpoints, type PreparedTask } from './run.js'
+import { takeRunLeases, targetLocker } from './writelock.js'
 
 /** A job document failed structural validation. */
 export class InvalidJobError extends Error {
@@ -108,7 +109,10 @@ export function storeCheckpoints(store: Store, runId: string, record: ResumeReco
       record.tasks[taskId] = info
       store.settings.set(resumeKey(runId), record)
     },
-    done: (taskId) => new Map(store.splits.doneSplits(runId, taskId).map((s) => [s.splitIndex, { rows: s.rows, bytes: s.bytes }])),
+    done: (taskId) => {
+      const dirty = store.dirty.countBySplit(runId, taskId)
+      return new Map(store.splits.doneSplits(runId, taskId).map((s) => [s.splitIndex, { rows: s.rows, bytes: s.bytes, dirty: dirty.get(s.splitIndex) ?? 0 }]))
+    },
     markDone: (taskId, split, c) => store.splits.markDone(runId, taskId, split.index, { rows: c.rowsWritten, bytes: c.bytes, ...(split.range ? { range: split.range } : {}) }),
   }
 }
@@ -121,6 +125,8 @@ export function storeCheckpoints(store: Store, runId: string, record: ResumeReco
  */
 export function startRun(opts: StartRunOptions): RunHandle {
   const store = opts.store
+  // Runs left 'running' by a dead process become failed (and resumable) first.
+  store.locks.reapDead()
   const previous = opts.resumeRunId !== undefined ? store.runs.get(opts.resumeRunId) : undefined
   if (opts.resumeRunId !== undefined) {
     if (!previous) throw new Error(`resume: no run '${opts.resumeRunId}'`)
@@ -145,7 +151,11 @@ export function startRun(opts: StartRunOptions): RunHandle {
       spec: specDoc,
     })
   const runId = run.id
+  // One writer per run and per saved job (targets are locked once planned, see targetLocker).
+  const leases = takeRunLeases(store, runId, previous?.jobId ?? opts.jobId, !previous)
   store.settings.set(resumeKey(runId), record)
+  // A resumed run re-does its unfinished splits: the dirty records they kept are found again.
+  if (previous) store.dirty.clearUnfinished(runId)
   const controller = new AbortController()
 
   // Logs are appended in batches; progress is already throttled by the engine.
@@ -207,12 +217,16 @@ export function startRun(opts: StartRunOptions): RunHandle {
         store.dirty.add(
           runId,
           taskId,
-          rs.map((r) => ({ reason: r.reason, values: r.values, columns: r.columns, ...(r.code ? { code: r.code } : {}), ...(r.column ? { column: r.column } : {}) })),
+          rs.map((r) => ({ reason: r.reason, values: r.values, columns: r.columns, ...(r.code ? { code: r.code } : {}), ...(r.column ? { column: r.column } : {}), ...(r.splitIndex !== undefined ? { splitIndex: r.splitIndex } : {}) })),
         )
     },
+    onDirtyReset: (taskId, splitIndex) => void store.dirty.clearSplit(runId, taskId, splitIndex),
+    lockTargets: targetLocker(store, runId, writer),
     checkpoints: storeCheckpoints(store, runId, record),
     verifyTask: tableDataDiff,
-  }).then((summary) => {
+  })
+    .finally(() => leases.release())
+    .then((summary) => {
     clearInterval(timer)
     flushLogs()
     for (const t of summary.tasks) {
