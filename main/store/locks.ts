@@ -123,7 +123,7 @@ export class LocksRepo {
       .transaction(() => {
         for (const r of resources) {
           const held = this.holder(r.resource)
-          if (held && !this.isStale(held, ttlMs) && !(held.runId === runId && held.pid === process.pid && held.host === this.#host)) throw new LeaseHeld(held)
+          if (held && !this.isStale(held, ttlMs)) throw new LeaseHeld(held)
         }
         const put = this.#db.prepare(
           `INSERT INTO write_leases (resource, label, run_id, pid, host, acquired_at, heartbeat_at) VALUES (@resource, @label, @run_id, @pid, @host, @now, @now)

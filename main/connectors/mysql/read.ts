@@ -176,6 +176,9 @@ export async function* streamRead(session: Session, sql: string, params: unknown
     stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('read aborted'))
   }
   signal?.addEventListener('abort', onAbort, { once: true })
+  // A killed connection whose socket stays open would stall this read until the split timeout.
+  let last = Date.now()
+  const unwatch = session.watchRead(conn.threadId, () => last, (e) => stream.destroy(e))
   try {
     let rows: Row[] = []
     let bytes = 0
@@ -183,6 +186,7 @@ export async function* streamRead(session: Session, sql: string, params: unknown
       for (let i = 0; i < row.length; i++) bytes += approxValueBytes(row[i]!)
       rows.push(row)
       if (bytes >= batchBytes) {
+        last = Date.now()
         const batch = { rows, approxBytes: bytes }
         rows = []
         bytes = 0
@@ -194,6 +198,7 @@ export async function* streamRead(session: Session, sql: string, params: unknown
     if (rows.length) yield { rows, approxBytes: bytes }
     done = true
   } finally {
+    unwatch()
     signal?.removeEventListener('abort', onAbort)
     if (done) {
       conn.release()
