@@ -84,8 +84,8 @@ export function openStore(opts: StoreOptions): Store {
     const runTasks = new RunTasksRepo(db)
     const store: Store = {
       connections: new ConnectionsRepo(db, box),
-      jobs: new JobsRepo(db),
-      runs: new RunsRepo(db),
+      jobs: new JobsRepo(db, box),
+      runs: new RunsRepo(db, box),
       runTasks,
       splits: new SplitsRepo(db, runTasks),
       logs: new LogsRepo(db),

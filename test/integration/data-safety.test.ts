@@ -15,6 +15,8 @@ import path from 'node:path'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readFileSync, existsSync } from 'node:fs'
+import { createHandlers } from '../../main/api/handlers.js'
 import { startRun, type RunHandle } from '../../main/engine/service.js'
 import { openStore, type Store } from '../../main/store/index.js'
 import { dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, MYSQL, PG, REPO_ROOT, serversReady, uniq } from '../helpers/servers.js'
@@ -281,4 +283,73 @@ describe.skipIf(!ready)('data safety: own rows only, one writer per target, resu
     const [c] = await pgQuery<{ n: number; d: number }>(out, `SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM ${target}`)
     expect(c).toEqual({ n: WIDE, d: WIDE })
   }, 120_000)
+
+  it('inline passwords (URL, password field) are not in the state DB file nor in runs/get or jobs/get; a resume and a saved masked job still have them', async () => {
+    const dd = dataDir('secrets')
+    const store = openStore({ dataDir: dd })
+    const api = createHandlers({ store, dataDir: dd, version: 'test', transport: 'http', emit: () => undefined })
+    const handlers = api.handlers
+    const URL_PW = 'Url-SECRET-4711'
+    const FIELD_PW = 'Field-SECRET-0815'
+    // PostgreSQL trusts loopback: any password logs in, so a run carrying one still works.
+    const writerUrl = `postgres://${PG.user}:${URL_PW}@${PG.host}:${PG.port}/${out}`
+    try {
+      await pgQuery(out, 'DROP TABLE IF EXISTS secret_run')
+      const h = startRun({ store, spec: { ...job('secret_run', '', { createTable: true }), writer: { connection: writerUrl, createTable: true } } })
+      await terminateMidway(store, h)
+      expect(JSON.stringify((store.runs.get(h.runId)!.spec as { writer: unknown }).writer)).toContain(URL_PW) // in memory, for the resume
+      const r = await startRun({ store, resumeRunId: h.runId }).done
+      expect(r.error).toBeUndefined()
+      expect(r.state).toBe('succeeded')
+      const detail = await handlers['runs/get']({ runId: h.runId })
+      expect(JSON.stringify(detail)).not.toContain(URL_PW)
+      expect(JSON.stringify(detail.spec)).toContain('********')
+
+      const inline = { kind: 'postgres', host: PG.host, port: PG.port, user: PG.user, password: FIELD_PW, database: out }
+      const saved = store.jobs.save({ ...job('secret_job', '', { createTable: true }), writer: { connection: inline, createTable: true } }, { name: 'secret job' })
+      const got = await handlers['jobs/get']({ id: saved.id })
+      expect(JSON.stringify(got)).not.toContain(FIELD_PW)
+      // The masked spec saved back (the UI's round trip, one field changed) keeps the password.
+      const edited = { ...(got.spec as Record<string, unknown>), name: 'renamed' }
+      const v2 = store.jobs.save(edited, { name: 'secret job', id: saved.id })
+      expect(v2.version).toBe(2)
+      expect(JSON.stringify(store.jobs.get(saved.id)!.spec)).toContain(FIELD_PW)
+      expect(JSON.stringify(store.jobs.versions(saved.id))).not.toContain(FIELD_PW)
+    } finally {
+      await api.dispose()
+      store.close()
+    }
+    for (const f of ['sluice.db', 'sluice.db-wal']) {
+      const file = path.join(dd, f)
+      if (!existsSync(file)) continue
+      const bytes = readFileSync(file)
+      expect(bytes.includes(URL_PW), f).toBe(false)
+      expect(bytes.includes(FIELD_PW), f).toBe(false)
+    }
+  }, 120_000)
+
+  it('sql/query on a sqlite: connection refuses the state DB and ATTACH / VACUUM INTO / load_extension', async () => {
+    const dd = dataDir('sqlguard')
+    const store = openStore({ dataDir: dd })
+    const api = createHandlers({ store, dataDir: dd, version: 'test', transport: 'http', emit: () => undefined })
+    const handlers = api.handlers
+    try {
+      const state = store.connections.create({ name: 'state', config: { kind: 'sqlite', path: store.file } })
+      await expect(handlers['sql/query']({ connectionId: state.id, sql: 'SELECT count(*) FROM connections' })).rejects.toThrow(/state DB/)
+      const other = path.join(dd, 'other.sqlite')
+      const conn = store.connections.create({ name: 'other', config: { kind: 'sqlite', path: other } })
+      const q = (sql: string) => handlers['sql/query']({ connectionId: conn.id, sql })
+      await expect(q(`ATTACH DATABASE '${path.join(dd, 'evil.db')}' AS evil`)).rejects.toThrow(/ATTACH is refused/)
+      await expect(q(`VACUUM INTO '${path.join(dd, 'copy.db')}'`)).rejects.toThrow(/VACUUM INTO is refused/)
+      await expect(q(`SELECT load_extension('/tmp/x.so')`)).rejects.toThrow(/load_extension\(\) is refused/)
+      expect(existsSync(path.join(dd, 'evil.db'))).toBe(false)
+      expect(existsSync(path.join(dd, 'copy.db'))).toBe(false)
+      // Ordinary statements, and the words inside literals, still run.
+      const r = await q(`SELECT 'attach' AS word`)
+      expect(r.rows).toEqual([['attach']])
+    } finally {
+      await api.dispose()
+      store.close()
+    }
+  })
 })
