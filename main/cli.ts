@@ -5,6 +5,7 @@
  * data differs), 2 bad usage or a bad job.
  */
 import { Command, CommanderError } from 'commander'
+import { ignoreBrokenPipe } from './cli/pipe.js'
 
 /** What bin/sluice.mjs tells the program about itself (for `sluice --version`). */
 export interface ProgramInfo {
@@ -68,6 +69,7 @@ function commandOf(argv: string[]): string | undefined {
 
 /** Run the CLI with `argv` (process.argv form). Resolves to the exit code. */
 export async function main(argv: string[], info?: ProgramInfo): Promise<number> {
+  ignoreBrokenPipe() // `sluice runs list | head` ends quietly
   const program = await buildProgram(info, argv)
   try {
     await program.parseAsync(argv)

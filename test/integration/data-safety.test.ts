@@ -16,7 +16,10 @@ import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync, existsSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 import { createHandlers } from '../../main/api/handlers.js'
+import { openConnector } from '../../main/connectors/index.js'
+import { diffTables } from '../../main/verify/index.js'
 import { startRun, type RunHandle } from '../../main/engine/service.js'
 import { openStore, type Store } from '../../main/store/index.js'
 import { dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, MYSQL, PG, REPO_ROOT, serversReady, uniq } from '../helpers/servers.js'
@@ -352,4 +355,40 @@ describe.skipIf(!ready)('data safety: own rows only, one writer per target, resu
       store.close()
     }
   })
+
+  it('verification sessions on PostgreSQL run with jit = off (hashdiff and countdiff see only rows where current_setting(jit) is off)', async () => {
+    await pgQuery(out, 'DROP TABLE IF EXISTS jit_a; DROP TABLE IF EXISTS jit_b')
+    await pgQuery(out, 'CREATE TABLE jit_a AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 500) g; ALTER TABLE jit_a ADD PRIMARY KEY (id)')
+    await pgQuery(out, 'CREATE TABLE jit_b AS SELECT * FROM jit_a; ALTER TABLE jit_b ADD PRIMARY KEY (id)')
+    const c = await openConnector({ kind: 'postgres', ...PG, database: out })
+    try {
+      // The server's default is jit = on; the filter holds only in a session that turned it off.
+      expect((await c.query(`SELECT current_setting('jit') AS j`)).rows[0]![0]).toBe('on')
+      for (const algorithm of ['countdiff', 'hashdiff'] as const) {
+        const r = await diffTables({ source: c, target: c, sourceTable: { name: 'jit_a' }, targetTable: { name: 'jit_b' }, keyColumns: ['id'], algorithm, where: `current_setting('jit') = 'off'` })
+        expect(r.consistent, algorithm).toBe(true)
+        expect(r.sourceRows, algorithm).toBe(500)
+        expect(r.targetRows, algorithm).toBe(500)
+      }
+    } finally {
+      await c.close()
+    }
+  })
+
+  it('`sluice runs list | head -1` and `runs show | head -1` end quietly (no EPIPE crash)', () => {
+    const dd = dataDir('epipe')
+    const store = openStore({ dataDir: dd })
+    const name = 'a run with a name long enough that 3,000 of them overflow the pipe buffer'
+    let last = ''
+    store.runs.transaction(() => {
+      for (let i = 0; i < 3000; i++) last = store.runs.create({ name, spec: { version: 1 } }).id
+    })
+    for (let i = 0; i < 3000; i++) store.logs.append(last, [{ level: 'info', message: `log line ${i} `.padEnd(120, '.'), ts: new Date().toISOString() }])
+    store.close()
+    const bin = path.join(REPO_ROOT, 'bin/sluice.mjs')
+    for (const args of [`runs list --limit 3000`, `runs show ${last}`]) {
+      const outp = execFileSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${bin}" --data-dir "${dd}" ${args} | head -1`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+      expect(outp.split('\n').filter(Boolean).length, args).toBe(1)
+    }
+  }, 60_000)
 })
