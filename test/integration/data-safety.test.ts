@@ -239,6 +239,25 @@ describe.skipIf(!ready)('data safety: own rows only, one writer per target, resu
     }
   }, 120_000)
 
+  it('a batch dense with bad rows (24,000 of 60,000 refused by a CHECK) is narrowed by halving: every bad row is one dirty record, the good rows all land', async () => {
+    const target = 'dense_bad'
+    await pgQuery(out, `DROP TABLE IF EXISTS ${target}`)
+    await pgQuery(out, `CREATE TABLE ${target} (id bigint PRIMARY KEY CHECK (id % 5 >= 2), status varchar(16) NOT NULL, amount numeric(12,2) NOT NULL, note varchar(64) NOT NULL)`)
+    const store = openStore({ dataDir: dataDir('dense') })
+    try {
+      const t0 = performance.now()
+      const s = await startRun({ store, spec: { ...job(target, '', {}), setting: { speed: { channel: 2 }, errorLimit: { record: 1_000_000 } } } }).done
+      const took = performance.now() - t0
+      expect(s.error).toBeUndefined()
+      expect(s.dirty).toBe(aRows)
+      expect(s.rowsWritten).toBe(ROWS - aRows)
+      expect(store.dirty.count(s.runId)).toBe(aRows)
+      console.log(`dense narrowing: ${aRows} dirty of ${ROWS} in ${(took / 1000).toFixed(1)} s`)
+    } finally {
+      store.close()
+    }
+  }, 180_000)
+
   it('killed MySQL source connections mid-run (streaming and idle ones) are retried (reopened, the split re-read) and the run succeeds', async () => {
     const target = 'killed_src'
     await pgQuery(out, `DROP TABLE IF EXISTS ${target}`)
