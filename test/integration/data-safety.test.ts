@@ -258,6 +258,40 @@ describe.skipIf(!ready)('data safety: own rows only, one writer per target, resu
     }
   }, 180_000)
 
+  it('blob rows are bounded by bytes: 10 MB rows come one per batch, and a reader whose consumer stops holds a few rows, not the table', async () => {
+    const c = await mysql.createConnection({ ...MYSQL, database: my })
+    await c.query('DROP TABLE IF EXISTS blobs')
+    await c.query('CREATE TABLE blobs (id INT NOT NULL PRIMARY KEY, b LONGBLOB NOT NULL)')
+    await c.query(`INSERT INTO blobs SELECT seq, REPEAT(CHAR(65 + seq % 26), 10 * 1024 * 1024) FROM seq_1_to_12`)
+    await c.end()
+    const conn = await openConnector({ kind: 'mysql', ...MYSQL, database: my })
+    try {
+      const [split] = await conn.splits({ table: { name: 'blobs' } }, 1)
+      const it = conn.read(split!, { batchBytes: 4 * 1024 * 1024 })[Symbol.asyncIterator]()
+      const first = await it.next()
+      expect(first.value!.rows.length).toBe(1)
+      // The consumer stops here: what the reader holds must stay a few rows (the old 256-row
+      // high-water mark took all 120 MB in). Wait until the process' buffers stop growing.
+      const mem = () => process.memoryUsage().arrayBuffers
+      const base = mem() - first.value!.approxBytes
+      let prev = -1
+      for (let i = 0; i < 100 && Math.abs(mem() - prev) > 1 << 20; i++) {
+        prev = mem()
+        await sleep(200)
+      }
+      const held = mem() - base
+      expect(held, `${(held / 2 ** 20).toFixed(0)} MiB held`).toBeLessThan(60 * 2 ** 20)
+      let n = 1
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        expect(r.value.rows.length).toBe(1)
+        n++
+      }
+      expect(n).toBe(12)
+    } finally {
+      await conn.close()
+    }
+  }, 60_000)
+
   it('killed MySQL source connections mid-run (streaming and idle ones) are retried (reopened, the split re-read) and the run succeeds', async () => {
     const target = 'killed_src'
     await pgQuery(out, `DROP TABLE IF EXISTS ${target}`)
