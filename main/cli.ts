@@ -5,6 +5,7 @@
  * data differs), 2 bad usage or a bad job, 3 a run succeeded with warnings (a schema object left out).
  */
 import { Command, CommanderError } from 'commander'
+import { ignoreBrokenPipe } from './cli/pipe.js'
 
 /** What bin/sluice.mjs tells the program about itself (for `sluice --version`). */
 export interface ProgramInfo {
@@ -68,7 +69,7 @@ function commandOf(argv: string[]): string | undefined {
 
 /** Run the CLI with `argv` (process.argv form). Resolves to the exit code. */
 export async function main(argv: string[], info?: ProgramInfo): Promise<number> {
-  ignoreClosedStdout()
+  ignoreBrokenPipe() // `sluice runs list | head` ends quietly
   const program = await buildProgram(info, argv)
   try {
     await program.parseAsync(argv)
@@ -81,16 +82,4 @@ export async function main(argv: string[], info?: ProgramInfo): Promise<number> 
     process.stderr.write(`sluice: ${(e as Error).message}\n`)
     return (e as { exitCode?: number }).exitCode ?? 2
   }
-}
-
-/**
- * `sluice runs show … | head`: the reader closing the pipe is not an error. Output stops quietly
- * (EPIPE) and the command ends with the code it would have had.
- */
-function ignoreClosedStdout(): void {
-  if (process.stdout.listenerCount('error') > 0) return
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0)
-    throw e
-  })
 }

@@ -23,6 +23,8 @@ export type ApiErrorCode =
   | 'NOT_RUNNING_HERE'
   /** `runs/rerun` with `failedOnly` on a run without failed tasks. */
   | 'NOTHING_TO_RERUN'
+  /** A statement the SQL editor refuses (`sql/query` on the state DB, ATTACH, VACUUM INTO, load_extension). */
+  | 'FORBIDDEN'
   /** Anything else. */
   | 'INTERNAL'
 

@@ -18,11 +18,13 @@ import { describeType, type TableRef } from '../core/types.js'
 import { openConnector, type ConnectionConfig, type Connector } from '../connectors/index.js'
 import { planJob } from '../engine/plan.js'
 import { resolveConnectionRef, startRun, type RunHandle } from '../engine/service.js'
+import { maskSpec } from '../job/secrets.js'
 import { jobJsonSchema, parseJob, type ConnectionRef, type Problem, type TablePair } from '../job/spec.js'
 import { substitute, timeContext } from '../job/variables.js'
 import type { Store, RunTask, Run } from '../store/index.js'
 import type { Api, ApiEvent, ConnectionDraft, RunDetail, RunListItem, TaskPreview } from './contract.js'
 import { apiError } from './errors.js'
+import { sqliteRefusal } from './sqlguard.js'
 
 /** What {@link createHandlers} needs. */
 export interface HandlerDeps {
@@ -305,7 +307,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const id = str(a?.id, 'id')
       const j = store.jobs.get(id, a.version)
       if (!j) throw apiError('NOT_FOUND', a.version !== undefined ? `no version ${a.version} of job ${JSON.stringify(id)}` : `no job with id ${JSON.stringify(id)}`, a.version !== undefined && store.jobs.get(id) ? 'version' : 'id')
-      return { id: j.id, name: j.name, version: j.version, latestVersion: j.latestVersion, spec: j.spec, specText: j.specText, updatedAt: j.updatedAt }
+      return { id: j.id, name: j.name, version: j.version, latestVersion: j.latestVersion, spec: maskSpec(j.spec), specText: j.specText, updatedAt: j.updatedAt }
     },
     async 'jobs/save'(a) {
       return store.jobs.save(a?.spec, { name: a?.name, ...(a?.id !== undefined ? { id: a.id } : {}) })
@@ -398,13 +400,14 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       })
     },
     async 'runs/list'(a) {
+      store.locks.reapDead() // runs left 'running' by a dead process show as failed (resumable)
       const filter = { ...(a?.state ? { state: a.state } : {}), ...(a?.jobId ? { jobId: a.jobId } : {}) }
       const list = store.runs.list({ ...filter, ...(a?.limit !== undefined ? { limit: a.limit } : {}), ...(a?.offset !== undefined ? { offset: a.offset } : {}) })
       return { runs: list.map(toRunListItem), total: store.runs.count(filter) }
     },
     async 'runs/get'(a) {
       const run = requireRun(a?.runId)
-      const detail: RunDetail = { ...toRunListItem(run), spec: run.spec, vars: run.vars, tasks: store.runTasks.list(run.id).map(toTaskView) }
+      const detail: RunDetail = { ...toRunListItem(run), spec: maskSpec(run.spec), vars: run.vars, tasks: store.runTasks.list(run.id).map(toTaskView) }
       if (run.summary) detail.summary = run.summary as unknown as NonNullable<RunDetail['summary']>
       return detail
     },
@@ -441,6 +444,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const maxRows = a.maxRows ?? DEFAULT_MAX_ROWS
       if (!Number.isInteger(maxRows) || maxRows < 1) throw apiError('BAD_REQUEST', 'maxRows: expected a positive integer', 'maxRows')
       const connector = await connectorFor(connectionId)
+      const refused = sqliteRefusal(connector.config, sql, store.file)
+      if (refused) throw apiError('FORBIDDEN', refused, 'sql')
       const controller = new AbortController()
       if (a.queryId !== undefined) {
         queries.get(a.queryId)?.abort(new Error('replaced by a new query with the same queryId'))

@@ -7,7 +7,7 @@
  *   `Authorization: Bearer <token>`, body `JSON(encode(args))` (wire.ts). Response 200
  *   `{"ok":true,"result":encode(result)}` or, for an error thrown by the handler, still 200
  *   `{"ok":false,"error":ApiErrorData}`. 401 without / with a wrong token, 404 unknown method,
- *   405 not POST, 400 body not JSON, 413 body over 64 MiB.
+ *   405 not POST, 400 body not JSON, 413 body over 16 MiB (refused before it is buffered).
  * - `GET /api/events?token=<token>` upgrades to a WebSocket that pushes every
  *   {@link ApiEvent} as `JSON(encode(event))` text messages (browsers cannot set headers on a
  *   WebSocket, hence the query). 401 without a valid token.
@@ -34,8 +34,13 @@ import { toErrorData } from './errors.js'
 import { createHandlers } from './handlers.js'
 import { decode, encode } from './wire.js'
 
-/** Largest accepted request body: 64 MiB (a job document or a SQL script is far smaller). */
-export const MAX_BODY_BYTES = 64 * 1024 * 1024
+/**
+ * Largest accepted request body: 16 MiB (a job document or a SQL script is far smaller). A body
+ * is held as bytes, then text, then parsed values (about 15x its size at the peak: a 60 MB body
+ * took `serve` to 924 MB resident), so the limit bounds memory too. A declared length over it is
+ * refused before reading; a chunked body as soon as it passes it.
+ */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024
 /** A WebSocket whose unsent buffer exceeds this skips `run/progress` events until it drains. */
 const WS_PROGRESS_BACKLOG_BYTES = 4 * 1024 * 1024
 
@@ -201,8 +206,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         if (over) return
         size += c.length
         if (size > MAX_BODY_BYTES) {
+          // Answer at once; the rest of the body is read and dropped, never kept.
           over = true
           chunks.length = 0
+          resolve('too-large')
           return
         }
         chunks.push(c)

@@ -344,6 +344,7 @@ export function register(program: Command): void {
     .action((o, cmd: Command) => {
       const store = storeFor(cmd)
       try {
+        store.locks.reapDead() // runs left 'running' by a dead process show as failed (resumable)
         const list = store.runs.list({ limit: o.limit })
         if (o.json) return void process.stdout.write(JSON.stringify(list, null, 2) + '\n')
         for (const r of list) {

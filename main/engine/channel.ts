@@ -63,6 +63,8 @@ export type ChannelMessage =
   | { type: 'dirty'; unitId: number; taskId: string; records: DirtyRecord[] }
   | { type: 'splitDone'; unitId: number; taskId: string; splitIndex: number; counters: Counters }
   | { type: 'log'; level: LogLevel; message: string; taskId?: string }
+  /** A split is re-done from scratch: its `count` dirty records reported so far are void (found again). */
+  | { type: 'dirtyReset'; unitId: number; taskId: string; splitIndex: number; count: number }
   | { type: 'done' }
   | { type: 'error'; unitId?: number; taskId?: string; message: string; name?: string; code?: string }
 
@@ -136,8 +138,10 @@ export async function executeUnit(unit: Unit, env: ChannelEnv): Promise<void> {
         }
       }
       if (takeBack) {
-        // The rows of the failed tries are gone (deleted) or will be overwritten (upsert).
+        // The rows of the failed tries are gone (deleted) or will be overwritten (upsert); their
+        // dirty records are found again by this try.
         post({ type: 'progress', unitId: unit.unitId, taskId: unit.taskId, rowsRead: -takeBack.rowsRead, rowsWritten: -takeBack.rowsWritten, bytes: -takeBack.bytes })
+        if (takeBack.dirty) post({ type: 'dirtyReset', unitId: unit.unitId, taskId: unit.taskId, splitIndex: unit.split.index, count: takeBack.dirty })
         takeBack = undefined
       }
       const write: WriteSpec = redo.kind === 'upsert' ? { ...unit.write, writeMode: 'update' } : unit.write
@@ -150,11 +154,12 @@ export async function executeUnit(unit: Unit, env: ChannelEnv): Promise<void> {
       // A retry re-does the split from scratch: its counters are taken back once the retry has
       // cleared what this try wrote. Otherwise (terminated, failed, or a retry whose clearing
       // failed) the batches written so far stay committed, and the counters say so.
-      if (retryable && (sc.rowsRead || sc.rowsWritten || sc.bytes)) {
+      if (retryable && (sc.rowsRead || sc.rowsWritten || sc.bytes || sc.dirty)) {
         takeBack ??= { rowsRead: 0, rowsWritten: 0, bytes: 0, dirty: 0 }
         takeBack.rowsRead += sc.rowsRead
         takeBack.rowsWritten += sc.rowsWritten
         takeBack.bytes += sc.bytes
+        takeBack.dirty += sc.dirty
       }
       if (!retryable) {
         const message = signal.aborted && signal.reason instanceof Error ? signal.reason.message : err?.message ?? String(e)
@@ -250,6 +255,7 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
       report(rows.length - out.length, 0, bytesLeft)
     }
     if (dirty.length) {
+      for (const d of dirty) d.splitIndex = p.split.index
       sc.dirty += dirty.length
       post({ type: 'dirty', unitId: p.unitId, taskId: p.taskId, records: dirty })
     }

@@ -50,6 +50,8 @@ export interface DirtyRecord {
   /** Source column names, parallel to `values`. */
   columns: string[]
   values: Value[]
+  /** The split the row was read in (a re-done split replaces its records). */
+  splitIndex?: number
 }
 
 /** Per-task line of a run summary. */

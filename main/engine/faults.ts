@@ -7,7 +7,8 @@
  *   shutdown), 1927 (ER_CONNECTION_KILLED, MariaDB: `KILL <id>`), 2006/2013 (gone away / lost),
  *   PostgreSQL SQLSTATE class 08 (connection exception) and 57P01..57P03 (admin shutdown, e.g.
  *   `pg_terminate_backend`; crash shutdown; cannot connect now), node-postgres' "Connection
- *   terminated" errors, which carry no code;
+ *   terminated" errors, which carry no code; mysql2's "Can't add new command when connection is
+ *   in closed state" (a query on a connection the server killed: the next try opens a new one);
  * - concurrency: MySQL 1213 (deadlock), 1205 (lock wait timeout), PostgreSQL 40001
  *   (serialization_failure), 40P01 (deadlock_detected);
  * - load: MySQL 1040 (too many connections), 1203 (max_user_connections), PostgreSQL 53300
@@ -19,7 +20,7 @@
 const NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT'])
 const MYSQL_ERRNOS = new Set([1040, 1053, 1203, 1205, 1213, 1927, 2006, 2013])
 const PG_STATES = new Set(['40001', '40P01', '53300', '57P01', '57P02', '57P03'])
-const MESSAGES = /Connection terminated|connection error and is not queryable|socket hang up|read ECONNRESET|Connection lost: The server closed the connection|Connection was killed/i
+const MESSAGES = /Connection terminated|connection error and is not queryable|socket hang up|read ECONNRESET|Connection lost: The server closed the connection|Connection was killed|Can't add new command when connection is in closed state|connection is in closed state|This socket has been ended by the other party/i
 
 /** True when `e` (or the error it wraps as `cause`) is worth retrying (see the file comment). */
 export function isTransient(e: unknown): boolean {

@@ -10,7 +10,6 @@
  * indexes and sequence positions after the table's data; foreign keys after all tables.
  */
 import { availableParallelism } from 'node:os'
-import type { Value } from '../core/types.js'
 import { openConnector } from '../connectors/index.js'
 import type { ConnectionConfig, Connector, DdlPlan, Split } from '../connectors/types.js'
 import type { JobSpec, Problem } from '../job/spec.js'
@@ -22,6 +21,8 @@ import { planJob, type Plan, type PlannedTask } from './plan.js'
 import { InProcessHost, WorkerHost, type ChannelHost } from './pool.js'
 import { rawEligible } from './rawpath.js'
 import { createSchemaObjects } from './schema-objects.js'
+import { safeRedoPlan, targetFilter, type TargetFilter } from './redo.js'
+import { type TargetLocks } from './safety.js'
 import { Throttle } from './throttle.js'
 
 export interface RunContext {
@@ -38,6 +39,8 @@ export interface RunContext {
   onEvent?: (e: EngineEvent) => void
   /** Receives dirty records as they are found (store them; never drop them). */
   onDirty?: (records: DirtyRecord[]) => void
+  /** A split is re-done: drop the dirty records stored for it (`DirtyRecord.splitIndex`). */
+  onDirtyReset?: (taskId: string, splitIndex: number) => void
   /** Called once a split's rows are all written and committed (after `checkpoints.markDone`). */
   onSplitDone?: (taskId: string, split: Split, counters: Counters) => void
   /** Split checkpoints and task preparation records (state DB); without it a run cannot be resumed. */
@@ -60,6 +63,12 @@ export interface RunContext {
   verifyTask?: (args: { task: PlannedTask; reader: Connector; writer: Connector; spec: NonNullable<JobSpec['verify']>; signal: AbortSignal }) => Promise<{ consistent: boolean; diffRows?: number; message: string }>
   /** Milliseconds between progress events per task (default 250). */
   progressIntervalMs?: number
+  /**
+   * Take the run's write locks on its target tables, after planning and before any DDL, preSql or
+   * truncate (service.ts: state DB leases + database advisory locks, main/engine/locks.ts).
+   * Rejects with the refusal ("<target> is already being written by run R"): the run fails.
+   */
+  lockTargets?: (tasks: PlannedTask[], writer: Connector) => Promise<TargetLocks>
 }
 
 /** Thrown (inside the run) when dirty records exceed `setting.errorLimit`. */
@@ -98,8 +107,8 @@ export interface Checkpoints {
   savePrepared(taskId: string, info: PreparedTask, splits?: Split[]): void
   /** Optional: {@link savePrepared} of several tasks at once (one commit for a batch of tables). */
   savePreparedMany?(entries: Array<{ taskId: string; info: PreparedTask; splits?: Split[] }>): void
-  /** Splits finished by earlier attempts: index -> rows written and bytes. */
-  done(taskId: string): Map<number, { rows: number; bytes: number }>
+  /** Splits finished by earlier attempts: index -> rows written, bytes and dirty records kept. */
+  done(taskId: string): Map<number, { rows: number; bytes: number; dirty?: number }>
   /** Record a split finished (its rows all committed). */
   markDone(taskId: string, split: Split, counters: Counters): void
 }
@@ -137,6 +146,10 @@ interface TaskRt {
   bulk?: Split[]
   /** Schema objects of this table left out or refused by the target (see schema-objects.ts). */
   schemaWarnings: string[]
+  /** The task's row filter on the target, for redo DELETEs (main/engine/redo.ts). */
+  filter?: TargetFilter
+  /** Other runs that wrote the target since this run first did (void range ownership). */
+  intruders?: string[]
 }
 
 /** Open both sides, plan and run a job. Never throws for a data or job problem: the summary says it. */
@@ -161,6 +174,7 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
   const warnings: string[] = []
   let runError: string | undefined
   let state: RunState = 'running'
+  let locks: TargetLocks | undefined
   const total: Counters = { rowsRead: 0, rowsWritten: 0, bytes: 0, dirty: 0 }
   setRunState('running')
 
@@ -181,6 +195,7 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     }
     const errors = plan.problems.filter((p) => p.severity === 'error')
     if (errors.length) throw new JobInvalid(errors)
+    if (ctx.lockTargets) locks = await ctx.lockTargets(plan.tasks, w.value)
     for (const t of plan.tasks) {
       tasks.push({ plan: t, counters: { rowsRead: 0, rowsWritten: 0, bytes: 0, dirty: 0 }, state: 'created', started: 0, pending: 0, lastProgress: 0, created: false, prepared: false, owned: false, resumed: false, schemaWarnings: [] })
       emit({ type: 'task/state', runId: ctx.runId, taskId: t.taskId, state: 'created', source: describeRead(t), target: t.target.name, ...(t.estimatedRows !== undefined ? { estimatedRows: t.estimatedRows } : {}) })
@@ -191,9 +206,14 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     if (resuming) log('info', 'resuming: tasks prepared by an earlier attempt keep their splits; finished splits are skipped')
     if (plan.preSql.length && !resuming) await w.value.execute(plan.preSql.filter(Boolean))
 
+    for (const t of tasks) {
+      const intr = locks?.intruders(t.plan.target)
+      if (intr?.length) t.intruders = intr
+    }
     await runTasks(ctx, r.value, w.value, tasks, total, abort, log, emit)
 
-    // Foreign keys after all tables' data, for the tables this run created.
+    // Foreign keys after all tables' data, for the tables this run created (each one skipped when
+    // it exists already: an earlier attempt was killed after creating it).
     await createForeignKeys(ctx, w.value, tasks, log, emit, abort.signal)
     if (plan.postSql.length && !abort.signal.aborted) await w.value.execute(plan.postSql.filter(Boolean))
     const failed = tasks.filter((t) => t.state === 'failed')
@@ -222,6 +242,7 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     log('error', runError)
   } finally {
     ctx.signal?.removeEventListener('abort', onOuterAbort)
+    await locks?.release().catch(() => undefined)
     // Bounded: a connection a channel failed to give back (a reader left mid-split) keeps a
     // pool's close waiting forever; the run ends anyway and says so.
     const open = await closeWithin({ reader, writer }, CLOSE_GRACE_MS)
@@ -302,7 +323,7 @@ async function createForeignKeys(ctx: RunContext, writer: Connector, tasks: Task
   const worker = async () => {
     for (let t = todo[next++]; t; t = todo[next++]) {
       if (signal.aborted) return
-      addSchemaWarnings(ctx, t, await createSchemaObjects(writer, t.afterDdl!.foreignKeys, t.plan.target.name, signal), log, emit)
+      addSchemaWarnings(ctx, t, await createSchemaObjects(writer, t.afterDdl!.foreignKeys, t.plan.target.name, signal, t.resumed ? { target: t.plan.target } : undefined), log, emit)
     }
   }
   await Promise.all(Array.from({ length: Math.min(FK_CONCURRENCY, todo.length) }, worker))
@@ -420,45 +441,8 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker
  * target with a key is upserted; a whole-table split of an owned target is emptied; anything else
  * cannot be re-done without risking duplicates.
  */
-export function redoPlan(t: { plan: PlannedTask; owned: boolean }, split: Split, writer: Connector, splitCount: number): RedoPlan {
-  const p = t.plan
-  if (p.writeMode !== 'insert') return { kind: 'none' }
-  const r = split.range
-  const table = writer.quoteTable(p.target)
-  if (t.owned && r) {
-    const op = p.ops.find((o) => o.kind === 'column' && o.sourceName === r.column)
-    if (op && op.kind === 'column' && (op.sourceType.kind === 'int' || op.sourceType.kind === 'year') && op.nullDefault === undefined && !op.timeFormat) {
-      const col = writer.quoteIdent(op.targetName)
-      const params: unknown[] = []
-      const ph = () => (writer.kind === 'postgres' ? `$${params.length}` : '?')
-      const bind = (v: Value) => {
-        const s = String(v)
-        if (!/^-?\d+$/.test(s)) return undefined
-        params.push(writer.kind === 'mysql' && !Number.isSafeInteger(Number(s)) ? BigInt(s) : writer.kind === 'postgres' ? s : Number.isSafeInteger(Number(s)) ? Number(s) : BigInt(s))
-        return ph()
-      }
-      const parts: string[] = []
-      let ok = true
-      if (r.lower !== undefined && r.lower !== null) {
-        const x = bind(r.lower)
-        if (x) parts.push(`${col} ${r.lowerInclusive === false ? '>' : '>='} ${x}`)
-        else ok = false
-      }
-      if (r.upper !== undefined && r.upper !== null) {
-        const x = bind(r.upper)
-        if (x) parts.push(`${col} ${r.upperInclusive ? '<=' : '<'} ${x}`)
-        else ok = false
-      }
-      if (ok) {
-        let pred = parts.length ? parts.join(' AND ') : `${col} IS NOT NULL`
-        if (r.includeNull) pred = `(${pred}) OR ${col} IS NULL`
-        return { kind: 'delete', sql: `DELETE FROM ${table} WHERE ${pred}`, params }
-      }
-    }
-  }
-  if (p.keyColumns?.length) return { kind: 'upsert' }
-  if (t.owned && splitCount === 1) return { kind: 'delete', sql: `DELETE FROM ${table}`, params: [] }
-  return { kind: 'impossible', reason: `${p.target.name} has no key and the run does not own its rows (set writer.truncate, or a primary key, to make the load resumable)` }
+export function redoPlan(t: { plan: PlannedTask; owned: boolean; filter?: TargetFilter; intruders?: string[] }, split: Split, writer: Connector, splitCount: number): RedoPlan {
+  return safeRedoPlan(t, split, writer, splitCount)
 }
 
 /** Tables whose foreign keys are created at once after the data (separate pooled connections). */
@@ -592,6 +576,15 @@ async function runTasks(
     total.bytes += bytes
   }
 
+  /** A split finished by an earlier attempt: its rows, bytes and dirty records count once. */
+  const countDone = (t: TaskRt, d: { rows: number; bytes: number; dirty?: number }) => {
+    count(t, d.rows, d.rows, d.bytes)
+    if (d.dirty) {
+      t.counters.dirty += d.dirty
+      total.dirty += d.dirty
+    }
+  }
+
   const failTask = (t: TaskRt, e: unknown) => {
     if (t.state === 'failed' || t.state === 'terminated') return
     t.state = signal.aborted ? (signal.reason instanceof ErrorLimitExceeded ? 'failed' : 'terminated') : 'failed'
@@ -627,7 +620,7 @@ async function runTasks(
           t.prepared = true
           t.state = 'succeeded'
           t.ended = Date.now()
-          for (const d of cp!.done(p.taskId).values()) count(t, d.rows, d.rows, d.bytes)
+          for (const d of cp!.done(p.taskId).values()) countDone(t, d)
           log('info', `${p.taskId}: finished in an earlier attempt`, p.taskId)
           progress(t, true)
           emitTaskState(ctx, t, emit)
@@ -667,7 +660,9 @@ async function runTasks(
         if (!p.keyColumns && created.primaryKey.length) p.keyColumns = created.primaryKey
       }
       const done = t.resumed ? cp!.done(p.taskId) : new Map<number, { rows: number; bytes: number }>()
-      for (const d of done.values()) count(t, d.rows, d.rows, d.bytes)
+      for (const d of done.values()) countDone(t, d)
+      // What a redo of a split may remove is decided by the task's filter on the target (redo.ts).
+      if (p.writeMode === 'insert' && (p.read.where?.trim() || p.read.querySql !== undefined)) t.filter = await targetFilter(p, reader, writer)
       const todo = splits.filter((s) => !done.has(s.index))
       if (done.size) log('info', `resuming: ${splits.length - todo.length} of ${splits.length} splits already done`, p.taskId)
       t.prepared = true
@@ -696,7 +691,7 @@ async function runTasks(
         // warning, never a failed task, and never skips the sequence position below.
         if (t.afterDdl.indexes.length) {
           log('info', `creating ${t.afterDdl.indexes.length} indexes and constraints on ${p.target.name}`, p.taskId)
-          for (const w of await createSchemaObjects(writer, t.afterDdl.indexes, p.target.name, signal)) {
+          for (const w of await createSchemaObjects(writer, t.afterDdl.indexes, p.target.name, signal, t.resumed ? { target: p.target } : undefined)) {
             t.schemaWarnings.push(w)
             log('warn', w, p.taskId)
           }
@@ -805,6 +800,15 @@ async function runTasks(
           u.outcome = 'error'
           failTask(u.t, new Error(m.message))
         } else log('error', m.message)
+        return
+      }
+      case 'dirtyReset': {
+        // A retried split drops the dirty records of its failed tries (they are found again).
+        const t = byId.get(m.taskId)
+        if (!t) return
+        t.counters.dirty -= m.count
+        total.dirty -= m.count
+        ctx.onDirtyReset?.(m.taskId, m.splitIndex)
         return
       }
       case 'log':

@@ -10,7 +10,8 @@
  * for each failure but exiting 0: Sluice keeps the per-object independence and makes the outcome
  * visible in the run's state and exit code instead.
  */
-import type { Connector } from '../connectors/types.js'
+import type { Connector, TableRef } from '../connectors/types.js'
+import { ddlObjectName } from './safety.js'
 
 /**
  * Name the object a DDL statement creates, for messages: `index "ix_a"`, `foreign key "fk_b"`,
@@ -33,17 +34,38 @@ export function describeStatement(sql: string): string {
 /**
  * Run each statement (one schema object each; an entry may hold several `;`-separated statements
  * that make one object, e.g. a trigger function and its trigger) on its own.
+ *
+ * With `existing` (a resumed task: an earlier attempt may have been killed after creating some),
+ * indexes and foreign keys the target's catalog already has under the statement's name are skipped,
+ * and a refused statement whose object exists afterwards is not a warning (main/engine/safety.ts).
  * @returns one warning per statement the target refused: `<table>: <object> not created: <reason>`.
  *   Never throws for a refused statement; rethrows only when `signal` is aborted.
  */
-export async function createSchemaObjects(writer: Connector, statements: readonly string[], table: string, signal?: AbortSignal): Promise<string[]> {
+export async function createSchemaObjects(writer: Connector, statements: readonly string[], table: string, signal?: AbortSignal, existing?: { target: TableRef }): Promise<string[]> {
   const warnings: string[] = []
+  const present = async (): Promise<Set<string>> => {
+    if (!existing) return new Set()
+    try {
+      const t = await writer.catalog.table(existing.target)
+      return new Set([...t.indexes.map((i) => i.name), ...t.foreignKeys.map((f) => f.name)].map((n) => n.toLowerCase()))
+    } catch {
+      return new Set()
+    }
+  }
+  const nameOf = (sql: string) => (ddlObjectName(sql, 'index') ?? ddlObjectName(sql, 'foreignKey'))?.toLowerCase()
+  let have = await present()
   for (const sql of statements) {
     if (!sql) continue
     signal?.throwIfAborted()
+    const name = existing ? nameOf(sql) : undefined
+    if (name && have.has(name)) continue
     try {
       await writer.execute([sql])
     } catch (e) {
+      if (name) {
+        have = await present()
+        if (have.has(name)) continue
+      }
       warnings.push(`${table}: ${describeStatement(sql)} not created: ${((e as Error).message ?? String(e)).replace(/^statement 1 of 1: /, '')}`)
     }
   }

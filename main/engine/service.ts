@@ -13,6 +13,7 @@ import type { Split } from '../connectors/types.js'
 import type { EngineEvent, RunSummary, TaskState } from './events.js'
 import { tableDataDiff } from './verify-stage.js'
 import { runJob, type Checkpoints, type PreparedTask } from './run.js'
+import { takeRunLeases, targetLocker } from './writelock.js'
 
 /** A job document failed structural validation. */
 export class InvalidJobError extends Error {
@@ -137,7 +138,10 @@ export function storeCheckpoints(store: Store, runId: string, record: ResumeReco
       )
       for (const e of entries) record.tasks[e.taskId] = e.info
     },
-    done: (taskId) => new Map(store.splits.doneSplits(runId, taskId).map((s) => [s.splitIndex, { rows: s.rows, bytes: s.bytes }])),
+    done: (taskId) => {
+      const dirty = store.dirty.countBySplit(runId, taskId)
+      return new Map(store.splits.doneSplits(runId, taskId).map((s) => [s.splitIndex, { rows: s.rows, bytes: s.bytes, dirty: dirty.get(s.splitIndex) ?? 0 }]))
+    },
     markDone: (taskId, split, c) => void queued.push({ taskId, splitIndex: split.index, rows: c.rowsWritten, bytes: c.bytes, ...(split.range ? { range: split.range } : {}) }),
     flush: () => {
       if (!queued.length && !finished.length) return
@@ -173,6 +177,8 @@ function loadResumeRecord(store: Store, runId: string): ResumeRecord | undefined
  */
 export function startRun(opts: StartRunOptions): RunHandle {
   const store = opts.store
+  // Runs left 'running' by a dead process become failed (and resumable) first.
+  store.locks.reapDead()
   const previous = opts.resumeRunId !== undefined ? store.runs.get(opts.resumeRunId) : undefined
   if (opts.resumeRunId !== undefined) {
     if (!previous) throw new Error(`resume: no run '${opts.resumeRunId}'`)
@@ -197,8 +203,12 @@ export function startRun(opts: StartRunOptions): RunHandle {
       spec: specDoc,
     })
   const runId = run.id
+  // One writer per run and per saved job (targets are locked once planned, see targetLocker).
+  const leases = takeRunLeases(store, runId, previous?.jobId ?? opts.jobId, !previous)
   // The settings value keeps the data time; tasks' preparation goes to run_task_prep, one row each.
   store.settings.set(resumeKey(runId), { now: record.now, ...(record.bizdate !== undefined ? { bizdate: record.bizdate } : {}), tasks: {} } satisfies ResumeRecord)
+  // A resumed run re-does its unfinished splits: the dirty records they kept are found again.
+  if (previous) store.dirty.clearUnfinished(runId)
   const controller = new AbortController()
 
   // Logs, task rows and finished splits are queued and written together, one transaction per
@@ -287,12 +297,16 @@ export function startRun(opts: StartRunOptions): RunHandle {
         store.dirty.add(
           runId,
           taskId,
-          rs.map((r) => ({ reason: r.reason, values: r.values, columns: r.columns, ...(r.code ? { code: r.code } : {}), ...(r.column ? { column: r.column } : {}) })),
+          rs.map((r) => ({ reason: r.reason, values: r.values, columns: r.columns, ...(r.code ? { code: r.code } : {}), ...(r.column ? { column: r.column } : {}), ...(r.splitIndex !== undefined ? { splitIndex: r.splitIndex } : {}) })),
         )
     },
+    onDirtyReset: (taskId, splitIndex) => void store.dirty.clearSplit(runId, taskId, splitIndex),
+    lockTargets: targetLocker(store, runId, writer),
     checkpoints,
     verifyTask: tableDataDiff,
-  }).then((summary) => {
+  })
+    .finally(() => leases.release())
+    .then((summary) => {
     clearInterval(timer)
     for (const t of summary.tasks) patchTask(t.taskId, { rowsRead: t.rowsRead, rowsWritten: t.rowsWritten, bytes: t.bytes, dirty: t.dirty })
     flush()

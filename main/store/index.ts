@@ -22,6 +22,7 @@ import { JobsRepo } from './jobs.js'
 import { migrate, MIGRATIONS, type Migration } from './migrate.js'
 import { stateDbPath } from './paths.js'
 import { DirtyRepo, LogsRepo, QueryHistoryRepo, SettingsRepo } from './records.js'
+import { LocksRepo } from './locks.js'
 import { RunsRepo, RunTasksRepo, SplitsRepo } from './runs.js'
 import { NodeSecretBox, type SecretBox } from './secrets.js'
 
@@ -48,6 +49,8 @@ export interface Store {
   readonly dirty: DirtyRepo
   readonly queryHistory: QueryHistoryRepo
   readonly settings: SettingsRepo
+  /** Write leases: one writer per run, job and target table (locks.ts). */
+  readonly locks: LocksRepo
   /** The DB file path. */
   readonly file: string
   /** The secret scheme in use (`SecretBox.scheme`). */
@@ -86,14 +89,15 @@ export function openStore(opts: StoreOptions): Store {
     const runTasks = new RunTasksRepo(db)
     const store: Store = {
       connections: new ConnectionsRepo(db, box),
-      jobs: new JobsRepo(db),
-      runs: new RunsRepo(db),
+      jobs: new JobsRepo(db, box),
+      runs: new RunsRepo(db, box),
       runTasks,
       splits: new SplitsRepo(db, runTasks),
       logs: new LogsRepo(db),
       dirty: new DirtyRepo(db),
       queryHistory: new QueryHistoryRepo(db),
       settings: new SettingsRepo(db),
+      locks: new LocksRepo(db),
       file,
       secretScheme: box.scheme,
       appliedMigrations: applied,
@@ -114,6 +118,7 @@ export function openStore(opts: StoreOptions): Store {
 export { StoreError, type StoreErrorCode } from './errors.js'
 export { NodeSecretBox, MASTER_KEY_ENV, MASTER_KEY_FILE, type SecretBox, type NodeSecretBoxOptions } from './secrets.js'
 export { resolveDataDir, defaultDataDir, stateDbPath, APP_NAME, STATE_DB_FILE, type DataDirOptions } from './paths.js'
+export { LeaseHeld, describeHeld, type Lease, type LeaseResource, type LocksRepo } from './locks.js'
 export { migrate, MIGRATIONS, appliedMigrations, type Migration } from './migrate.js'
 export { encodeValue, decodeValue, encodeValues, decodeValues, type EncodedValue } from './codec.js'
 export type { ConnectionSummary, ConnectionInput, ConnectionPatch, PublicConnectionConfig, ConnectionsRepo } from './connections.js'

@@ -3,8 +3,10 @@
  * (1, 2, 3, ...); runs point at the version they executed.
  */
 import type Database from 'better-sqlite3'
+import { maskedPaths, sealSpec, unsealSpec } from '../job/secrets.js'
 import { StoreError } from './errors.js'
 import type { RunState } from './runs.js'
+import type { SecretBox } from './secrets.js'
 import { jsonText, newId, nowIso } from './util.js'
 
 /** A job with one of its versions. */
@@ -14,9 +16,9 @@ export interface Job {
   /** The version returned in `spec`/`specText`. */
   version: number
   latestVersion: number
-  /** The spec parsed from `specText`. */
+  /** The spec parsed from `specText`, its inline passwords put back (in memory: mask before showing it). */
   spec: unknown
-  /** The spec JSON text exactly as saved. */
+  /** The spec JSON text exactly as saved, except inline passwords, masked (main/job/secrets.ts). */
   specText: string
   createdAt: string
   updatedAt: string
@@ -62,24 +64,27 @@ export class JobsRepo {
   readonly #db: Database.Database
   readonly #byId: Database.Statement<[string], JobRow>
   readonly #byName: Database.Statement<[string], JobRow>
-  readonly #version: Database.Statement<[string, number], { spec: string; created_at: string }>
+  readonly #version: Database.Statement<[string, number], { spec: string; created_at: string; secrets: Buffer | null; secrets_scheme: string | null }>
   readonly #insertJob: Database.Statement<[JobRow]>
   readonly #updateJob: Database.Statement<[{ id: string; name: string; latest_version: number; updated_at: string }]>
-  readonly #insertVersion: Database.Statement<[string, number, string, string]>
+  readonly #insertVersion: Database.Statement<[string, number, string, string, Buffer | null, string | null]>
   readonly #list: Database.Statement<[{ search: string | null }], Record<string, unknown>>
   readonly #versions: Database.Statement<[string], { version: number; created_at: string; spec: string }>
   readonly #delete: Database.Statement<[string]>
+  readonly #box: SecretBox | undefined
 
-  constructor(db: Database.Database) {
+  /** `box` encrypts the inline passwords of job specs (main/job/secrets.ts); without it such a spec is refused. */
+  constructor(db: Database.Database, box?: SecretBox) {
     this.#db = db
+    this.#box = box
     this.#byId = db.prepare('SELECT * FROM jobs WHERE id = ?')
     this.#byName = db.prepare('SELECT * FROM jobs WHERE name = ?')
-    this.#version = db.prepare('SELECT spec, created_at FROM job_versions WHERE job_id = ? AND version = ?')
+    this.#version = db.prepare('SELECT spec, created_at, secrets, secrets_scheme FROM job_versions WHERE job_id = ? AND version = ?')
     this.#insertJob = db.prepare(
       'INSERT INTO jobs (id, name, latest_version, created_at, updated_at) VALUES (@id, @name, @latest_version, @created_at, @updated_at)',
     )
     this.#updateJob = db.prepare('UPDATE jobs SET name = @name, latest_version = @latest_version, updated_at = @updated_at WHERE id = @id')
-    this.#insertVersion = db.prepare('INSERT INTO job_versions (job_id, version, spec, created_at) VALUES (?, ?, ?, ?)')
+    this.#insertVersion = db.prepare('INSERT INTO job_versions (job_id, version, spec, created_at, secrets, secrets_scheme) VALUES (?, ?, ?, ?, ?, ?)')
     this.#list = db.prepare(
       `SELECT j.id, j.name, j.latest_version, j.created_at, j.updated_at,
               r.id AS run_id, r.state AS run_state, r.created_at AS run_created_at, r.started_at AS run_started_at, r.ended_at AS run_ended_at
@@ -104,7 +109,24 @@ export class JobsRepo {
    *   `NOT_FOUND` (path `id`), `INVALID` (path `spec` or `name`).
    */
   save(spec: unknown, opts: { name: string; id?: string }): SaveResult {
-    const text = jsonText(spec, 'spec')
+    let text = jsonText(spec, 'spec')
+    // Inline passwords: masked in the text, encrypted beside it; a masked one means "unchanged".
+    const sealed = sealSpec(text)
+    const unchanged = maskedPaths(sealed.masked)
+    if (Object.keys(sealed.secrets).length || unchanged.length) text = JSON.stringify(sealed.masked)
+    const secretsFor = (latest: { secrets: Buffer | null; secrets_scheme: string | null } | undefined): Record<string, string> => {
+      const all = { ...sealed.secrets }
+      if (unchanged.length && latest?.secrets && this.#box && latest.secrets_scheme === this.#box.scheme) {
+        const before = JSON.parse(this.#box.decrypt(latest.secrets)) as Record<string, string>
+        for (const p of unchanged) if (before[p] !== undefined && all[p] === undefined) all[p] = before[p]
+      }
+      return all
+    }
+    const encrypt = (all: Record<string, string>): [Buffer | null, string | null] => {
+      if (!Object.keys(all).length) return [null, null]
+      if (!this.#box) throw new StoreError('INVALID', 'spec: holds an inline password and the store has no secret box to encrypt it', 'spec')
+      return [this.#box.encrypt(JSON.stringify(all)), this.#box.scheme]
+    }
     const name = opts?.name
     if (typeof name !== 'string' || name.trim() === '') throw new StoreError('INVALID', 'name: a job needs a non-empty name', 'name')
     return this.#db
@@ -114,18 +136,20 @@ export class JobsRepo {
           if (opts.id === undefined) {
             const id = newId()
             this.#insertJob.run({ id, name, latest_version: 1, created_at: now, updated_at: now })
-            this.#insertVersion.run(id, 1, text, now)
+            this.#insertVersion.run(id, 1, text, now, ...encrypt(secretsFor(undefined)))
             return { id, version: 1, created: true }
           }
           const job = this.#byId.get(opts.id)
           if (!job) throw new StoreError('NOT_FOUND', `no job with id ${JSON.stringify(opts.id)}`, 'id')
           const latest = this.#version.get(job.id, job.latest_version)
-          if (latest?.spec === text) {
+          const all = secretsFor(latest)
+          const same = latest?.spec === text && JSON.stringify(all) === JSON.stringify(latest && latest.secrets && this.#box && latest.secrets_scheme === this.#box.scheme ? JSON.parse(this.#box.decrypt(latest.secrets)) : {})
+          if (same) {
             if (job.name !== name) this.#updateJob.run({ id: job.id, name, latest_version: job.latest_version, updated_at: now })
             return { id: job.id, version: job.latest_version, created: false }
           }
           const version = job.latest_version + 1
-          this.#insertVersion.run(job.id, version, text, now)
+          this.#insertVersion.run(job.id, version, text, now, ...encrypt(all))
           this.#updateJob.run({ id: job.id, name, latest_version: version, updated_at: now })
           return { id: job.id, version, created: true }
         } catch (e) {
@@ -153,11 +177,22 @@ export class JobsRepo {
       name: job.name,
       version: v,
       latestVersion: job.latest_version,
-      spec: JSON.parse(row.spec),
+      spec: this.#unseal(row),
       specText: row.spec,
       createdAt: job.created_at,
       updatedAt: job.updated_at,
       versionCreatedAt: row.created_at,
+    }
+  }
+
+  /** The version's spec with its inline passwords back (in memory only; mask it before showing it). */
+  #unseal(row: { spec: string; secrets: Buffer | null; secrets_scheme: string | null }): unknown {
+    const spec = JSON.parse(row.spec) as unknown
+    if (!row.secrets || !this.#box || row.secrets_scheme !== this.#box.scheme) return spec
+    try {
+      return unsealSpec(spec, JSON.parse(this.#box.decrypt(row.secrets)) as Record<string, string>)
+    } catch {
+      return spec
     }
   }
 

@@ -163,6 +163,48 @@ export const MIGRATIONS: readonly Migration[] = [
     up: (db) => widenRunStateCheck(db),
   },
   {
+    // Write leases (one writer per job / target table / run, main/store/locks.ts) and the history
+    // of which runs wrote which target (a resumed run's ownership of its target ends when another
+    // run wrote it since).
+    id: '2026-12-05-160-write-leases',
+    up: (db) =>
+      db.exec(`
+CREATE TABLE write_leases (
+  resource     TEXT PRIMARY KEY,           -- 'run:<id>', 'job:<id>', 'target:<kind>:<where>/<schema>.<table>'
+  label        TEXT NOT NULL,              -- what a refusal names (job name, target table)
+  run_id       TEXT NOT NULL,
+  pid          INTEGER NOT NULL,
+  host         TEXT NOT NULL,
+  acquired_at  TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX write_leases_run ON write_leases (run_id);
+CREATE TABLE target_writers (
+  resource TEXT NOT NULL,
+  run_id   TEXT NOT NULL,
+  first_at TEXT NOT NULL,
+  last_at  TEXT NOT NULL,
+  PRIMARY KEY (resource, run_id)
+) WITHOUT ROWID;
+`),
+  },
+  {
+    // The split a dirty record was found in: a redone split's records are replaced, not duplicated.
+    id: '2026-12-05-161-dirty-split',
+    up: (db) => db.exec(`ALTER TABLE dirty_records ADD COLUMN split_index INTEGER`),
+  },
+  {
+    // Inline passwords of run and job specs, encrypted (main/job/secrets.ts); the spec text keeps a mask.
+    id: '2026-12-05-162-spec-secrets',
+    up: (db) =>
+      db.exec(`
+ALTER TABLE runs ADD COLUMN secrets BLOB;
+ALTER TABLE runs ADD COLUMN secrets_scheme TEXT;
+ALTER TABLE job_versions ADD COLUMN secrets BLOB;
+ALTER TABLE job_versions ADD COLUMN secrets_scheme TEXT;
+`),
+  },
+  {
     // What a run prepared per task (created / truncated the target, DDL left for after the data),
     // one row per task: a resume reads it; before, the whole record was one settings value
     // rewritten at every task (quadratic in the number of tables).

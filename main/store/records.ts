@@ -113,6 +113,8 @@ export interface DirtyInput {
   values: Value[]
   /** Column names of `values`. */
   columns: string[]
+  /** The split of the task the row was read in (a re-done split's records are replaced). */
+  splitIndex?: number
 }
 
 /** A stored dirty record. `id` increases in insertion order. */
@@ -133,6 +135,7 @@ interface DirtyRow {
   columns: string
   vals: string
   created_at: string
+  split_index?: number | null
 }
 
 /** The dirty records repository (`store.dirty`). */
@@ -145,8 +148,8 @@ export class DirtyRepo {
   constructor(db: Database.Database) {
     this.#db = db
     this.#insert = db.prepare(
-      `INSERT INTO dirty_records (run_id, task_id, reason, code, column_name, columns, vals, created_at)
-       VALUES (@run_id, @task_id, @reason, @code, @column_name, @columns, @vals, @created_at)`,
+      `INSERT INTO dirty_records (run_id, task_id, reason, code, column_name, columns, vals, created_at, split_index)
+       VALUES (@run_id, @task_id, @reason, @code, @column_name, @columns, @vals, @created_at, @split_index)`,
     )
     const where = 'run_id = @run_id AND (@task_id IS NULL OR task_id = @task_id)'
     this.#list = db.prepare(`SELECT * FROM dirty_records WHERE ${where} ORDER BY id LIMIT @limit OFFSET @offset`)
@@ -176,6 +179,7 @@ export class DirtyRepo {
         columns: JSON.stringify(r.columns),
         vals: JSON.stringify(encodeValues(r.values, `${p}.values`)),
         created_at: now,
+        split_index: r.splitIndex ?? null,
       }
     })
     this.#db
@@ -184,6 +188,31 @@ export class DirtyRepo {
       })
       .immediate()
     return rows.length
+  }
+
+  /** Delete the records of one split of a task (it is being re-done). @returns how many. */
+  clearSplit(runId: string, taskId: string, splitIndex: number): number {
+    return this.#db.prepare('DELETE FROM dirty_records WHERE run_id = ? AND task_id = ? AND split_index = ?').run(runId, taskId, splitIndex).changes
+  }
+
+  /**
+   * Delete the records of every split of the run not checkpointed done (a resumed run re-does
+   * those splits and finds their bad rows again). Records without a split index are kept.
+   * @returns how many were deleted.
+   */
+  clearUnfinished(runId: string): number {
+    return this.#db
+      .prepare(
+        `DELETE FROM dirty_records WHERE run_id = ? AND split_index IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM splits s WHERE s.run_id = dirty_records.run_id AND s.task_id = dirty_records.task_id AND s.split_index = dirty_records.split_index AND s.state = 'done')`,
+      )
+      .run(runId).changes
+  }
+
+  /** Number of records per split index of a task (records without one are left out). */
+  countBySplit(runId: string, taskId: string): Map<number, number> {
+    const rows = this.#db.prepare('SELECT split_index AS s, count(*) AS n FROM dirty_records WHERE run_id = ? AND task_id = ? AND split_index IS NOT NULL GROUP BY split_index').all(runId, taskId) as { s: number; n: number }[]
+    return new Map(rows.map((r) => [r.s, r.n]))
   }
 
   /** Dirty records of a run (optionally one task) in insertion order, values decoded exactly. Default limit 100. */

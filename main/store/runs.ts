@@ -3,7 +3,9 @@
  */
 import type Database from 'better-sqlite3'
 import type { Split } from '../connectors/types.js'
+import { sealSpec, unsealSpec } from '../job/secrets.js'
 import { decodeValue, encodeValue, type EncodedValue } from './codec.js'
+import type { SecretBox } from './secrets.js'
 import { StoreError } from './errors.js'
 import { jsonStringify, jsonText, newId, nowIso, paging, toIso } from './util.js'
 
@@ -93,6 +95,8 @@ interface RunRow {
   bytes: number
   dirty: number
   summary: string | null
+  secrets?: Buffer | null
+  secrets_scheme?: string | null
 }
 
 const LIST_COLS = 'id, job_id, job_version, name, vars, state, error, created_at, updated_at, started_at, ended_at, rows_read, rows_written, bytes, dirty, summary'
@@ -109,12 +113,15 @@ export class RunsRepo {
   readonly #list: Database.Statement<[{ state: string | null; job_id: string | null; limit: number; offset: number }], RunRow>
   readonly #count: Database.Statement<[{ state: string | null; job_id: string | null }], { n: number }>
   readonly #delete: Database.Statement<[string]>
+  readonly #box: SecretBox | undefined
 
-  constructor(db: Database.Database) {
+  /** `box` encrypts the inline passwords of run specs (main/job/secrets.ts); without it such a spec is refused. */
+  constructor(db: Database.Database, box?: SecretBox) {
     this.#db = db
+    this.#box = box
     this.#insert = db.prepare(
-      `INSERT INTO runs (id, job_id, job_version, name, vars, spec, state, error, created_at, updated_at, started_at, ended_at, rows_read, rows_written, bytes, dirty, summary)
-       VALUES (@id, @job_id, @job_version, @name, @vars, @spec, @state, @error, @created_at, @updated_at, @started_at, @ended_at, @rows_read, @rows_written, @bytes, @dirty, @summary)`,
+      `INSERT INTO runs (id, job_id, job_version, name, vars, spec, state, error, created_at, updated_at, started_at, ended_at, rows_read, rows_written, bytes, dirty, summary, secrets, secrets_scheme)
+       VALUES (@id, @job_id, @job_version, @name, @vars, @spec, @state, @error, @created_at, @updated_at, @started_at, @ended_at, @rows_read, @rows_written, @bytes, @dirty, @summary, @secrets, @secrets_scheme)`,
     )
     this.#get = db.prepare('SELECT * FROM runs WHERE id = ?')
     this.#latestVersion = db.prepare('SELECT latest_version FROM jobs WHERE id = ?')
@@ -147,7 +154,15 @@ export class RunsRepo {
     for (const [k, v] of Object.entries(vars)) {
       if (typeof v !== 'string') throw new StoreError('INVALID', `vars.${k}: expected a string, got ${typeof v}`, `vars.${k}`)
     }
-    const spec = jsonText(input.spec, 'spec')
+    let spec = jsonText(input.spec, 'spec')
+    // Inline passwords never reach the spec text: masked there, kept encrypted beside it.
+    const sealed = sealSpec(spec)
+    let secrets: Buffer | null = null
+    if (Object.keys(sealed.secrets).length) {
+      if (!this.#box) throw new StoreError('INVALID', 'spec: holds an inline password and the store has no secret box to encrypt it', 'spec')
+      spec = JSON.stringify(sealed.masked)
+      secrets = this.#box.encrypt(JSON.stringify(sealed.secrets))
+    }
     let jobVersion = input.jobVersion ?? null
     if (input.jobId !== undefined) {
       const job = this.#latestVersion.get(input.jobId)
@@ -176,9 +191,11 @@ export class RunsRepo {
       bytes: 0,
       dirty: 0,
       summary: null,
+      secrets,
+      secrets_scheme: secrets ? this.#box!.scheme : null,
     }
     this.#insert.run(row)
-    return toRun(row) as Run
+    return this.#unseal(row, toRun(row) as Run)
   }
 
   /**
@@ -213,10 +230,24 @@ export class RunsRepo {
     if (this.#finish.run(row).changes === 0) throw new StoreError('NOT_FOUND', `no run with id ${JSON.stringify(id)}`, 'id')
   }
 
-  /** A run with its spec snapshot; undefined when there is none. */
+  /**
+   * A run with its spec snapshot; undefined when there is none. `spec` has its inline passwords
+   * back (in memory, for a resume or rerun); `specText` is the stored text, passwords masked.
+   * Mask `spec` (main/job/secrets.ts `maskSpec`) before showing it anywhere.
+   */
   get(id: string): Run | undefined {
     const row = this.#get.get(id)
-    return row ? (toRun(row) as Run) : undefined
+    return row ? this.#unseal(row, toRun(row) as Run) : undefined
+  }
+
+  #unseal(row: RunRow, run: Run): Run {
+    if (!row.secrets || !this.#box || row.secrets_scheme !== this.#box.scheme) return run
+    try {
+      run.spec = unsealSpec(run.spec, JSON.parse(this.#box.decrypt(row.secrets)) as Record<string, string>)
+    } catch {
+      /* another key: the spec stays masked (its connections fail to log in, saying so) */
+    }
+    return run
   }
 
   /** Runs newest first, optionally of one state and/or job. Default limit 50. */

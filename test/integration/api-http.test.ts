@@ -121,7 +121,8 @@ describe('protocol', () => {
     expect(JSON.parse(bad.text).error.code).toBe('BAD_JSON')
   })
 
-  it('413 for a body over 64 MiB (declared length and chunked)', async () => {
+  it('413 for a body over the limit, 16 MiB (declared length and chunked)', async () => {
+    expect(MAX_BODY_BYTES).toBe(16 * 1024 * 1024)
     const big = Buffer.alloc(MAX_BODY_BYTES + 1, 0x20)
     const declared = await rawRequest(server.port, { method: 'POST', path: '/api/app/info', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Length': String(big.length) }, body: big })
     expect(declared.status).toBe(413)

@@ -954,7 +954,9 @@ export async function* streamReadRaw(session: Session, sql: string, params: unkn
     w?.()
   }
   let encoder: RawRowEncoder | undefined
+  let last = Date.now()
   const onBatch = (b: RawBatch) => {
+    last = Date.now()
     ready.push(b)
     if (!paused && ready.length >= READ_AHEAD) {
       paused = true
@@ -1051,6 +1053,11 @@ export async function* streamReadRaw(session: Session, sql: string, params: unkn
     notify()
   }
   signal?.addEventListener('abort', onAbort, { once: true })
+  // A killed connection whose socket stays open would stall this read until the split timeout.
+  const unwatch = session.watchRead(conn.threadId, () => last, (e) => {
+    failure ??= e
+    notify()
+  })
   try {
     for (;;) {
       if (failure) throw failure
@@ -1068,6 +1075,7 @@ export async function* streamReadRaw(session: Session, sql: string, params: unkn
     }
     done = true
   } finally {
+    unwatch()
     signal?.removeEventListener('abort', onAbort)
     if (done) {
       if (binary) conn.unprepare(execSql)

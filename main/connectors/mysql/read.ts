@@ -172,12 +172,19 @@ export async function planSplits(
   return splitsFromBoundaries(read, pk, boundaries)
 }
 
+/** Finished batches a read keeps ready for its consumer before it pauses the server. */
+const READ_AHEAD = 1
+
 /**
  * Stream one split as batches of canonical rows. Uses mysql2's row stream (callback API) with a
- * small object high-water mark: while the consumer works on a batch, the generator is suspended,
- * the stream's buffer fills and mysql2 pauses the socket, so memory stays bounded by `batchBytes`
- * plus the high-water mark, whatever the table size. Abort (`opts.signal`) or an early `break`
- * kills the running statement (`KILL QUERY`) and destroys the connection.
+ * high-water mark of one row, and does its own flow control by bytes: rows are gathered into a
+ * batch until it reaches `batchBytes` (so a row bigger than that is a batch of its own, with at
+ * most the small rows before it); once {@link READ_AHEAD} finished batch waits for the consumer,
+ * the stream (and with it the socket) is paused. Memory per read: the batch the consumer holds,
+ * the one waiting and the one filling, whatever the row size (a 256-row high-water mark let 50 MB
+ * rows pile up to gigabytes). Abort (`opts.signal`) or an early `break` kills the running
+ * statement (`KILL QUERY`) and destroys the connection; a connection killed by the server is
+ * noticed within seconds even while paused (`Session.watchRead`).
  */
 export async function* streamRead(session: Session, sql: string, params: unknown[], opts: ReadOptions = {}): AsyncGenerator<RowBatch> {
   const batchBytes = opts.batchBytes ?? 4 * 1024 * 1024
@@ -186,34 +193,75 @@ export async function* streamRead(session: Session, sql: string, params: unknown
   const conn = await session.acquire()
   let done = false
   const query = conn.query({ sql, values: params, rowsAsArray: true })
-  const stream = query.stream({ highWaterMark: 256 })
+  const stream = query.stream({ highWaterMark: 1 })
+  const ready: RowBatch[] = []
+  let rows: Row[] = []
+  let bytes = 0
+  let ended = false
+  let failure: Error | undefined
+  let wake: (() => void) | undefined
+  const notify = () => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+  let last = Date.now()
+  stream.on('data', (row: Row) => {
+    for (let i = 0; i < row.length; i++) bytes += approxValueBytes(row[i]!)
+    rows.push(row)
+    if (bytes >= batchBytes) {
+      ready.push({ rows, approxBytes: bytes })
+      rows = []
+      bytes = 0
+      last = Date.now()
+      if (ready.length >= READ_AHEAD) stream.pause()
+      notify()
+    }
+  })
+  stream.on('end', () => {
+    if (rows.length) ready.push({ rows, approxBytes: bytes })
+    rows = []
+    ended = true
+    notify()
+  })
+  stream.on('error', (e: Error) => {
+    failure ??= e
+    notify()
+  })
   const onAbort = () => {
-    stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('read aborted'))
+    failure ??= signal?.reason instanceof Error ? signal.reason : new Error('read aborted')
+    stream.destroy()
+    notify()
   }
   signal?.addEventListener('abort', onAbort, { once: true })
+  // A killed connection whose socket stays open would stall this read until the split timeout.
+  const unwatch = session.watchRead(conn.threadId, () => last, (e) => {
+    failure ??= e
+    stream.destroy()
+    notify()
+  })
   try {
-    let rows: Row[] = []
-    let bytes = 0
-    for await (const row of stream as AsyncIterable<Row>) {
-      for (let i = 0; i < row.length; i++) bytes += approxValueBytes(row[i]!)
-      rows.push(row)
-      if (bytes >= batchBytes) {
-        const batch = { rows, approxBytes: bytes }
-        rows = []
-        bytes = 0
-        yield batch
+    for (;;) {
+      if (failure) throw failure
+      const b = ready.shift()
+      if (b) {
+        if (stream.isPaused() && ready.length < READ_AHEAD && !ended) stream.resume()
+        yield b
         signal?.throwIfAborted()
+        continue
       }
+      if (ended) break
+      await new Promise<void>((r) => (wake = r))
     }
-    signal?.throwIfAborted()
-    if (rows.length) yield { rows, approxBytes: bytes }
     done = true
   } finally {
+    unwatch()
     signal?.removeEventListener('abort', onAbort)
     if (done) {
       conn.release()
     } else {
       const threadId = conn.threadId
+      stream.destroy()
       conn.destroy()
       await session.killQuery(threadId)
     }

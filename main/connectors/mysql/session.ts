@@ -20,6 +20,9 @@ import { makeTypeCast, SessionZone } from './values.js'
 export const SESSION_SQL =
   "SET time_zone = ?, sql_mode = IF(FIND_IN_SET('STRICT_TRANS_TABLES', @@sql_mode) OR FIND_IN_SET('STRICT_ALL_TABLES', @@sql_mode), @@sql_mode, CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'STRICT_TRANS_TABLES'))"
 
+/** How often (ms) a stalled MySQL read asks whether its connection still lives (see `Session.watchRead`). */
+export const STALL_PROBE_MS = 2000
+
 /** mysql2 options for `config` (shared by the pool and dedicated writer connections). */
 export function driverOptions(config: ConnectionConfig, zone: SessionZone): ConnectionOptions {
   const { connectionLimit: _limit, loadData: _loadData, ...extra } = (config.options ?? {}) as Record<string, unknown>
@@ -143,6 +146,35 @@ export class Session {
     } catch {
       /* the query may already be over */
     }
+  }
+
+  /**
+   * Watch a streaming read on connection `threadId`: every {@link STALL_PROBE_MS}, when nothing
+   * arrived for that long (`lastActivity()`, epoch ms), ask the server on another connection
+   * whether the thread still exists. A thread that is gone or `Killed` (`KILL` of a connection
+   * blocked writing to a paused client does not always close its socket: the client would wait
+   * out the split timeout) ends the read at once with a transient `PROTOCOL_CONNECTION_LOST`
+   * error (main/engine/faults.ts): the split is retried on a new connection. A probe that fails
+   * (the pool's own connections killed too) decides nothing. Returns the stop function.
+   */
+  watchRead(threadId: number | null | undefined, lastActivity: () => number, onDead: (e: Error) => void): () => void {
+    if (!threadId) return () => undefined
+    let probing = false
+    const timer = setInterval(() => {
+      if (probing || this.closed || Date.now() - lastActivity() < STALL_PROBE_MS) return
+      probing = true
+      this.with((c) => cbQuery<Array<{ COMMAND: string }>>(c, 'SELECT COMMAND FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]))
+        .then((rows) => {
+          if (!rows.length || rows[0]!.COMMAND === 'Killed') {
+            clearInterval(timer)
+            onDead(Object.assign(new Error(`Connection lost: the server killed the read connection (thread ${threadId})`), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }))
+          }
+        })
+        .catch(() => undefined)
+        .finally(() => (probing = false))
+    }, STALL_PROBE_MS)
+    timer.unref?.()
+    return () => clearInterval(timer)
   }
 
   async close(): Promise<void> {
