@@ -78,10 +78,15 @@ export async function findRelation(db: Queryable, ref: TableRef, defaultSchema: 
 
 /** Columns of a relation by oid, in table order (dropped columns skipped; ordinal is 1-based among live columns). */
 export async function relationColumns(db: Queryable, oid: number): Promise<Column[]> {
+  return (await relationsColumns(db, [oid])).get(oid) ?? []
+}
+
+/** {@link relationColumns} of several relations in one query: oid -> columns. */
+export async function relationsColumns(db: Queryable, oids: readonly number[]): Promise<Map<number, Column[]>> {
   const { rows } = await db.query<
-    TypeRow & { attname: string; attnotnull: boolean; def: string | null; attidentity: string; attgenerated: string; collation: string | null; comment: string | null }
+    TypeRow & { rel: string; attname: string; attnotnull: boolean; def: string | null; attidentity: string; attgenerated: string; collation: string | null; comment: string | null }
   >(
-    `SELECT a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid) AS def, a.attidentity::text, a.attgenerated::text,
+    `SELECT a.attrelid::int8::text AS rel, a.attname, a.attnotnull, pg_get_expr(d.adbin, d.adrelid) AS def, a.attidentity::text, a.attgenerated::text,
             CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN co.collname END AS collation,
             col_description(a.attrelid, a.attnum) AS comment, ${TYPE_INFO_SQL}
        FROM (SELECT a.*, a.atttypid AS o, a.atttypmod AS m FROM pg_attribute a) a
@@ -89,14 +94,18 @@ export async function relationColumns(db: Queryable, oid: number): Promise<Colum
        JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
        LEFT JOIN pg_collation co ON co.oid = a.attcollation
-      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
-      ORDER BY a.attnum`,
-    [oid],
+      WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attrelid, a.attnum`,
+    [oids],
   )
-  return rows.map((r, i) => {
+  const out = new Map<number, Column[]>()
+  for (const r of rows) {
+    const rel = Number(r.rel)
+    let list = out.get(rel)
+    if (!list) out.set(rel, (list = []))
     const col: Column = {
       name: r.attname,
-      ordinal: i + 1,
+      ordinal: list.length + 1,
       type: typeOf(r),
       nativeType: r.native,
       nullable: !r.attnotnull,
@@ -108,8 +117,148 @@ export async function relationColumns(db: Queryable, oid: number): Promise<Colum
     if (r.def !== null && r.attgenerated === 's') col.generated = { expression: r.def, stored: true }
     if (r.collation) col.collation = r.collation
     if (r.comment !== null) col.comment = r.comment
-    return col
+    list.push(col)
+  }
+  return out
+}
+
+/** Group rows by their `rel` (relation oid as text). */
+function byRel<T extends { rel: string }>(rows: T[]): Map<number, T[]> {
+  const m = new Map<number, T[]>()
+  for (const r of rows) {
+    const k = Number(r.rel)
+    let l = m.get(k)
+    if (!l) m.set(k, (l = []))
+    l.push(r)
+  }
+  return m
+}
+
+/**
+ * Full descriptions of the relations `names` of `schema` (every table, view and foreign table when
+ * `names` is undefined), in a fixed number of queries whatever their number: relations, columns,
+ * indexes, CHECK constraints (with domain checks), foreign keys and sequence positions one query
+ * each, plus one per partitioned table. Relations that do not exist are absent from the map.
+ */
+export async function describeRelations(q: Queryable, schema: string, names?: readonly string[]): Promise<Map<string, TableSchema>> {
+  const out = new Map<string, TableSchema>()
+  if (names && !names.length) return out
+  const rels = await q.query<{ oid: string; relname: string; relkind: string; reltuples: number; comment: string | null }>(
+    `SELECT c.oid::int8::text AS oid, c.relname, c.relkind::text, c.reltuples::float8 AS reltuples, obj_description(c.oid, 'pg_class') AS comment
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r','p','v','m','f')${names ? ' AND c.relname = ANY($2::text[])' : ''}`,
+    names ? [schema, [...names]] : [schema],
+  )
+  if (!rels.rows.length) return out
+  const oids = rels.rows.map((r) => Number(r.oid))
+  const [colsBy, idx, ck, fk] = await Promise.all([
+    relationsColumns(q, oids),
+    q.query<{ rel: string; name: string; unique: boolean; primary: boolean; columns: string | null; amname: string; partial: boolean; expr: boolean; def: string }>(
+      `SELECT i.indrelid::int8::text AS rel, ic.relname AS name, i.indisunique AS "unique", i.indisprimary AS "primary", am.amname, pg_get_indexdef(i.indexrelid) AS def,
+              i.indpred IS NOT NULL AS partial, i.indexprs IS NOT NULL AS expr,
+              (SELECT json_agg(a.attname ORDER BY k.ord)
+                 FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                WHERE k.ord <= i.indnkeyatts)::text AS columns
+         FROM pg_index i
+         JOIN pg_class ic ON ic.oid = i.indexrelid
+         JOIN pg_am am ON am.oid = ic.relam
+        WHERE i.indrelid = ANY($1::oid[])
+        ORDER BY i.indrelid, i.indisprimary DESC, ic.relname`,
+      [oids],
+    ),
+    // CHECK constraints of the tables and of the domains their columns use (a domain's VALUE is the column).
+    q.query<{ rel: string; name: string; expr: string; col: string | null }>(
+      `SELECT con.conrelid::int8::text AS rel, con.conname AS name, pg_get_expr(con.conbin, con.conrelid) AS expr, NULL::text AS col
+         FROM pg_constraint con WHERE con.conrelid = ANY($1::oid[]) AND con.contype = 'c'
+       UNION ALL
+       SELECT a.attrelid::int8::text, con.conname || '_' || a.attname, pg_get_expr(con.conbin, 0), a.attname
+         FROM pg_attribute a JOIN pg_constraint con ON con.contypid = a.atttypid AND con.contype = 'c'
+        WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+       ORDER BY 1, 2`,
+      [oids],
+    ),
+    q.query<{ rel: string; name: string; upd: string; del: string; ref_schema: string; ref_table: string; cols: string; ref_cols: string }>(
+      `SELECT con.conrelid::int8::text AS rel, con.conname AS name, con.confupdtype::text AS upd, con.confdeltype::text AS del, rn.nspname AS ref_schema, rc.relname AS ref_table,
+              (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY AS k(n, ord)
+                 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n)::text AS cols,
+              (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(con.confkey) WITH ORDINALITY AS k(n, ord)
+                 JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n)::text AS ref_cols
+         FROM pg_constraint con
+         JOIN pg_class rc ON rc.oid = con.confrelid
+         JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+        WHERE con.conrelid = ANY($1::oid[]) AND con.contype = 'f'
+        ORDER BY con.conrelid, con.conname`,
+      [oids],
+    ),
+  ])
+  const idxBy = byRel(idx.rows)
+  const ckBy = byRel(ck.rows)
+  const fkBy = byRel(fk.rows)
+  for (const rel of rels.rows) {
+    const oid = Number(rel.oid)
+    const columns = colsBy.get(oid) ?? []
+    let primaryKey: string[] = []
+    const indexes: IndexInfo[] = []
+    const omitted: string[] = []
+    for (const r of idxBy.get(oid) ?? []) {
+      const cols = r.columns ? (JSON.parse(r.columns) as string[]) : []
+      if (r.primary) primaryKey = cols
+      if (r.expr || r.partial || r.amname !== 'btree') {
+        // Listed, never silently dropped: their meaning (an operator class, an expression, a
+        // predicate) has no counterpart a plain index in MySQL or SQLite could keep.
+        const what = r.amname !== 'btree' ? `a ${r.amname.toUpperCase()} index` : r.expr ? 'an expression index' : 'a partial index'
+        omitted.push(`index ${r.name} not migrated: ${what} (${r.def.replace(/^CREATE (UNIQUE )?INDEX \S+ ON /, '')})`)
+        continue
+      }
+      indexes.push({ name: r.name, columns: cols, unique: r.unique, primary: r.primary })
+    }
+    const checks: CheckConstraint[] = (ckBy.get(oid) ?? []).map((r) => ({
+      name: r.name,
+      expression: r.col === null ? r.expr : r.expr.replace(/\bVALUE\b/g, quoteIdentSql(r.col)),
+      dialect: 'postgres',
+    }))
+    const foreignKeys: ForeignKeyInfo[] = (fkBy.get(oid) ?? []).map((r) => ({
+      name: r.name,
+      columns: JSON.parse(r.cols) as string[],
+      refSchema: r.ref_schema,
+      refTable: r.ref_table,
+      refColumns: JSON.parse(r.ref_cols) as string[],
+      onDelete: FK_ACTIONS[r.del],
+      onUpdate: FK_ACTIONS[r.upd],
+    }))
+    const t: TableSchema = { schema, name: rel.relname, columns, primaryKey, indexes, foreignKeys }
+    if (rel.relkind !== 'v' && rel.reltuples >= 0) t.estimatedRows = Math.round(rel.reltuples)
+    if (rel.comment !== null) t.comment = rel.comment
+    if (checks.length) t.checks = checks
+    if (omitted.length) t.omitted = omitted
+    if (rel.relkind === 'p') {
+      const pt = await q.query<{ key: string; parts: string | null }>(
+        `SELECT pg_get_partkeydef($1) AS key,
+                (SELECT json_agg(c.relname ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1)::text AS parts`,
+        [oid],
+      )
+      t.partitioning = { key: pt.rows[0]?.key ?? '?', partitions: pt.rows[0]?.parts ? (JSON.parse(pt.rows[0].parts) as string[]) : [] }
+    }
+    out.set(rel.relname, t)
+  }
+  // Sequence position of the first serial / identity column of each table: the value nextval()
+  // returns next, for all tables in one query.
+  const autos = [...out.values()].flatMap((t) => {
+    const a = t.columns.find((c) => c.autoIncrement)
+    return a ? [{ t, table: `${quoteIdentSql(schema)}.${quoteIdentSql(t.name)}`, col: a.name }] : []
   })
+  if (autos.length) {
+    const seq = await q.query<{ i: string; next: string | null }>(
+      `SELECT k.i::text AS i, (SELECT COALESCE(s.last_value + s.increment_by, s.start_value)::text
+                           FROM pg_sequences s
+                          WHERE (quote_ident(s.schemaname) || '.' || quote_ident(s.sequencename)) = pg_get_serial_sequence(k.tbl, k.col)) AS next
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(tbl, col, i)`,
+      [autos.map((a) => a.table), autos.map((a) => a.col)],
+    )
+    for (const r of seq.rows) if (r.next) autos[Number(r.i) - 1]!.t.autoIncrementNext = r.next
+  }
+  return out
 }
 
 /**
@@ -150,124 +299,16 @@ export function createCatalog(db: () => Queryable, defaultSchema: string): Catal
       })
     },
 
-    /**
-     * Which of `names` exist is one query; only those are then described (a few at a time). A
-     * whole-database load into an empty schema thus costs one round trip for its 300 targets.
-     */
+    /** Every table of `names` described in a fixed number of queries ({@link describeRelations}). */
     async tablesDetailed(schema, names) {
-      const s = schema ?? defaultSchema
-      const { rows } = await db().query<{ relname: string }>(
-        `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relkind IN ('r','p','v','m','f')${names ? ' AND c.relname = ANY($2::text[])' : ''}`,
-        names ? [s, [...names]] : [s],
-      )
-      const out = new Map<string, TableSchema>()
-      const todo = rows.map((r) => r.relname)
-      const work = async () => {
-        for (let n = todo.shift(); n !== undefined; n = todo.shift()) out.set(n, await this.table({ schema: s, name: n }))
-      }
-      await Promise.all(Array.from({ length: Math.min(4, todo.length) }, work))
-      return out
+      return describeRelations(db(), schema ?? defaultSchema, names)
     },
 
     async table(ref) {
-      const q = db()
-      const rel = await findRelation(q, ref, defaultSchema)
-      const columns = await relationColumns(q, rel.oid)
-      const idx = await q.query<{ name: string; unique: boolean; primary: boolean; columns: string | null; amname: string; partial: boolean; expr: boolean; def: string }>(
-        `SELECT ic.relname AS name, i.indisunique AS "unique", i.indisprimary AS "primary", am.amname, pg_get_indexdef(i.indexrelid) AS def,
-                i.indpred IS NOT NULL AS partial, i.indexprs IS NOT NULL AS expr,
-                (SELECT json_agg(a.attname ORDER BY k.ord)
-                   FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-                   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-                  WHERE k.ord <= i.indnkeyatts)::text AS columns
-           FROM pg_index i
-           JOIN pg_class ic ON ic.oid = i.indexrelid
-           JOIN pg_am am ON am.oid = ic.relam
-          WHERE i.indrelid = $1
-          ORDER BY i.indisprimary DESC, ic.relname`,
-        [rel.oid],
-      )
-      let primaryKey: string[] = []
-      const indexes: IndexInfo[] = []
-      const omitted: string[] = []
-      for (const r of idx.rows) {
-        const cols = r.columns ? (JSON.parse(r.columns) as string[]) : []
-        if (r.primary) primaryKey = cols
-        if (r.expr || r.partial || r.amname !== 'btree') {
-          // Listed, never silently dropped: their meaning (an operator class, an expression, a
-          // predicate) has no counterpart a plain index in MySQL or SQLite could keep.
-          const what = r.amname !== 'btree' ? `a ${r.amname.toUpperCase()} index` : r.expr ? 'an expression index' : 'a partial index'
-          omitted.push(`index ${r.name} not migrated: ${what} (${r.def.replace(/^CREATE (UNIQUE )?INDEX \S+ ON /, '')})`)
-          continue
-        }
-        indexes.push({ name: r.name, columns: cols, unique: r.unique, primary: r.primary })
-      }
-      // CHECK constraints of the table and of the domains its columns use (a domain's VALUE is the column).
-      const ck = await q.query<{ name: string; expr: string; col: string | null }>(
-        `SELECT con.conname AS name, pg_get_expr(con.conbin, con.conrelid) AS expr, NULL::text AS col
-           FROM pg_constraint con WHERE con.conrelid = $1 AND con.contype = 'c'
-         UNION ALL
-         SELECT con.conname || '_' || a.attname, pg_get_expr(con.conbin, 0), a.attname
-           FROM pg_attribute a JOIN pg_constraint con ON con.contypid = a.atttypid AND con.contype = 'c'
-          WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
-         ORDER BY 1`,
-        [rel.oid],
-      )
-      const checks: CheckConstraint[] = ck.rows.map((r) => ({
-        name: r.name,
-        expression: r.col === null ? r.expr : r.expr.replace(/\bVALUE\b/g, quoteIdentSql(r.col)),
-        dialect: 'postgres',
-      }))
-      let partitioning: TableSchema['partitioning']
-      if (rel.relkind === 'p') {
-        const pt = await q.query<{ key: string; parts: string | null }>(
-          `SELECT pg_get_partkeydef($1) AS key,
-                  (SELECT json_agg(c.relname ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1)::text AS parts`,
-          [rel.oid],
-        )
-        partitioning = { key: pt.rows[0]?.key ?? '?', partitions: pt.rows[0]?.parts ? (JSON.parse(pt.rows[0].parts) as string[]) : [] }
-      }
-      const fk = await q.query<{ name: string; upd: string; del: string; ref_schema: string; ref_table: string; cols: string; ref_cols: string }>(
-        `SELECT con.conname AS name, con.confupdtype::text AS upd, con.confdeltype::text AS del, rn.nspname AS ref_schema, rc.relname AS ref_table,
-                (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY AS k(n, ord)
-                   JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n)::text AS cols,
-                (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(con.confkey) WITH ORDINALITY AS k(n, ord)
-                   JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n)::text AS ref_cols
-           FROM pg_constraint con
-           JOIN pg_class rc ON rc.oid = con.confrelid
-           JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-          WHERE con.conrelid = $1 AND con.contype = 'f'
-          ORDER BY con.conname`,
-        [rel.oid],
-      )
-      const foreignKeys: ForeignKeyInfo[] = fk.rows.map((r) => ({
-        name: r.name,
-        columns: JSON.parse(r.cols) as string[],
-        refSchema: r.ref_schema,
-        refTable: r.ref_table,
-        refColumns: JSON.parse(r.ref_cols) as string[],
-        onDelete: FK_ACTIONS[r.del],
-        onUpdate: FK_ACTIONS[r.upd],
-      }))
-      const schema: TableSchema = { schema: rel.schema, name: ref.name, columns, primaryKey, indexes, foreignKeys }
-      if (rel.relkind !== 'v' && rel.reltuples >= 0) schema.estimatedRows = Math.round(rel.reltuples)
-      if (rel.comment !== null) schema.comment = rel.comment
-      if (checks.length) schema.checks = checks
-      if (omitted.length) schema.omitted = omitted
-      if (partitioning) schema.partitioning = partitioning
-      // Sequence position of the first serial / identity column: the value nextval() returns next.
-      const auto = columns.find((c) => c.autoIncrement)
-      if (auto) {
-        const seq = await q.query<{ next: string | null }>(
-          `SELECT COALESCE(s.last_value + s.increment_by, s.start_value)::text AS next
-             FROM pg_sequences s
-            WHERE (quote_ident(s.schemaname) || '.' || quote_ident(s.sequencename)) = pg_get_serial_sequence($1, $2)`,
-          [`${quoteIdentSql(rel.schema)}.${quoteIdentSql(ref.name)}`, auto.name],
-        )
-        if (seq.rows[0]?.next) schema.autoIncrementNext = seq.rows[0].next
-      }
-      return schema
+      const schema = ref.schema ?? defaultSchema
+      const t = (await describeRelations(db(), schema, [ref.name])).get(ref.name)
+      if (!t) throw new NotFoundError(`table "${schema}"."${ref.name}" does not exist`)
+      return t
     },
 
     async others(schema) {
