@@ -20,10 +20,10 @@
 import type { Column } from '../core/types.js'
 
 /** Target column types the binary raw path writes. */
-export type PgBinaryType = 'int2' | 'int4' | 'int8' | 'float8' | 'numeric' | 'bool' | 'text' | 'jsonb' | 'date' | 'timestamp' | 'time' | 'bytea'
+export type PgBinaryType = 'int2' | 'int4' | 'int8' | 'float8' | 'numeric' | 'bool' | 'text' | 'jsonb' | 'date' | 'timestamp' | 'time' | 'bytea' | 'interval'
 
 /** Numeric codes of {@link PgBinaryType} for hot loops (index into this list). */
-export const PG_BINARY_TYPES: readonly PgBinaryType[] = ['int2', 'int4', 'int8', 'float8', 'numeric', 'bool', 'text', 'jsonb', 'date', 'timestamp', 'time', 'bytea']
+export const PG_BINARY_TYPES: readonly PgBinaryType[] = ['int2', 'int4', 'int8', 'float8', 'numeric', 'bool', 'text', 'jsonb', 'date', 'timestamp', 'time', 'bytea', 'interval']
 
 /**
  * The binary form a PostgreSQL target column takes on the raw path, from its catalog entry
@@ -53,6 +53,9 @@ export function pgBinaryTypeOf(c: Column): PgBinaryType | undefined {
       return 'timestamp'
     case 'time':
       return native.startsWith('time') && !native.includes('with time zone') ? 'time' : undefined
+    case 'other':
+      // interval (int64 microseconds, int32 days, int32 months): the target Sluice creates for a MySQL TIME.
+      return /^interval(\(\d\))?$/.test(native) ? 'interval' : undefined
     case 'bytes':
       return 'bytea'
     default:
@@ -237,4 +240,16 @@ export function timeText(micros: number): string {
   const us = micros % 1_000_000
   const s = (micros - us) / 1_000_000
   return `${pad2(Math.floor(s / 3600))}:${pad2(Math.floor((s % 3600) / 60))}:${pad2(s % 60)}${fraction(us)}`
+}
+
+/**
+ * `[-]HH:MM:SS[.f]` (fraction zeros trimmed, hours past 24 kept) of a signed number of
+ * microseconds: a MySQL TIME's canonical text from an interval's time part.
+ */
+export function signedTimeText(micros: bigint): string {
+  const neg = micros < 0n
+  const a = neg ? -micros : micros
+  const us = Number(a % 1_000_000n)
+  const s = Number(a / 1_000_000n)
+  return `${neg ? '-' : ''}${pad2(Math.floor(s / 3600))}:${pad2(Math.floor((s % 3600) / 60))}:${pad2(s % 60)}${fraction(us)}`
 }

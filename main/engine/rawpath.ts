@@ -72,7 +72,8 @@ function mysqlToPg(src: LogicalType, tgt: Column): boolean {
       // PostgreSQL refuses zero dates, so the fallback applies the zero-date policy.
       return t === 'date' || t === 'datetime' || t === 'timestamptz'
     case 'time':
-      return t === 'time'
+      // A MySQL TIME into interval (what Sluice creates for it): PostgreSQL reads the TIME's text.
+      return t === 'time' || (tgt.type.kind === 'other' && /^interval(\(\d\))?$/.test(tgt.type.native))
     default:
       return TEXTUAL.has(src.kind)
   }
@@ -99,10 +100,8 @@ function pgToMysql(src: LogicalType, tgt: Column): boolean {
       // `t` / `f` become `1` / `0` in the writer (RawBatch.boolColumns), as canonically.
       return frac === undefined
     case 'float':
-      // A real's shortest text ('3.4028235e+38') is exact for a float32 parser, but MySQL parses it
-      // as a double first (out of FLOAT's range at the maximum; double rounding elsewhere): the
-      // canonical path sends the exact float32 value instead.
-      return t === 'float' && src.bits !== 32
+      // A real is read as float8 text (postgres/read.ts splitSelect): the float32's exact value.
+      return t === 'float'
     case 'datetime':
     case 'time':
       // MySQL rounds extra fraction digits silently; the canonical path refuses them.

@@ -89,6 +89,8 @@ export interface PreparedTask {
   afterDdl?: Pick<DdlPlan, 'indexes' | 'foreignKeys' | 'sequences'>
   /** The task finished (indexes, postSql done) in an earlier attempt. */
   finished?: boolean
+  /** Schema objects the earlier attempt left out (a resumed run reports them again). */
+  schemaWarnings?: string[]
 }
 
 /**
@@ -614,11 +616,13 @@ async function runTasks(
         t.owned = before.owned
         t.created = before.created
         if (before.afterDdl) t.afterDdl = before.afterDdl
+        if (before.created && !before.finished) for (const o of p.ddl?.omitted ?? []) t.schemaWarnings.push(`${p.target.name}: ${o}`)
         splits = cp!.plannedSplits(p.taskId).map((s) => ({ index: s.index, read: s.range ? { ...p.read, splitPk: s.range.column } : p.read, ...(s.range ? { range: s.range } : {}) }))
         if (!splits.length) splits = [{ index: 0, read: p.read }]
         if (before.finished) {
           t.prepared = true
-          t.state = 'succeeded'
+          t.schemaWarnings.push(...(before.schemaWarnings ?? []))
+          t.state = t.schemaWarnings.length ? 'succeeded_with_warnings' : 'succeeded'
           t.ended = Date.now()
           for (const d of cp!.done(p.taskId).values()) countDone(t, d)
           log('info', `${p.taskId}: finished in an earlier attempt`, p.taskId)
@@ -713,7 +717,7 @@ async function runTasks(
           return
         }
       }
-      cp?.savePrepared(p.taskId, { owned: t.owned, created: t.created, ...(t.afterDdl ? { afterDdl: t.afterDdl } : {}), finished: true })
+      cp?.savePrepared(p.taskId, { owned: t.owned, created: t.created, ...(t.afterDdl ? { afterDdl: t.afterDdl } : {}), finished: true, ...(t.schemaWarnings.length ? { schemaWarnings: t.schemaWarnings } : {}) })
       t.state = t.schemaWarnings.length ? 'succeeded_with_warnings' : 'succeeded'
       t.ended = Date.now()
       log('info', `${p.taskId} -> ${p.target.name}: ${t.counters.rowsWritten} rows written, ${t.counters.dirty} dirty, ${((t.ended - t.started) / 1000).toFixed(2)} s`, p.taskId)

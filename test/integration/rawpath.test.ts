@@ -174,8 +174,11 @@ describe.skipIf(!ready)('raw path = canonical path', () => {
         expect(bin.read[1]!.slice(15, 21)).toEqual(['9999-12-31 23:59:59', '2024-02-29 12:34:56.789', '1970-01-01 00:00:00.5', '838:59:59', '100:00:00.25', 2155])
       }
     }
-    // The table with FLOAT reads on the text protocol.
-    expect((await rawVsRead(my, 'rawt')).via).toEqual(['MySQL text protocol'])
+    // The table with FLOAT reads on the binary protocol too: FLOAT is widened to DOUBLE in the
+    // SELECT (exact), so it has a binary form (mysql/read.ts buildReadSql).
+    const whole = await rawVsRead(my, 'rawt')
+    expect(whole.via).toEqual(['MySQL binary protocol'])
+    expect(whole.raw).toEqual(whole.read)
   })
 
   it('MySQL binary protocol into PostgreSQL binary COPY: batches decode to exactly the rows read() gives', async () => {
@@ -187,6 +190,11 @@ describe.skipIf(!ready)('raw path = canonical path', () => {
     expect(r.raw).toEqual(r.read)
     // Row 1's TIME -838:59:59 has no PostgreSQL time: its batch is refused (written canonically).
     expect(r.refused).toBe(1)
+    // Into interval (what Sluice creates for a MySQL TIME) every TIME has a binary form.
+    const iv = await rawVsRead(my, 'rawt', cols, { format: 'pgbinary', types: types.map((t, i) => (cols[i] === 'tm' ? 'interval' : t)) })
+    expect(iv.via).toEqual(['MySQL binary protocol, PostgreSQL binary COPY'])
+    expect(iv.raw).toEqual(iv.read)
+    expect(iv.refused).toBe(0)
     const x = await rawVsRead(my, 'binx', undefined, { format: 'pgbinary', types: ['int4', 'int2', 'int2', 'int2', 'int4', 'int4', 'int4', 'int4', 'int8', 'int8', 'numeric', 'float8', 'numeric', 'numeric', 'date', 'timestamp', 'timestamp', 'timestamp', 'time', 'time', 'int2', 'text', 'text'] })
     expect(x.via).toEqual(['MySQL binary protocol, PostgreSQL binary COPY'])
     expect(x.raw).toEqual(x.read)
@@ -201,14 +209,14 @@ describe.skipIf(!ready)('raw path = canonical path', () => {
     const b = await run(my, pgc, 'rawb', 'rawb_canon', false, { errorLimit: { record: 5 } })
     expect(a.logs.filter((l) => /: raw path/.test(l))).toEqual(expect.arrayContaining([expect.stringContaining('(MySQL binary protocol, PostgreSQL binary COPY)')]))
     expect(a.summary.state).toBe('succeeded')
-    // '-838:59:59' is not a PostgreSQL time: row 1 is dirty on both paths.
-    expect(a.dirty.map((d) => d.values[0])).toEqual([1])
-    expect(a.dirty).toEqual(b.dirty)
-    expect(a.summary.rowsWritten).toBe(N - 1)
+    // '-838:59:59' lands: a MySQL TIME becomes interval (binary COPY on the raw path).
+    expect(a.dirty).toEqual([])
+    expect(b.dirty).toEqual([])
+    expect(a.summary.rowsWritten).toBe(N)
     const ra = await table(pgc, 'rawb_raw')
-    expect(ra.length).toBe(N - 1)
+    expect(ra.length).toBe(N)
     expect(ra).toEqual(await table(pgc, 'rawb_canon'))
-    expect(ra[2]!.slice(0, 9)).toEqual([4, '9007199254740993', '-9007199254740993', '1.5000000000', '\\', '\t', '2024-01-01 10:00:00', '2024-01-01', 5e-324])
+    expect(ra[3]!.slice(0, 9)).toEqual([4, '9007199254740993', '-9007199254740993', '1.5000000000', '\\', '\t', '2024-01-01 10:00:00', '2024-01-01', 5e-324])
   })
 
   it('MySQL -> PostgreSQL over the binary protocol: same target rows and dirty records as the canonical path', async () => {
@@ -216,13 +224,13 @@ describe.skipIf(!ready)('raw path = canonical path', () => {
     const b = await run(my, pgc, 'binx', 'binx_canon', false, { errorLimit: { record: 5 } })
     expect(a.logs.filter((l) => /: raw path/.test(l))).toEqual(expect.arrayContaining([expect.stringContaining('(MySQL binary protocol, PostgreSQL binary COPY)')]))
     expect(b.logs.some((l) => /: raw path/.test(l))).toBe(false)
-    // Row 1: PostgreSQL has no negative TIME; row 2: nor 838:59:59; row 3: -838:59:59; row 5: zero dates.
-    expect(a.dirty.map((d) => d.values[0])).toEqual([1, 2, 3, 5])
+    // TIMEs (negative, past 24 h) land in interval; row 5 has zero dates.
+    expect(a.dirty.map((d) => d.values[0])).toEqual([5])
     expect(a.dirty).toEqual(b.dirty)
-    expect(a.summary.rowsWritten).toBe(1)
+    expect(a.summary.rowsWritten).toBe(4)
     const ra = await table(pgc, 'binx_raw')
     expect(ra).toEqual(await table(pgc, 'binx_canon'))
-    expect(ra.map((r) => r[0])).toEqual([4])
+    expect(ra.map((r) => r[0])).toEqual([1, 2, 3, 4])
   })
 
   it('PostgreSQL raw batches decode to exactly the rows read() gives', async () => {
@@ -263,23 +271,23 @@ describe.skipIf(!ready)('raw path = canonical path', () => {
     }
   })
 
-  it('MySQL -> PostgreSQL: same target rows on both paths (TIME column: refused by PostgreSQL, dirty on both)', async () => {
+  it('MySQL -> PostgreSQL: same target rows on both paths (TIME column into interval)', async () => {
     const a = await run(my, pgc, 'rawt', 'rawt_raw', true, { errorLimit: { record: 5 } })
     const b = await run(my, pgc, 'rawt', 'rawt_canon', false, { errorLimit: { record: 5 } })
     expect(a.logs.some((l) => /: raw path/.test(l))).toBe(true)
     expect(b.logs.some((l) => /: raw path/.test(l))).toBe(false)
     expect(a.summary.state).toBe('succeeded')
     expect(b.summary.state).toBe('succeeded')
-    // '-838:59:59' is a valid MySQL TIME, not a PostgreSQL time: row 1 is dirty on both paths.
-    expect(a.dirty.map((d) => d.values[0])).toEqual([1])
-    expect(a.dirty).toEqual(b.dirty)
-    expect(a.summary.rowsWritten).toBe(N - 1)
-    expect(b.summary.rowsWritten).toBe(N - 1)
+    // '-838:59:59' is a valid MySQL TIME and lands in interval on both paths.
+    expect(a.dirty).toEqual([])
+    expect(b.dirty).toEqual([])
+    expect(a.summary.rowsWritten).toBe(N)
+    expect(b.summary.rowsWritten).toBe(N)
     const ra = await table(pgc, 'rawt_raw')
     const rb = await table(pgc, 'rawt_canon')
-    expect(ra.length).toBe(N - 1)
+    expect(ra.length).toBe(N)
     expect(ra).toEqual(rb)
-    expect(ra[0]!.slice(0, 4)).toEqual([2, '0', '9223372036854775807', '0.0000000001'])
+    expect(ra[1]!.slice(0, 4)).toEqual([2, '0', '9223372036854775807', '0.0000000001'])
   })
 
   for (const zeroDate of ['error', 'null'] as const) {

@@ -34,7 +34,7 @@
  */
 import type { Row } from '../../core/types.js'
 import { CopyTextDecoder, type FieldKind } from '../postgres/copy-text.js'
-import { PG_BINARY_TYPES, PG_EPOCH_DAYS, numericText, putMicros, putNumericAscii, timestampText, timeText, dateText, type PgBinaryType } from '../pg-binary.js'
+import { PG_BINARY_TYPES, PG_EPOCH_DAYS, numericText, putMicros, putNumericAscii, signedTimeText, timestampText, timeText, dateText, type PgBinaryType } from '../pg-binary.js'
 import { RawUnsupported, type RawBatch, type RawReadOptions, type RawTarget } from '../raw.js'
 import type { FieldPacketLike } from './read.js'
 import type { Session } from './session.js'
@@ -590,8 +590,21 @@ export class RawRowEncoder {
           const mi = len ? src[p + 7]! : 0
           const se = len ? src[p + 8]! : 0
           const us = len >= 12 ? src.readUInt32LE(p + 9) : 0
+          if (op === PG_INTERVAL) {
+            // interval: int64 microseconds (signed, hours past 24 kept), int32 days 0, int32 months 0,
+            // as PostgreSQL reads the TIME's text '-838:59:59'.
+            out[o] = 0
+            out[o + 1] = 0
+            out[o + 2] = 0
+            out[o + 3] = 16
+            const micros = BigInt(hours * 3600 + mi * 60 + se) * 1_000_000n + BigInt(us)
+            out.writeBigInt64BE(neg ? -micros : micros, o + 4)
+            out.writeInt32BE(0, o + 12)
+            out.writeInt32BE(0, o + 16)
+            o += 20
+          }
           // PostgreSQL's time runs 00:00:00 .. 24:00:00; a negative or longer TIME is refused.
-          if ((neg && (hours || mi || se || us)) || hours > 24 || (hours === 24 && (mi || se || us))) o = this.refuse(out, o, src, p, code as BinCode, fracs[c]!)
+          else if ((neg && (hours || mi || se || us)) || hours > 24 || (hours === 24 && (mi || se || us))) o = this.refuse(out, o, src, p, code as BinCode, fracs[c]!)
           else {
             out[o] = 0
             out[o + 1] = 0
@@ -767,11 +780,11 @@ export class RawRowEncoder {
 /**
  * How {@link RawRowEncoder.pgRow} writes a column into a PostgreSQL binary COPY field: the target
  * type's index in PG_BINARY_TYPES (int2 0, int4 1, int8 2, float8 3, numeric 4, bool 5, text 6,
- * jsonb 7, date 8, timestamp 9, time 10, bytea 11). Pairs (MySQL binary code -> target):
+ * jsonb 7, date 8, timestamp 9, time 10, bytea 11, interval 12). Pairs (MySQL binary code -> target):
  * integers -> int2/int4/int8/numeric/bool (a value out of the target's range, or a bool other
  * than 0/1, is refused: text input would refuse it too); DOUBLE -> float8; DECIMAL -> numeric;
  * DATE -> date and DATETIME -> timestamp (zero or invalid dates refused); TIME -> time (negative
- * or past 24:00:00 refused); character data -> text/varchar/char/json/enum (text) or jsonb;
+ * or past 24:00:00 refused) or interval (the whole ±838:59:59); character data -> text/varchar/char/json/enum (text) or jsonb;
  * binary data -> bytea. Any other pair keeps the split on COPY text.
  */
 type PgOp = number
@@ -781,6 +794,7 @@ const PG_INT8 = 2
 const PG_NUMERIC = 4
 const PG_BOOL = 5
 const PG_JSONB = 7
+const PG_INTERVAL = 12
 const PG_OPS = Object.fromEntries(PG_BINARY_TYPES.map((t, i) => [t, i])) as Record<PgBinaryType, number>
 
 /** The {@link PgOp} of a (MySQL binary code, target type) pair, or undefined. */
@@ -796,7 +810,7 @@ export function pgOp(code: BinCode, t: PgBinaryType): PgOp | undefined {
     case 12:
       return t === 'timestamp' ? PG_OPS[t] : undefined
     case 14:
-      return t === 'time' ? PG_OPS[t] : undefined
+      return t === 'time' || t === 'interval' ? PG_OPS[t] : undefined
     case 15:
       return t === 'text' || t === 'jsonb' ? PG_OPS[t] : undefined
     case 16:
@@ -887,7 +901,7 @@ function decodePgBinary(data: Buffer, count: number, plans: ColumnPlan[], codes:
       else if (code === 10) v = numericText(data, p, len)
       else if (code === 11) v = dateText(data.readInt32BE(p) + PG_EPOCH_DAYS, civilFromDays)
       else if (code === 12) v = timestampText(data.readBigInt64BE(p), civilFromDays)
-      else if (code === 14) v = timeText(Number(data.readBigInt64BE(p)))
+      else if (code === 14) v = op === PG_INTERVAL ? signedTimeText(data.readBigInt64BE(p)) : timeText(Number(data.readBigInt64BE(p)))
       else if (code === 16) v = Buffer.from(data.subarray(p, p + len))
       else v = op === PG_JSONB ? data.toString('utf8', p + 1, p + len) : data.toString('utf8', p, p + len)
       p += len

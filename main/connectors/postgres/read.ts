@@ -75,7 +75,12 @@ export function splitSelect(split: Split, columns: ResultColumn[], defaultSchema
   if (read.querySql) return stripQuery(read.querySql)
   if (!read.table) throw new Error('read: either table or querySql is required')
   const conds = splitConditions(split, quoteIdent, boundLiteral(split, intKey))
-  return `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteTableRef(read.table, defaultSchema)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`
+  // A real is read widened to double precision (exact): its text is then the float32's exact
+  // value ('3.4028234663852886e+38'), which a double parser (MySQL's LOAD DATA on the raw path)
+  // turns back into the same float32; real's own shortest text ('3.4028235e+38') is above
+  // every float32 as a double.
+  const list = columns.map((c) => (c.type.kind === 'float' && c.type.bits === 32 ? `${quoteIdent(c.name)}::float8 AS ${quoteIdent(c.name)}` : quoteIdent(c.name)))
+  return `SELECT ${list.join(', ')} FROM ${quoteTableRef(read.table, defaultSchema)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`
 }
 
 /** The error a failed split read rethrows: the abort reason, or the driver's error with `read <what>:` prefixed (its SQLSTATE `code` kept). */
