@@ -455,7 +455,7 @@ describe.skipIf(!ready)('data safety: own rows only, one writer per target, resu
     for (let i = 0; i < 3000; i++) store.logs.append(last, [{ level: 'info', message: `log line ${i} `.padEnd(120, '.'), ts: new Date().toISOString() }])
     store.close()
     const bin = path.join(REPO_ROOT, 'bin/sluice.mjs')
-    for (const args of [`runs list --limit 3000`, `runs show ${last}`]) {
+    for (const args of [`runs list --limit 3000`, `runs show ${last} --logs 3000`]) {
       const outp = execFileSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${bin}" --data-dir "${dd}" ${args} | head -1`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
       expect(outp.split('\n').filter(Boolean).length, args).toBe(1)
     }
