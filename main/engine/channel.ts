@@ -299,8 +299,14 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
       const r = await next!
       if (r.done) break
       arm()
-      next = it!.next() // read ahead while this batch is written
-      next.catch(() => undefined)
+      // Read ahead while this batch is written, unless it is oversized (rows bigger than
+      // batchBytes, e.g. 50 MB blobs, come one per batch): then the next one is read after, so a
+      // channel holds one such row at a time (plus what its reader keeps ready).
+      const oversized = (r.value as { approxBytes: number }).approxBytes > 2 * p.batchBytes
+      if (!oversized) {
+        next = it!.next()
+        next.catch(() => undefined)
+      }
       if (raw) {
         const b = r.value as RawBatch
         // A refused batch (a value its binary format cannot carry) goes the canonical way.
@@ -317,6 +323,10 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
       } else {
         const b = r.value as RowBatch
         await writeRows(writer, b.rows, b.approxBytes)
+      }
+      if (oversized) {
+        next = it!.next()
+        next.catch(() => undefined)
       }
       arm()
     }

@@ -168,17 +168,14 @@ export function safeRedoPlan(t: RedoTask, split: Split, writer: Connector, split
   // A filtered read into a keyed target: upsert, never delete.
   if (filter.kind !== 'none' && hasKey) return { kind: 'upsert' }
   const canDelete = t.owned && (filter.kind === 'sql' || (filter.kind === 'none' && !intruded))
-  if (canDelete) {
+  const r = split.range
+  if (canDelete && r) {
+    const range = rangePredicate(p, r, writer)
     const and = filter.kind === 'sql' ? ` AND (${filter.sql})` : ''
-    const r = split.range
-    if (r) {
-      const range = rangePredicate(p, r, writer)
-      if (range) return { kind: 'delete', sql: `DELETE FROM ${table} WHERE (${range.sql})${and}`, params: range.params }
-    } else if (splitCount === 1) {
-      return { kind: 'delete', sql: filter.kind === 'sql' ? `DELETE FROM ${table} WHERE (${filter.sql})` : `DELETE FROM ${table}`, params: [] }
-    }
+    if (range) return { kind: 'delete', sql: `DELETE FROM ${table} WHERE (${range.sql})${and}`, params: range.params }
   }
   if (hasKey) return { kind: 'upsert' }
+  if (canDelete && !r && splitCount === 1) return { kind: 'delete', sql: filter.kind === 'sql' ? `DELETE FROM ${table} WHERE (${filter.sql})` : `DELETE FROM ${table}`, params: [] }
   const why =
     filter.kind === 'opaque'
       ? `${filter.reason}, and ${p.target.name} has no key: a redo could remove rows other jobs wrote`

@@ -17,6 +17,7 @@
  * target has one (main/engine/locks.ts).
  */
 import type Database from 'better-sqlite3'
+import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { nowIso } from './util.js'
 
@@ -73,6 +74,23 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * When process `pid` started (epoch ms), from Linux's /proc (`stat` field 22, clock ticks since
+ * boot, at the usual 100 Hz; `btime` of /proc/stat); undefined elsewhere or when unreadable.
+ */
+export function processStartMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticks = Number(fields[19])
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1])
+    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return undefined
+    return btime * 1000 + (ticks / 100) * 1000
+  } catch {
+    return undefined
+  }
+}
+
 interface LeaseRow {
   resource: string
   label: string
@@ -108,6 +126,10 @@ export class LocksRepo {
     if (l.host === this.#host) {
       if (l.pid === process.pid) return !ACTIVE.has(l.runId)
       if (!pidAlive(l.pid)) return true
+      // Alive: the holder itself, or a later process that got its pid (after a reboot)? Where
+      // /proc tells when it started, that decides (a suspended holder keeps its lease).
+      const started = processStartMs(l.pid)
+      if (started !== undefined) return started > Date.parse(l.acquiredAt) + 1000
     }
     return Date.now() - Date.parse(l.heartbeatAt) > ttlMs
   }
