@@ -22,6 +22,8 @@ import { planJob, type Plan, type PlannedTask } from './plan.js'
 import { InProcessHost, WorkerHost, type ChannelHost } from './pool.js'
 import { rawEligible } from './rawpath.js'
 import { Throttle } from './throttle.js'
+import { truncateTargets } from './truncate.js'
+import { loadDependencies, readyTask } from './fkorder.js'
 
 export interface RunContext {
   runId: string
@@ -181,8 +183,18 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     const resuming = plan.tasks.some((t) => ctx.checkpoints?.prepared(t.taskId))
     if (resuming) log('info', 'resuming: tasks prepared by an earlier attempt keep their splits; finished splits are skipped')
     if (plan.preSql.length && !resuming) await w.value.execute(plan.preSql.filter(Boolean))
+    // Truncate before load: every existing target of the job in one step, before any row moves (truncate.ts).
+    try {
+      for (const id of await truncateTargets(w.value, plan.tasks, (id) => !!ctx.checkpoints?.prepared(id))) tasks.find((t) => t.plan.taskId === id)!.owned = true
+    } catch (e) {
+      for (const t of tasks.filter((t) => t.plan.truncate && t.plan.targetExists)) {
+        Object.assign(t, { state: 'failed', error: (e as Error).message, ended: Date.now() })
+        emitTaskState(ctx, t, emit, 'ImportTable')
+      }
+      throw e
+    }
 
-    await runTasks(ctx, r.value, w.value, tasks, total, abort, log, emit)
+    await runTasks(ctx, r.value, w.value, tasks, total, abort, log, emit, await loadDependencies(w.value, plan.tasks))
 
     // Foreign keys after all tables' data, for the tables this run created.
     for (const t of tasks) {
@@ -403,6 +415,8 @@ async function runTasks(
   abort: AbortController,
   log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, taskId?: string) => void,
   emit: (e: EngineEvent) => void,
+  /** Task id -> ids of tasks whose target its existing target references (fkorder.ts): loaded after them. */
+  deps: Map<string, string[]> = new Map(),
 ): Promise<void> {
   const job = ctx.job
   const channels = Math.max(1, ctx.channels ?? job.setting.speed.channel ?? defaultChannels())
@@ -419,7 +433,7 @@ async function runTasks(
   // channel reaches it, so a long job starts moving rows at once.
   type Pending = { t: TaskRt; split: Split; redo: RedoPlan; redoFirst: boolean }
   const queue: Pending[] = []
-  let nextTask = 0
+  const waiting = [...tasks]
   let preparing: Promise<void> | undefined
   let unitSeq = 0
   const inflight = new Map<number, { t: TaskRt; split: Split; outcome?: 'done' | 'error' }>()
@@ -491,10 +505,7 @@ async function runTasks(
           t.afterDdl = { indexes: p.ddl.indexes, foreignKeys: p.ddl.foreignKeys, sequences: p.ddl.sequences }
         }
         if (p.preSql.length) await writer.execute(p.preSql.filter(Boolean))
-        if (p.truncate && p.targetExists) {
-          await writer.execute([writer.kind === 'sqlite' ? `DELETE FROM ${writer.quoteTable(p.target)}` : `TRUNCATE TABLE ${writer.quoteTable(p.target)}`])
-          t.owned = true
-        }
+        // Truncated before any task (runJob, truncate.ts): t.owned is set already.
         // Several splits per channel are tapered (big first, small last) so channels finish together.
         splits = await planned
         cp?.savePrepared(p.taskId, { owned: t.owned, created: t.created, ...(t.afterDdl ? { afterDdl: t.afterDdl } : {}) }, splits)
@@ -560,12 +571,19 @@ async function runTasks(
       if (signal.aborted) return undefined
       const u = queue.shift()
       if (u) return u
-      if (nextTask >= tasks.length && !preparing) return undefined
+      if (!waiting.length && !preparing) return undefined
       if (preparing) {
         await preparing
         continue
       }
-      const t = tasks[nextTask++]!
+      const ended = (id: string) => !['created', 'running'].includes(byId.get(id)?.state ?? 'succeeded')
+      const t = readyTask(waiting, deps, ended, tasks.some((x) => x.state === 'running'))
+      if (!t) {
+        // A referenced table is still loading (fkorder.ts): wait for it to end.
+        await new Promise((r) => setTimeout(r, 20))
+        continue
+      }
+      waiting.splice(waiting.indexOf(t), 1)
       preparing = prepare(t).finally(() => (preparing = undefined))
       await preparing
     }
