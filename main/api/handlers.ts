@@ -16,6 +16,7 @@
 import { performance } from 'node:perf_hooks'
 import { describeType, type TableRef } from '../core/types.js'
 import { openConnector, type ConnectionConfig, type Connector } from '../connectors/index.js'
+import { probeReads } from '../engine/probe.js'
 import { planJob } from '../engine/plan.js'
 import { resolveConnectionRef, startRun, type RunHandle } from '../engine/service.js'
 import { jobJsonSchema, parseJob, type ConnectionRef, type Problem, type TablePair } from '../job/spec.js'
@@ -117,7 +118,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   }
 
   /** Plan a job for validate/preview. Structural problems short-circuit (no connection made). */
-  const plan = async (a: { spec: unknown; vars?: Record<string, string>; bizdate?: string }) => {
+  const plan = async (a: { spec: unknown; vars?: Record<string, string>; bizdate?: string }, probe = false) => {
     const parsed = parseJob(a.spec)
     if (!parsed.ok) return { problems: parsed.problems, tasks: undefined }
     const job = parsed.job
@@ -144,7 +145,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       }
       try {
         const p = await planJob(job, { reader: sides[0]!, writer: sides[1]!, vars: a.vars ?? {}, time })
-        return { problems: p.problems, tasks: p.tasks }
+        // Validation also asks the source to parse each task's read (probe.ts).
+        return { problems: probe ? [...p.problems, ...(await probeReads(job, p.tasks, sides[0]!))] : p.problems, tasks: p.tasks }
       } catch (e) {
         // planJob returns job problems; what it throws is about reaching a database.
         return { problems: [{ path: '$', message: (e as Error).message, severity: 'error', code: codeOf(e) ?? 'connection' } satisfies Problem], tasks: undefined }
@@ -325,7 +327,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         const parsed = parseJob(a.spec)
         return parsed.ok ? [] : parsed.problems
       }
-      return (await plan(a ?? { spec: undefined })).problems
+      return (await plan(a ?? { spec: undefined }, true)).problems
     },
     async 'jobs/preview'(a) {
       const p = await plan(a ?? { spec: undefined })
