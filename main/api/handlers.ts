@@ -16,6 +16,7 @@
 import { performance } from 'node:perf_hooks'
 import { describeType, type TableRef } from '../core/types.js'
 import { openConnector, type ConnectionConfig, type Connector } from '../connectors/index.js'
+import { checkConnectionPath, type PathPolicy } from './confine.js'
 import { probeReads } from '../engine/probe.js'
 import { planJob } from '../engine/plan.js'
 import { resolveConnectionRef, startRun, type RunHandle } from '../engine/service.js'
@@ -36,6 +37,8 @@ export interface HandlerDeps {
   transport: 'ipc' | 'http'
   /** Receives every live event (engine events of every run started here). Must not throw. */
   emit: (e: ApiEvent) => void
+  /** `sluice serve`: SQLite files only inside these folders, never the state DB (confine.ts). Unset: no confinement (desktop). */
+  confine?: PathPolicy
 }
 
 /** The handler map and its cleanup. */
@@ -83,7 +86,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     if (!p) {
       const summary = store.connections.get(id)
       if (!summary) return Promise.reject(apiError('NOT_FOUND', `no connection with id ${JSON.stringify(id)}`, path))
-      p = (async () => openConnector(store.connections.resolveConfig(id)))()
+      p = (async () => {
+        const config = store.connections.resolveConfig(id)
+        checkConnectionPath(deps.confine, config, path)
+        return openConnector(config)
+      })()
       connectors.set(id, p)
       p.catch(() => {
         if (connectors.get(id) === p) connectors.delete(id)
@@ -113,7 +120,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const saved = store.connections.get(ref) ?? store.connections.getByName(ref)
       if (saved) return { connector: await connectorFor(saved.id, path), release: async () => {} }
     }
-    const connector = await openConnector(resolveConnectionRef(store, ref, path))
+    const config = resolveConnectionRef(store, ref, path)
+    checkConnectionPath(deps.confine, config, path)
+    const connector = await openConnector(config)
     return { connector, release: () => connector.close() }
   }
 
@@ -159,6 +168,19 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   /** Start a run and keep its handle until it is recorded as ended. */
   const launch = (opts: { spec: unknown; jobId?: string; jobVersion?: number; name?: string; vars?: Record<string, string>; bizdate?: string; channels?: number }): { runId: string } => {
     if (disposed) throw apiError('INTERNAL', 'the API is shutting down')
+    if (deps.confine) {
+      const parsed = parseJob(opts.spec)
+      if (parsed.ok)
+        for (const [ref, at] of [[parsed.job.reader.connection, '$.reader.connection'], [parsed.job.writer.connection, '$.writer.connection']] as const) {
+          let config: ConnectionConfig | undefined
+          try {
+            config = resolveConnectionRef(store, ref, at)
+          } catch {
+            /* the run reports an unknown connection itself */
+          }
+          if (config) checkConnectionPath(deps.confine, config, at)
+        }
+    }
     // The engine announces the final state before the run service has recorded the summary; hold
     // that event until `done`, so a screen that reacts to it with `runs/get` sees the ended run.
     let finalEvent: Extract<ApiEvent, { type: 'run/state' }> | undefined
@@ -221,11 +243,13 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async 'connections/create'(a) {
       const draft = checkDraft(a?.draft)
+      checkConnectionPath(deps.confine, draft.config, 'draft.config.path')
       return store.connections.create({ name: draft.name, config: draft.config })
     },
     async 'connections/update'(a) {
       const id = str(a?.id, 'id')
       const draft = checkDraft(a?.draft)
+      checkConnectionPath(deps.confine, draft.config, 'draft.config.path')
       const c = store.connections.update(id, { name: draft.name, config: draft.config })
       await invalidate(id)
       return c
@@ -252,6 +276,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         if (!store.connections.get(id)) throw apiError('NOT_FOUND', `no connection with id ${JSON.stringify(id)}`, 'id')
         config = store.connections.resolveConfig(id)
       }
+      checkConnectionPath(deps.confine, config, 'draft.config.path')
       // A fresh connector: a test must really connect, not reuse a cached session.
       const t0 = performance.now()
       let connector: Connector | undefined

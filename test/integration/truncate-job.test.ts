@@ -5,7 +5,7 @@
  * truncated alone; InnoDB refuses any referenced table) and load them all again. A table referenced
  * from outside the job makes the run fail before anything is truncated: never half-applied.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
