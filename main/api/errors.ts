@@ -23,6 +23,8 @@ export type ApiErrorCode =
   | 'NOT_RUNNING_HERE'
   /** `runs/rerun` with `failedOnly` on a run without failed tasks. */
   | 'NOTHING_TO_RERUN'
+  /** `connections/delete` with `ifUsed: 'refuse'` on a connection jobs refer to. */
+  | 'IN_USE'
   /** `sluice serve`: a SQLite path outside the `--allow-dir` folders, or the state DB (confine.ts). */
   | 'PATH_NOT_ALLOWED'
   /** Anything else. */

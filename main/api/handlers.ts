@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks'
 import { describeType, type TableRef } from '../core/types.js'
 import { openConnector, type ConnectionConfig, type Connector } from '../connectors/index.js'
 import { checkConnectionPath, type PathPolicy } from './confine.js'
+import { jobsUsingConnection, workbenchHandlers } from './workbench.js'
 import { probeReads } from '../engine/probe.js'
 import { planJob } from '../engine/plan.js'
 import { resolveConnectionRef, startRun, type RunHandle } from '../engine/service.js'
@@ -227,6 +228,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   }
 
   const handlers: Api = {
+    ...workbenchHandlers(store),
     async 'app/info'() {
       return { version: deps.version, dataDir: deps.dataDir, transport: deps.transport, secretScheme: store.secretScheme, platform: process.platform }
     },
@@ -256,6 +258,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async 'connections/delete'(a) {
       const id = str(a?.id, 'id')
+      const users = a?.ifUsed ? jobsUsingConnection(store, id) : []
+      if (users.length && a.ifUsed === 'refuse') throw apiError('IN_USE', `used by ${users.length} job(s): ${users.map((j) => j.name).join(', ')}`, 'id')
+      if (users.length && a.ifUsed === 'cascade') for (const j of users) store.jobs.delete(j.id)
       if (!store.connections.delete(id)) throw apiError('NOT_FOUND', `no connection with id ${JSON.stringify(id)}`, 'id')
       await invalidate(id)
     },
@@ -628,6 +633,7 @@ function toPreview(t: PlannedTask): TaskPreview {
     targetColumns: t.targetColumns.map((c) => ({ name: c.name, type: describeType(c.type), nativeType: c.nativeType, nullable: c.nullable })),
     mapping: t.ops.map((op) => (op.kind === 'column' ? { target: op.targetName, source: op.sourceName } : { target: op.targetName, constant: op.value })),
   }
+  if (t.read.where) p.where = t.read.where
   if (t.ddl) p.ddl = { create: t.ddl.create, indexes: t.ddl.indexes, foreignKeys: t.ddl.foreignKeys, sequences: t.ddl.sequences }
   return p
 }

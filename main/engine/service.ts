@@ -211,7 +211,12 @@ export function startRun(opts: StartRunOptions): RunHandle {
         )
     },
     checkpoints: storeCheckpoints(store, runId, record),
-    verifyTask: tableDataDiff,
+    verifyTask: async (args) => {
+      const r = await tableDataDiff(args)
+      // The differing keys are kept for the run page ("download as CSV").
+      if (r.keys) store.diffs.save(runId, args.task.taskId, r.keys)
+      return r
+    },
   }).then((summary) => {
     clearInterval(timer)
     flushLogs()

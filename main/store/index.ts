@@ -20,6 +20,7 @@ import { chmodSync, existsSync } from 'node:fs'
 import { ConnectionsRepo } from './connections.js'
 import { JobsRepo } from './jobs.js'
 import { migrate, MIGRATIONS, type Migration } from './migrate.js'
+import { DiffKeysRepo } from './diffs.js'
 import { stateDbPath } from './paths.js'
 import { DirtyRepo, LogsRepo, QueryHistoryRepo, SettingsRepo } from './records.js'
 import { RunsRepo, RunTasksRepo, SplitsRepo } from './runs.js'
@@ -48,6 +49,8 @@ export interface Store {
   readonly dirty: DirtyRepo
   readonly queryHistory: QueryHistoryRepo
   readonly settings: SettingsRepo
+  /** Differing keys found by runs' TableDataDiff stage (diffs.ts). */
+  readonly diffs: DiffKeysRepo
   /** The DB file path. */
   readonly file: string
   /** The secret scheme in use (`SecretBox.scheme`). */
@@ -89,6 +92,7 @@ export function openStore(opts: StoreOptions): Store {
       dirty: new DirtyRepo(db),
       queryHistory: new QueryHistoryRepo(db),
       settings: new SettingsRepo(db),
+      diffs: new DiffKeysRepo(db),
       file,
       secretScheme: box.scheme,
       appliedMigrations: applied,

@@ -156,6 +156,26 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '2026-11-23-001-init',
     up: (db) => db.exec(INIT),
   },
+  {
+    // The keys a run's TableDataDiff stage (hashdiff) found different, per task (main/store/diffs.ts).
+    id: '2026-12-05-140-run-diff-keys',
+    up: (db) =>
+      db.exec(`CREATE TABLE run_diff_keys (
+  run_id   TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  task_id  TEXT NOT NULL,
+  seq      INTEGER NOT NULL,               -- order found
+  side     TEXT NOT NULL,                  -- '-' only in source, '+' only in target, '~' changed
+  key      TEXT NOT NULL,                  -- JSON array of the key values, as display text
+  PRIMARY KEY (run_id, task_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE run_diff_tasks (
+  run_id      TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  task_id     TEXT NOT NULL,
+  key_columns TEXT NOT NULL,               -- JSON array of column names
+  truncated   INTEGER NOT NULL,            -- 1 when the search stopped at verify.limit
+  PRIMARY KEY (run_id, task_id)
+) WITHOUT ROWID;`),
+  },
 ]
 
 const ID = /^\d{4}-\d{2}-\d{2}-\d{3}-[a-z0-9-]+$/
