@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks'
 import { describeType, type TableRef } from '../core/types.js'
 import { openConnector, type ConnectionConfig, type Connector } from '../connectors/index.js'
 import { checkConnectionPath, type PathPolicy } from './confine.js'
-import { jobsUsingConnection, workbenchHandlers } from './workbench.js'
+import { jobsUsingConnection, relinkJobs, workbenchHandlers } from './workbench.js'
 import { probeReads } from '../engine/probe.js'
 import { planJob } from '../engine/plan.js'
 import { resolveConnectionRef, startRun, type RunHandle } from '../engine/service.js'
@@ -252,7 +252,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const id = str(a?.id, 'id')
       const draft = checkDraft(a?.draft)
       checkConnectionPath(deps.confine, draft.config, 'draft.config.path')
+      const before = store.connections.get(id)
       const c = store.connections.update(id, { name: draft.name, config: draft.config })
+      // Jobs that named it by its old name now refer to it by id (workbench.ts).
+      if (before && before.name !== c.name) relinkJobs(store, id, before.name)
       await invalidate(id)
       return c
     },

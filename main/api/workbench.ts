@@ -21,6 +21,32 @@ export function jobsUsingConnection(store: Store, id: string): Array<{ id: strin
   return out
 }
 
+/**
+ * After a rename: jobs that named the connection by its old name (older jobs, hand-written specs)
+ * get a new version referring to it by id, so the rename does not break them. Returns their ids.
+ */
+export function relinkJobs(store: Store, id: string, oldName: string): string[] {
+  const old = oldName.toLowerCase()
+  const out: string[] = []
+  for (const j of store.jobs.list({})) {
+    const cur = store.jobs.get(j.id)
+    const spec = cur?.spec as { reader?: { connection?: unknown }; writer?: { connection?: unknown } } | undefined
+    if (!spec) continue
+    let changed = false
+    for (const side of [spec.reader, spec.writer]) {
+      if (side && typeof side.connection === 'string' && side.connection.toLowerCase() === old) {
+        side.connection = id
+        changed = true
+      }
+    }
+    if (changed) {
+      store.jobs.save(spec, { id: j.id, name: j.name })
+      out.push(j.id)
+    }
+  }
+  return out
+}
+
 /** The handlers of this module. */
 export function workbenchHandlers(store: Store): Pick<Api, 'connections/usage' | 'runs/diffs' | 'jobs/import'> {
   return {
