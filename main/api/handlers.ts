@@ -130,7 +130,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   /** Plan a job for validate/preview. Structural problems short-circuit (no connection made). */
   const plan = async (a: { spec: unknown; vars?: Record<string, string>; bizdate?: string }, probe = false) => {
     const parsed = parseJob(a.spec)
-    if (!parsed.ok) return { problems: parsed.problems, tasks: undefined }
+    if (!parsed.ok) return { problems: parsed.problems, tasks: undefined, natives: undefined }
     const job = parsed.job
     let time
     try {
@@ -150,16 +150,23 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           opened.push(release)
           sides.push(connector)
         } catch (e) {
-          return { problems: [connectionProblem(path, e)], tasks: undefined }
+          return { problems: [connectionProblem(path, e)], tasks: undefined, natives: undefined }
         }
       }
       try {
         const p = await planJob(job, { reader: sides[0]!, writer: sides[1]!, vars: a.vars ?? {}, time })
         // Validation also asks the source to parse each task's read (probe.ts).
-        return { problems: probe ? [...p.problems, ...(await probeReads(job, p.tasks, sides[0]!))] : p.problems, tasks: p.tasks }
+        // Native target types of tables still to be created, as their DDL will spell them (the grid shows these).
+        const natives = new Map<string, string[]>()
+        for (const t of p.tasks) {
+          if (t.targetExists) continue
+          const overrides = Array.isArray(job.tables) ? job.tables[t.index]?.typeOverrides : undefined
+          natives.set(t.taskId, t.targetColumns.map((c) => overrides?.[c.name] ?? sides[1]!.nativeType(c.type).sql))
+        }
+        return { problems: probe ? [...p.problems, ...(await probeReads(job, p.tasks, sides[0]!))] : p.problems, tasks: p.tasks, natives }
       } catch (e) {
         // planJob returns job problems; what it throws is about reaching a database.
-        return { problems: [{ path: '$', message: (e as Error).message, severity: 'error', code: codeOf(e) ?? 'connection' } satisfies Problem], tasks: undefined }
+        return { problems: [{ path: '$', message: (e as Error).message, severity: 'error', code: codeOf(e) ?? 'connection' } satisfies Problem], tasks: undefined, natives: undefined }
       }
     } finally {
       await Promise.allSettled(opened.map((r) => r()))
@@ -364,7 +371,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async 'jobs/preview'(a) {
       const p = await plan(a ?? { spec: undefined })
-      return { problems: p.problems, tasks: (p.tasks ?? []).map(toPreview) }
+      return { problems: p.problems, tasks: (p.tasks ?? []).map((t) => toPreview(t, p.natives?.get(t.taskId))) }
     },
     async 'jobs/schema'() {
       return jobJsonSchema()
@@ -625,7 +632,8 @@ function toTaskView(t: RunTask): RunDetail['tasks'][number] {
 
 type PlannedTask = Awaited<ReturnType<typeof planJob>>['tasks'][number]
 
-function toPreview(t: PlannedTask): TaskPreview {
+/** A planned task as the wizard previews it; `natives`: the target's native column types of a table to be created. */
+function toPreview(t: PlannedTask, natives?: string[]): TaskPreview {
   const source = t.read.querySql ?? (t.read.table ? (t.read.table.schema ? `${t.read.table.schema}.${t.read.table.name}` : t.read.table.name) : t.taskId)
   const p: TaskPreview = {
     taskId: t.taskId,
@@ -633,7 +641,7 @@ function toPreview(t: PlannedTask): TaskPreview {
     target: t.target,
     targetExists: t.targetExists,
     sourceColumns: t.sourceColumns.map((c) => ({ name: c.name, type: describeType(c.type), ...(c.nativeType !== undefined ? { nativeType: c.nativeType } : {}) })),
-    targetColumns: t.targetColumns.map((c) => ({ name: c.name, type: describeType(c.type), nativeType: c.nativeType, nullable: c.nullable })),
+    targetColumns: t.targetColumns.map((c, i) => ({ name: c.name, type: describeType(c.type), nativeType: natives?.[i] ?? c.nativeType, nullable: c.nullable })),
     mapping: t.ops.map((op) => (op.kind === 'column' ? { target: op.targetName, source: op.sourceName } : { target: op.targetName, constant: op.value })),
   }
   if (t.read.where) p.where = t.read.where
