@@ -197,6 +197,22 @@ describe.skipIf(!ready)('workbench trust e2e (Chromium, MariaDB, PostgreSQL)', (
     await pgQuery('DROP TRIGGER plant ON public.album; DROP FUNCTION plant();')
   })
 
+  it('item 5: a failed truncate is shown on ImportTable, with PostgreSQL detail and hint in the message', async () => {
+    const { page } = wb
+    const before = page.url()
+    await pgQuery('CREATE TABLE outside_ref (a integer REFERENCES public.album (albumid))')
+    await page.getByTestId('run-rerun').click()
+    await page.waitForURL((u) => u.href !== before && /#\/runs\//.test(u.hash))
+    await page.locator('[data-testid="run-state"][data-state="failed"]').waitFor({ timeout: 60_000 })
+    await page.locator('[data-testid="stage-Album-ImportTable"][data-stage-state="failed"]').waitFor()
+    expect(await page.getByTestId('stage-Album-ExportTable').getAttribute('data-stage-state')).toBe('done')
+    expect(await page.getByTestId('run-error').textContent()).toMatch(/truncate before load failed.*outside_ref.*hint: Truncate table "outside_ref" at the same time/s)
+    await shot(page, 'trust-05b-truncate-failed')
+    // Nothing was truncated.
+    expect((await pgQuery('SELECT count(*)::int AS n FROM track'))[0]).toEqual({ n: CHINOOK_COUNTS.Track })
+    await pgQuery('DROP TABLE outside_ref')
+  })
+
   it('item 1: leaving an edited job asks first; Stay keeps the edit', async () => {
     const { page } = wb
     await page.getByTestId('nav-jobs').click()
