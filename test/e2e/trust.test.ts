@@ -332,6 +332,16 @@ describe.skipIf(!ready)('workbench trust e2e (Chromium, MariaDB, PostgreSQL)', (
     )
     await page.getByTestId('job-import').click()
     await page.getByTestId('import-modal').waitFor()
+    // Dropping a file that is no DataX / DataWorks job says so.
+    const dt = await page.evaluateHandle(() => {
+      const g = globalThis as unknown as { DataTransfer: new () => { items: { add(f: unknown): void } }; File: new (parts: string[], name: string) => unknown }
+      const d = new g.DataTransfer()
+      d.items.add(new g.File(['{"hello": 1}'], 'not-a-job.json'))
+      return d
+    })
+    await page.dispatchEvent('[data-testid="import-drop"]', 'drop', { dataTransfer: dt })
+    await page.getByTestId('import-error').filter({ hasText: 'not a DataX or DataWorks job' }).waitFor()
+    // Picking the DataX file imports it.
     await page.setInputFiles('[data-testid="import-file"]', file)
     await page.getByTestId('import-name').waitFor()
     expect(await page.locator('[data-testid="import-name"] input').inputValue()).toBe('genre')
