@@ -157,7 +157,14 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
   const read: ReadSpec = {}
   if (querySql) {
     read.querySql = querySql
-    sourceColumns = await ctx.reader.describeRead({ querySql })
+    try {
+      sourceColumns = await ctx.reader.describeRead({ querySql })
+    } catch (e) {
+      // The database parsed the query and refused it: a problem of this querySql, not a lost connection.
+      if ((e as { code?: unknown }).code === 'ECONNREFUSED' || (e as { code?: unknown }).code === 'ETIMEDOUT') throw e
+      problems.push({ path: `${path}.source.querySql`, message: `querySql: the source database refuses it: ${(e as Error).message}`, severity: 'error', code: 'sql' })
+      return undefined
+    }
   } else {
     const ref: TableRef = { schema: srcObj.schema ?? env.readerSchema, name: srcTable! }
     try {

@@ -52,11 +52,14 @@ describe.skipIf(!ready)('jobs/validate probes each read on the source', () => {
           { source: t('Genre'), where: `${col('GenreId')} > 3` },
           { source: t('Invoice'), where: `${col('BillingCountry')} = 'USA' AND AND` },
           { source: t('Album') },
+          { source: { querySql: `SELECT ${col('GenreId')}, nope FROM ${t('Genre')}` }, target: 'q' },
         ],
       }
       const problems: Problem[] = await handlers['jobs/validate']({ spec })
       const errors = problems.filter((p) => p.severity === 'error')
-      expect(errors.map((p) => p.path)).toEqual(['$.tables[1].where'])
+      expect(errors.map((p) => p.path)).toEqual(['$.tables[3].source.querySql', '$.tables[1].where'])
+      expect(errors[0]!.message).toMatch(/querySql: the source database refuses it: .*nope/)
+      errors.shift()
       expect(errors[0]!.message).toMatch(new RegExp(`where on table ${t('Invoice')}: the source database refuses it: .*syntax`, 'i'))
     })
 
