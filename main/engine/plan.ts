@@ -302,6 +302,9 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
       const sc: Column = { name: op.sourceName, ordinal: op.index + 1, type: op.sourceType, nativeType: sourceColumns[op.index]!.nativeType ?? '', nullable: sourceSchema?.columns.find((c) => c.name === op.sourceName)?.nullable ?? true }
       const n = checkNarrowing(sc, targetColumns[j]!)
       if (n) problems.push({ path: pair.mapping ? `${mpath}[${j}]` : path, message: `column ${op.sourceName} -> ${targetName}.${op.targetName}: ${n.message}`, severity: n.severity, code: 'narrowing' })
+      // timeFormat re-spells times written as text (timeformat.ts): between two date/time or two non-time types it does nothing.
+      if (op.timeFormat && !timeFormatApplies(op.sourceType.kind, targetColumns[j]!.type.kind))
+        problems.push({ path: pair.mapping ? `${mpath}[${j}].timeFormat` : path, message: `column ${op.sourceName} -> ${targetName}.${op.targetName}: timeFormat does nothing here (${op.sourceType.kind} -> ${targetColumns[j]!.type.kind}); it converts between text and dates/times`, severity: 'warning', code: 'time_format' })
       if (!targetColumns[j]!.nullable && sc.nullable && op.nullDefault === undefined)
         problems.push({ path: pair.mapping ? `${mpath}[${j}]` : path, message: `column ${op.sourceName} is nullable but ${targetName}.${op.targetName} is NOT NULL: NULL rows become dirty records (set nullDefault to write a value instead)`, severity: 'warning', code: 'nullability' })
     })
@@ -384,4 +387,14 @@ function targetSchemaFor(src: TableSchema | undefined, cols: ResultColumn[], ops
     ...(src?.autoIncrementNext ? { autoIncrementNext: src.autoIncrementNext } : {}),
     ...(src?.comment ? { comment: src.comment } : {}),
   }
+}
+
+/**
+ * Whether a mapping's `timeFormat` has an effect between a source and a target logical type: it
+ * converts text to a date/time or a date/time to text (timeformat.ts), nothing else.
+ */
+export function timeFormatApplies(source: LogicalType['kind'], target: LogicalType['kind']): boolean {
+  const temporal = (k: string) => k === 'date' || k === 'datetime' || k === 'timestamptz' || k === 'time' || k === 'year'
+  const text = (k: string) => k === 'string' || k === 'enum'
+  return (text(source) && temporal(target)) || (temporal(source) && text(target)) || (text(source) && text(target))
 }

@@ -308,6 +308,8 @@ describe.skipIf(!ready)('workbench trust e2e (Chromium, MariaDB, PostgreSQL)', (
     await page.getByTestId('mode-wizard').click()
     await page.getByTestId('wiz-step-3').click()
     await page.getByTestId('map-time-noop-invoicedate').waitFor({ timeout: 30_000 })
+    // Validation says so too, on the row.
+    await page.locator('[data-testid="map-warning"]', { hasText: 'time_format' }).waitFor({ timeout: 15_000 })
     expect(await page.getByTestId('map-time-invoicedate').count()).toBe(0)
     await page.getByTestId('nav-jobs').click()
     await dialogButton('Leave without saving').click()
