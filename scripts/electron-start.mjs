@@ -27,6 +27,14 @@ function fail(message) {
   process.exit(1)
 }
 
+// Electron's packages (electron, @electron/get, @electron/rebuild) declare Node >= 22.12: on Node 20
+// `npm install` warns EBADENGINE for them (README, Quick start). The CLI, `sluice serve` and the
+// tests run on Node 20.19+; the desktop app is supported on Node 22.12+.
+function nodeNote() {
+  const [maj, min] = process.versions.node.split('.').map(Number)
+  return maj < 22 || (maj === 22 && min < 12) ? `\n  (Node ${process.versions.node}: the desktop app needs Node 22.12+, as the EBADENGINE warnings of npm install say; the CLI and \`npm run serve\` work on Node 20.19+.)` : ''
+}
+
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts })
   if (r.error) return { ok: false, why: r.error.message }
@@ -54,7 +62,11 @@ try {
       '  It is downloaded from GitHub releases. With network access run\n' +
       '    node node_modules/electron/install.js\n' +
       '  or point ELECTRON_MIRROR at a mirror, or ELECTRON_OVERRIDE_DIST_PATH at an unpacked Electron.\n' +
-      '  Without Electron, `npm run serve` (sluice serve) gives the same screens in a browser.',
+      '  Without Electron, the same screens run in a browser: build them once with\n' +
+      '    npm run build:renderer\n' +
+      '  then start the server (it prints the URL with its token) with\n' +
+      '    npm run serve' +
+      nodeNote(),
   )
 }
 if (typeof electronBinary !== 'string' || !existsSync(electronBinary)) fail(`the Electron binary is not at ${electronBinary}; run \`node node_modules/electron/install.js\`.`)

@@ -30,7 +30,8 @@ export function register(program: Command): void {
     .option('--token <token>', 'bearer token (default: 32 random bytes, base64url); also $SLUICE_TOKEN')
     .option('--open', 'open the URL in the default browser')
     .option('--no-demo', 'do not seed the demo workspace on first start')
-    .action(async (o: { port?: number; host?: string; token?: string; open?: boolean; demo: boolean }, cmd: Command) => {
+    .option('--allow-dir <dir>', 'a folder SQLite connection files may be in (repeatable; default: the data dir and the current directory)', (v: string, prev: string[] = []) => [...prev, v])
+    .action(async (o: { port?: number; host?: string; token?: string; open?: boolean; demo: boolean; allowDir?: string[] }, cmd: Command) => {
       const dataDir = resolveDataDir({ dataDir: cmd.optsWithGlobals().dataDir as string | undefined })
       const host = o.host ?? '127.0.0.1'
       if (!isLoopbackHost(host)) {
@@ -49,12 +50,14 @@ export function register(program: Command): void {
       try {
         if (o.demo) seedDemoWorkspace(store, dataDir, RESOURCES_DIR)
         const token = o.token ?? (process.env.SLUICE_TOKEN || undefined)
-        server = await startServer({ store, dataDir, host, ...(o.port !== undefined ? { port: o.port } : {}), ...(token ? { token } : {}) })
+        // The bundled demo source (resources/demo) is read by the seeded demo job: always allowed.
+        const allowDirs = [...(o.allowDir?.map((d) => path.resolve(d)) ?? [dataDir, process.cwd()]), path.join(RESOURCES_DIR, 'demo')]
+        server = await startServer({ store, dataDir, host, allowDirs, ...(o.port !== undefined ? { port: o.port } : {}), ...(token ? { token } : {}) })
         if (!existsSync(path.join(DEFAULT_STATIC_DIR, 'index.html'))) {
           process.stderr.write(`note: the screens are not built (${path.relative(process.cwd(), DEFAULT_STATIC_DIR) || DEFAULT_STATIC_DIR}/index.html missing); run \`npm run build:renderer\`. The API is served anyway.\n`)
         }
         process.stdout.write(`Sluice is serving on ${server.url}\n`)
-        process.stderr.write(`data dir: ${dataDir}\nPress Ctrl+C to stop.\n`)
+        process.stderr.write(`data dir: ${dataDir}\nSQLite files allowed in: ${allowDirs.join(', ')}\nPress Ctrl+C to stop.\n`)
         if (o.open) openBrowser(server.url)
         const signal = await stopped
         process.stderr.write(`\n${signal}: stopping (active runs are terminated and recorded)...\n`)

@@ -126,6 +126,8 @@ export interface TaskPreview {
   ddl?: { create: string[]; indexes: string[]; foreignKeys: string[]; sequences: string[] }
   /** target column -> source column (or `=constant`). */
   mapping: Array<{ target: string; source?: string; constant?: Value }>
+  /** The read's where with variables resolved (the Run dialog shows it before a run starts). */
+  where?: string
 }
 
 export interface QueryHistoryItem {
@@ -146,7 +148,13 @@ export interface Api {
   'connections/get': (a: { id: string }) => Promise<ConnectionSummary>
   'connections/create': (a: { draft: ConnectionDraft }) => Promise<ConnectionSummary>
   'connections/update': (a: { id: string; draft: ConnectionDraft }) => Promise<ConnectionSummary>
-  'connections/delete': (a: { id: string }) => Promise<void>
+  /**
+   * Delete a connection. `ifUsed` decides when jobs refer to it (connections/usage): `refuse`
+   * answers IN_USE naming them, `cascade` deletes those jobs too; unset deletes the connection only.
+   */
+  'connections/delete': (a: { id: string; ifUsed?: 'refuse' | 'cascade' }) => Promise<void>
+  /** The jobs whose latest version refers to the connection (by id, or by name as older jobs do). */
+  'connections/usage': (a: { id: string }) => Promise<Array<{ id: string; name: string }>>
   'connections/duplicate': (a: { id: string; name?: string }) => Promise<ConnectionSummary>
   /** Test a saved connection, or a draft (a draft's undefined password falls back to `id`'s saved one). */
   'connections/test': (a: { id: string } | { draft: ConnectionDraft; id?: string }) => Promise<TestResult>
@@ -171,6 +179,8 @@ export interface Api {
   'jobs/preview': (a: { spec: unknown; vars?: Record<string, string>; bizdate?: string }) => Promise<{ tasks: TaskPreview[]; problems: Problem[] }>
   /** The job JSON Schema (for Monaco). */
   'jobs/schema': (a: Record<string, never>) => Promise<Record<string, unknown>>
+  /** Convert a DataX / DataWorks job file's text into a Sluice job (not saved), with the import report. */
+  'jobs/import': (a: { text: string; fileName?: string }) => Promise<{ format: 'datax' | 'dataworks'; spec: unknown; report: string[] }>
   /**
    * "Export for server": the job as DataX / DataWorks / SeaTunnel files. Passwords become
    * `${PASSWORD_<CONN>}` placeholders; what the format cannot express is listed in `warnings`.
@@ -186,6 +196,8 @@ export interface Api {
   'runs/get': (a: { runId: string }) => Promise<RunDetail>
   'runs/logs': (a: { runId: string; afterId?: number; limit?: number }) => Promise<LogLine[]>
   'runs/dirty': (a: { runId: string; taskId?: string; limit?: number; offset?: number }) => Promise<{ records: DirtyRecordView[]; total: number }>
+  /** The keys the TableDataDiff stage (hashdiff) found different, per task (`-` only in source, `+` only in target, `~` changed). */
+  'runs/diffs': (a: { runId: string }) => Promise<Array<{ taskId: string; keyColumns: string[]; truncated: boolean; keys: Array<{ side: '-' | '+' | '~'; key: string[] }> }>>
 
   /** Run one SQL statement on a connection; `maxRows` pages large results. */
   'sql/query': (a: { connectionId: string; sql: string; params?: unknown[]; maxRows?: number; queryId?: string }) => Promise<QueryResult & { elapsedMs: number }>
@@ -264,10 +276,10 @@ export function bridgeClient(bridge: SluiceBridge): SluiceClient {
 /** All method names, for registering handlers in one loop and for the preload's allow-list. */
 export const API_METHODS = [
   'app/info',
-  'connections/list', 'connections/get', 'connections/create', 'connections/update', 'connections/delete', 'connections/duplicate', 'connections/test',
+  'connections/list', 'connections/get', 'connections/create', 'connections/update', 'connections/delete', 'connections/duplicate', 'connections/test', 'connections/usage',
   'catalog/schemas', 'catalog/tables', 'catalog/table', 'catalog/columns', 'catalog/others', 'catalog/nativeTypes',
-  'jobs/list', 'jobs/get', 'jobs/save', 'jobs/delete', 'jobs/versions', 'jobs/validate', 'jobs/preview', 'jobs/schema', 'jobs/export',
-  'runs/start', 'runs/cancel', 'runs/rerun', 'runs/list', 'runs/get', 'runs/logs', 'runs/dirty',
+  'jobs/list', 'jobs/get', 'jobs/save', 'jobs/delete', 'jobs/versions', 'jobs/validate', 'jobs/preview', 'jobs/schema', 'jobs/export', 'jobs/import',
+  'runs/start', 'runs/cancel', 'runs/rerun', 'runs/list', 'runs/get', 'runs/logs', 'runs/dirty', 'runs/diffs',
   'sql/query', 'sql/cancel', 'sql/history',
   'settings/get', 'settings/set',
 ] as const satisfies readonly ApiMethod[]

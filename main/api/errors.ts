@@ -25,6 +25,10 @@ export type ApiErrorCode =
   | 'NOTHING_TO_RERUN'
   /** A statement the SQL editor refuses (`sql/query` on the state DB, ATTACH, VACUUM INTO, load_extension). */
   | 'FORBIDDEN'
+  /** `connections/delete` with `ifUsed: 'refuse'` on a connection jobs refer to. */
+  | 'IN_USE'
+  /** `sluice serve`: a SQLite path outside the `--allow-dir` folders, or the state DB (confine.ts). */
+  | 'PATH_NOT_ALLOWED'
   /** Anything else. */
   | 'INTERNAL'
 

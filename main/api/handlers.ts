@@ -16,6 +16,9 @@
 import { performance } from 'node:perf_hooks'
 import { describeType, type TableRef } from '../core/types.js'
 import { openConnector, type ConnectionConfig, type Connector } from '../connectors/index.js'
+import { checkConnectionPath, type PathPolicy } from './confine.js'
+import { jobsUsingConnection, relinkJobs, workbenchHandlers } from './workbench.js'
+import { probeReads } from '../engine/probe.js'
 import { planJob } from '../engine/plan.js'
 import { resolveConnectionRef, startRun, type RunHandle } from '../engine/service.js'
 import { maskSpec } from '../job/secrets.js'
@@ -37,6 +40,8 @@ export interface HandlerDeps {
   transport: 'ipc' | 'http'
   /** Receives every live event (engine events of every run started here). Must not throw. */
   emit: (e: ApiEvent) => void
+  /** `sluice serve`: SQLite files only inside these folders, never the state DB (confine.ts). Unset: no confinement (desktop). */
+  confine?: PathPolicy
 }
 
 /** The handler map and its cleanup. */
@@ -84,7 +89,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     if (!p) {
       const summary = store.connections.get(id)
       if (!summary) return Promise.reject(apiError('NOT_FOUND', `no connection with id ${JSON.stringify(id)}`, path))
-      p = (async () => openConnector(store.connections.resolveConfig(id)))()
+      p = (async () => {
+        const config = store.connections.resolveConfig(id)
+        checkConnectionPath(deps.confine, config, path)
+        return openConnector(config)
+      })()
       connectors.set(id, p)
       p.catch(() => {
         if (connectors.get(id) === p) connectors.delete(id)
@@ -114,14 +123,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const saved = store.connections.get(ref) ?? store.connections.getByName(ref)
       if (saved) return { connector: await connectorFor(saved.id, path), release: async () => {} }
     }
-    const connector = await openConnector(resolveConnectionRef(store, ref, path))
+    const config = resolveConnectionRef(store, ref, path)
+    checkConnectionPath(deps.confine, config, path)
+    const connector = await openConnector(config)
     return { connector, release: () => connector.close() }
   }
 
   /** Plan a job for validate/preview. Structural problems short-circuit (no connection made). */
-  const plan = async (a: { spec: unknown; vars?: Record<string, string>; bizdate?: string }) => {
+  const plan = async (a: { spec: unknown; vars?: Record<string, string>; bizdate?: string }, probe = false) => {
     const parsed = parseJob(a.spec)
-    if (!parsed.ok) return { problems: parsed.problems, tasks: undefined }
+    if (!parsed.ok) return { problems: parsed.problems, tasks: undefined, natives: undefined }
     const job = parsed.job
     let time
     try {
@@ -141,15 +152,23 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           opened.push(release)
           sides.push(connector)
         } catch (e) {
-          return { problems: [connectionProblem(path, e)], tasks: undefined }
+          return { problems: [connectionProblem(path, e)], tasks: undefined, natives: undefined }
         }
       }
       try {
         const p = await planJob(job, { reader: sides[0]!, writer: sides[1]!, vars: a.vars ?? {}, time })
-        return { problems: p.problems, tasks: p.tasks }
+        // Validation also asks the source to parse each task's read (probe.ts).
+        // Native target types of tables still to be created, as their DDL will spell them (the grid shows these).
+        const natives = new Map<string, string[]>()
+        for (const t of p.tasks) {
+          if (t.targetExists) continue
+          const overrides = Array.isArray(job.tables) ? job.tables[t.index]?.typeOverrides : undefined
+          natives.set(t.taskId, t.targetColumns.map((c) => overrides?.[c.name] ?? sides[1]!.nativeType(c.type).sql))
+        }
+        return { problems: probe ? [...p.problems, ...(await probeReads(job, p.tasks, sides[0]!))] : p.problems, tasks: p.tasks, natives }
       } catch (e) {
         // planJob returns job problems; what it throws is about reaching a database.
-        return { problems: [{ path: '$', message: (e as Error).message, severity: 'error', code: codeOf(e) ?? 'connection' } satisfies Problem], tasks: undefined }
+        return { problems: [{ path: '$', message: (e as Error).message, severity: 'error', code: codeOf(e) ?? 'connection' } satisfies Problem], tasks: undefined, natives: undefined }
       }
     } finally {
       await Promise.allSettled(opened.map((r) => r()))
@@ -159,6 +178,19 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   /** Start a run and keep its handle until it is recorded as ended. */
   const launch = (opts: { spec: unknown; jobId?: string; jobVersion?: number; name?: string; vars?: Record<string, string>; bizdate?: string; channels?: number }): { runId: string } => {
     if (disposed) throw apiError('INTERNAL', 'the API is shutting down')
+    if (deps.confine) {
+      const parsed = parseJob(opts.spec)
+      if (parsed.ok)
+        for (const [ref, at] of [[parsed.job.reader.connection, '$.reader.connection'], [parsed.job.writer.connection, '$.writer.connection']] as const) {
+          let config: ConnectionConfig | undefined
+          try {
+            config = resolveConnectionRef(store, ref, at)
+          } catch {
+            /* the run reports an unknown connection itself */
+          }
+          if (config) checkConnectionPath(deps.confine, config, at)
+        }
+    }
     // The engine announces the final state before the run service has recorded the summary; hold
     // that event until `done`, so a screen that reacts to it with `runs/get` sees the ended run.
     let finalEvent: Extract<ApiEvent, { type: 'run/state' }> | undefined
@@ -205,6 +237,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   }
 
   const handlers: Api = {
+    ...workbenchHandlers(store),
     async 'app/info'() {
       return { version: deps.version, dataDir: deps.dataDir, transport: deps.transport, secretScheme: store.secretScheme, platform: process.platform }
     },
@@ -221,17 +254,25 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async 'connections/create'(a) {
       const draft = checkDraft(a?.draft)
+      checkConnectionPath(deps.confine, draft.config, 'draft.config.path')
       return store.connections.create({ name: draft.name, config: draft.config })
     },
     async 'connections/update'(a) {
       const id = str(a?.id, 'id')
       const draft = checkDraft(a?.draft)
+      checkConnectionPath(deps.confine, draft.config, 'draft.config.path')
+      const before = store.connections.get(id)
       const c = store.connections.update(id, { name: draft.name, config: draft.config })
+      // Jobs that named it by its old name now refer to it by id (workbench.ts).
+      if (before && before.name !== c.name) relinkJobs(store, id, before.name)
       await invalidate(id)
       return c
     },
     async 'connections/delete'(a) {
       const id = str(a?.id, 'id')
+      const users = a?.ifUsed ? jobsUsingConnection(store, id) : []
+      if (users.length && a.ifUsed === 'refuse') throw apiError('IN_USE', `used by ${users.length} job(s): ${users.map((j) => j.name).join(', ')}`, 'id')
+      if (users.length && a.ifUsed === 'cascade') for (const j of users) store.jobs.delete(j.id)
       if (!store.connections.delete(id)) throw apiError('NOT_FOUND', `no connection with id ${JSON.stringify(id)}`, 'id')
       await invalidate(id)
     },
@@ -252,6 +293,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         if (!store.connections.get(id)) throw apiError('NOT_FOUND', `no connection with id ${JSON.stringify(id)}`, 'id')
         config = store.connections.resolveConfig(id)
       }
+      checkConnectionPath(deps.confine, config, 'draft.config.path')
       // A fresh connector: a test must really connect, not reuse a cached session.
       const t0 = performance.now()
       let connector: Connector | undefined
@@ -327,11 +369,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         const parsed = parseJob(a.spec)
         return parsed.ok ? [] : parsed.problems
       }
-      return (await plan(a ?? { spec: undefined })).problems
+      return (await plan(a ?? { spec: undefined }, true)).problems
     },
     async 'jobs/preview'(a) {
       const p = await plan(a ?? { spec: undefined })
-      return { problems: p.problems, tasks: (p.tasks ?? []).map(toPreview) }
+      return { problems: p.problems, tasks: (p.tasks ?? []).map((t) => toPreview(t, p.natives?.get(t.taskId))) }
     },
     async 'jobs/schema'() {
       return jobJsonSchema()
@@ -595,7 +637,8 @@ function toTaskView(t: RunTask): RunDetail['tasks'][number] {
 
 type PlannedTask = Awaited<ReturnType<typeof planJob>>['tasks'][number]
 
-function toPreview(t: PlannedTask): TaskPreview {
+/** A planned task as the wizard previews it; `natives`: the target's native column types of a table to be created. */
+function toPreview(t: PlannedTask, natives?: string[]): TaskPreview {
   const source = t.read.querySql ?? (t.read.table ? (t.read.table.schema ? `${t.read.table.schema}.${t.read.table.name}` : t.read.table.name) : t.taskId)
   const p: TaskPreview = {
     taskId: t.taskId,
@@ -603,9 +646,10 @@ function toPreview(t: PlannedTask): TaskPreview {
     target: t.target,
     targetExists: t.targetExists,
     sourceColumns: t.sourceColumns.map((c) => ({ name: c.name, type: describeType(c.type), ...(c.nativeType !== undefined ? { nativeType: c.nativeType } : {}) })),
-    targetColumns: t.targetColumns.map((c) => ({ name: c.name, type: describeType(c.type), nativeType: c.nativeType, nullable: c.nullable })),
+    targetColumns: t.targetColumns.map((c, i) => ({ name: c.name, type: describeType(c.type), nativeType: natives?.[i] ?? c.nativeType, nullable: c.nullable })),
     mapping: t.ops.map((op) => (op.kind === 'column' ? { target: op.targetName, source: op.sourceName } : { target: op.targetName, constant: op.value })),
   }
+  if (t.read.where) p.where = t.read.where
   if (t.ddl) p.ddl = { create: t.ddl.create, indexes: t.ddl.indexes, foreignKeys: t.ddl.foreignKeys, sequences: t.ddl.sequences }
   return p
 }

@@ -64,6 +64,11 @@ export interface ServerOptions {
   staticDir?: string
   /** Version reported by `app/info`; default package.json's. */
   version?: string
+  /**
+   * Folders SQLite connection files may be in (`--allow-dir`); default the data dir and the
+   * current directory. The state DB is always refused (confine.ts).
+   */
+  allowDirs?: string[]
 }
 
 /** A running server. */
@@ -147,7 +152,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ws.send(text)
     }
   }
-  const { handlers, dispose } = createHandlers({ store: opts.store, dataDir: opts.dataDir, version: opts.version ?? packageVersion(), transport: 'http', emit: broadcast })
+  const { handlers, dispose } = createHandlers({ store: opts.store, dataDir: opts.dataDir, version: opts.version ?? packageVersion(), transport: 'http', emit: broadcast, confine: { allowDirs: opts.allowDirs ?? [opts.dataDir, process.cwd()], stateDb: opts.store.file } })
   const methods = new Set<string>(API_METHODS)
 
   let port = 0

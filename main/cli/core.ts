@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { openConnector } from '../connectors/index.js'
 import { describeConnection, isConnectionUrl, maskUrl, parseConnectionUrl } from '../connectors/url.js'
 import type { RunSummary } from '../engine/events.js'
+import { probeReads } from '../engine/probe.js'
 import { planJob } from '../engine/plan.js'
 import { InvalidJobError, resolveConnectionRef, startRun } from '../engine/service.js'
 import { jobJsonSchema, parseJob, type JobSpecInput, type Problem } from '../job/spec.js'
@@ -258,6 +259,7 @@ export function register(program: Command): void {
         const writer = await openConnector(resolveConnectionRef(store, job.writer.connection, '$.writer.connection'))
         try {
           const plan = await planJob(job, { reader, writer, vars: o.var, time: timeContext(o.bizdate ? { bizdate: o.bizdate } : {}) })
+          plan.problems.push(...(await probeReads(job, plan.tasks, reader)))
           printProblems(plan.problems)
           const errors = plan.problems.filter((p) => p.severity === 'error').length
           process.stdout.write(`${plan.tasks.length} task(s): ${plan.tasks.map((t) => `${t.taskId} -> ${t.target.name}${t.targetExists ? '' : ' (create)'}`).join(', ')}\n`)

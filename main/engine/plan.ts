@@ -226,7 +226,14 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
   const read: ReadSpec = {}
   if (querySql) {
     read.querySql = querySql
-    sourceColumns = await ctx.reader.describeRead({ querySql })
+    try {
+      sourceColumns = await ctx.reader.describeRead({ querySql })
+    } catch (e) {
+      // The database parsed the query and refused it: a problem of this querySql, not a lost connection.
+      if ((e as { code?: unknown }).code === 'ECONNREFUSED' || (e as { code?: unknown }).code === 'ETIMEDOUT') throw e
+      problems.push({ path: `${path}.source.querySql`, message: `querySql: the source database refuses it: ${(e as Error).message}`, severity: 'error', code: 'sql' })
+      return undefined
+    }
   } else {
     const ref: TableRef = { schema: srcObj.schema ?? env.readerSchema, name: srcTable! }
     try {
@@ -364,6 +371,9 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
       const sc: Column = { name: op.sourceName, ordinal: op.index + 1, type: op.sourceType, nativeType: sourceColumns[op.index]!.nativeType ?? '', nullable: sourceSchema?.columns.find((c) => c.name === op.sourceName)?.nullable ?? true }
       const n = checkNarrowing(sc, targetColumns[j]!)
       if (n) problems.push({ path: pair.mapping ? `${mpath}[${j}]` : path, message: `column ${op.sourceName} -> ${targetName}.${op.targetName}: ${n.message}`, severity: n.severity, code: 'narrowing' })
+      // timeFormat re-spells times written as text (timeformat.ts): between two date/time or two non-time types it does nothing.
+      if (op.timeFormat && !timeFormatApplies(op.sourceType.kind, targetColumns[j]!.type.kind))
+        problems.push({ path: pair.mapping ? `${mpath}[${j}].timeFormat` : path, message: `column ${op.sourceName} -> ${targetName}.${op.targetName}: timeFormat does nothing here (${op.sourceType.kind} -> ${targetColumns[j]!.type.kind}); it converts between text and dates/times`, severity: 'warning', code: 'time_format' })
       if (!targetColumns[j]!.nullable && sc.nullable && op.nullDefault === undefined)
         problems.push({ path: pair.mapping ? `${mpath}[${j}]` : path, message: `column ${op.sourceName} is nullable but ${targetName}.${op.targetName} is NOT NULL: NULL rows become dirty records (set nullDefault to write a value instead)`, severity: 'warning', code: 'nullability' })
     })
@@ -457,4 +467,14 @@ function targetSchemaFor(src: TableSchema | undefined, cols: ResultColumn[], ops
     ...(src?.autoIncrementNext ? { autoIncrementNext: src.autoIncrementNext } : {}),
     ...(src?.comment ? { comment: src.comment } : {}),
   }
+}
+
+/**
+ * Whether a mapping's `timeFormat` has an effect between a source and a target logical type: it
+ * converts text to a date/time or a date/time to text (timeformat.ts), nothing else.
+ */
+export function timeFormatApplies(source: LogicalType['kind'], target: LogicalType['kind']): boolean {
+  const temporal = (k: string) => k === 'date' || k === 'datetime' || k === 'timestamptz' || k === 'time' || k === 'year'
+  const text = (k: string) => k === 'string' || k === 'enum'
+  return (text(source) && temporal(target)) || (temporal(source) && text(target)) || (text(source) && text(target))
 }

@@ -24,6 +24,8 @@ import { createSchemaObjects } from './schema-objects.js'
 import { safeRedoPlan, targetFilter, type TargetFilter } from './redo.js'
 import { type TargetLocks } from './safety.js'
 import { Throttle } from './throttle.js'
+import { truncateTargets } from './truncate.js'
+import { loadDependencies, readyTask } from './fkorder.js'
 
 export interface RunContext {
   runId: string
@@ -207,12 +209,22 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     const resuming = plan.tasks.some((t) => ctx.checkpoints?.prepared(t.taskId))
     if (resuming) log('info', 'resuming: tasks prepared by an earlier attempt keep their splits; finished splits are skipped')
     if (plan.preSql.length && !resuming) await w.value.execute(plan.preSql.filter(Boolean))
+    // Truncate before load: every existing target of the job in one step, before any row moves (truncate.ts).
+    try {
+      for (const id of await truncateTargets(w.value, plan.tasks, (id) => !!ctx.checkpoints?.prepared(id))) tasks.find((t) => t.plan.taskId === id)!.owned = true
+    } catch (e) {
+      for (const t of tasks.filter((t) => t.plan.truncate && t.plan.targetExists)) {
+        Object.assign(t, { state: 'failed', error: (e as Error).message, ended: Date.now() })
+        emitTaskState(ctx, t, emit, 'ImportTable')
+      }
+      throw e
+    }
 
     for (const t of tasks) {
       const intr = locks?.intruders(t.plan.target)
       if (intr?.length) t.intruders = intr
     }
-    await runTasks(ctx, r.value, w.value, tasks, total, abort, log, emit)
+    await runTasks(ctx, r.value, w.value, tasks, total, abort, log, emit, await loadDependencies(w.value, plan.tasks))
 
     // Foreign keys after all tables' data, for the tables this run created (each one skipped when
     // it exists already: an earlier attempt was killed after creating it).
@@ -521,6 +533,8 @@ async function runTasks(
   abort: AbortController,
   log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, taskId?: string) => void,
   emit: (e: EngineEvent) => void,
+  /** Task id -> ids of tasks whose target its existing target references (fkorder.ts): loaded after them. */
+  deps: Map<string, string[]> = new Map(),
 ): Promise<void> {
   const job = ctx.job
   const channels = Math.max(1, ctx.channels ?? job.setting.speed.channel ?? defaultChannels())
@@ -537,7 +551,8 @@ async function runTasks(
   // channel reaches it, so a long job starts moving rows at once.
   type Pending = { t: TaskRt; split: Split; redo: RedoPlan; redoFirst: boolean }
   const queue: Pending[] = []
-  let nextTask = 0
+  /** Tasks not started yet, in job order (started when a table slot is free and, for an existing target, the tables it references have ended: fkorder.ts). */
+  const waiting = [...tasks]
   /** Preparations in flight (each channel that finds no unit prepares the next task itself). */
   const preparing = new Set<Promise<void>>()
   /** Tables in flight at most (see {@link tablesAtOnce}). */
@@ -648,10 +663,7 @@ async function runTasks(
           }
         }
         if (p.preSql.length) await writer.execute(p.preSql.filter(Boolean))
-        if (p.truncate && p.targetExists) {
-          await writer.execute([writer.kind === 'sqlite' ? `DELETE FROM ${writer.quoteTable(p.target)}` : `TRUNCATE TABLE ${writer.quoteTable(p.target)}`])
-          t.owned = true
-        }
+        // Truncated before any task (runJob, truncate.ts): t.owned is set already.
         // Several splits per channel are tapered (big first, small last) so channels finish together.
         splits = await planned
         cp?.savePrepared(p.taskId, { owned: t.owned, created: t.created, ...(t.afterDdl ? { afterDdl: t.afterDdl } : {}) }, splits)
@@ -732,23 +744,27 @@ async function runTasks(
       if (signal.aborted) return undefined
       const u = queue.shift()
       if (u) return u
-      if (nextTask < tasks.length && active < tableCap) {
-        // Prepare the next task here; other channels prepare others meanwhile (tables in parallel).
-        const t = tasks[nextTask++]!
-        t.slot = true
-        active++
-        const pr: Promise<void> = prepare(t).finally(() => {
-          preparing.delete(pr)
-          if (t.state !== 'running') release(t)
-          notify()
-        })
-        preparing.add(pr)
-        await pr
-        continue
+      if (waiting.length && active < tableCap) {
+        const ended = (id: string) => !['created', 'running'].includes(byId.get(id)?.state ?? 'succeeded')
+        const t = readyTask(waiting, deps, ended, active > 0 || preparing.size > 0)
+        if (t) {
+          // Prepare it here; other channels prepare other tasks meanwhile (tables in parallel).
+          waiting.splice(waiting.indexOf(t), 1)
+          t.slot = true
+          active++
+          const pr: Promise<void> = prepare(t).finally(() => {
+            preparing.delete(pr)
+            if (t.state !== 'running') release(t)
+            notify()
+          })
+          preparing.add(pr)
+          await pr
+          continue
+        }
       }
       // Every task started and none being prepared: what is left runs on other channels.
-      if (nextTask >= tasks.length && !preparing.size) return undefined
-      // Wait: for a table slot, or for units from a preparation in flight.
+      if (!waiting.length && !preparing.size) return undefined
+      // Wait: for a table slot, for a referenced table to end, or for units from a preparation.
       await woken
     }
   }

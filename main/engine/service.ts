@@ -303,7 +303,12 @@ export function startRun(opts: StartRunOptions): RunHandle {
     onDirtyReset: (taskId, splitIndex) => void store.dirty.clearSplit(runId, taskId, splitIndex),
     lockTargets: targetLocker(store, runId, writer),
     checkpoints,
-    verifyTask: tableDataDiff,
+    verifyTask: async (args) => {
+      const r = await tableDataDiff(args)
+      // The differing keys are kept for the run page ("download as CSV").
+      if (r.keys) store.diffs.save(runId, args.task.taskId, r.keys)
+      return r
+    },
   })
     .finally(() => leases.release())
     .then((summary) => {

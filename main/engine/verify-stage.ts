@@ -7,6 +7,7 @@
  * over the columns copied as they are. Columns the mapping changes on purpose (constants,
  * `nullDefault`, `timeFormat`) are left out, and named in the message.
  */
+import type { Value } from '../core/types.js'
 import type { Connector } from '../connectors/types.js'
 import type { JobSpec } from '../job/spec.js'
 import { verifyTask } from '../verify/index.js'
@@ -22,6 +23,8 @@ export interface StageResult {
    */
   diffRows?: number
   message: string
+  /** hashdiff: the differing keys (at most `verify.limit`) and the key columns they are values of. */
+  keys?: { keyColumns: string[]; truncated: boolean; onlyInSource: Value[][]; onlyInTarget: Value[][]; changed: Value[][] }
 }
 
 /** Verify one task. @throws Error from the verifier (bad settings, a key it cannot split). */
@@ -62,5 +65,6 @@ export async function tableDataDiff(args: { task: PlannedTask; reader: Connector
       : algorithm === 'countdiff'
         ? `${r.sourceRows} source rows, ${r.targetRows} target rows`
         : `${r.stats.truncated ? 'at least ' : ''}${diffRows} rows differ: ${r.onlyInSource.length} only in source, ${r.onlyInTarget.length} only in target, ${r.changed.length} changed${r.stats.truncated ? ` (search stopped at verify.limit = ${spec.limit})` : ''}`
-  return { consistent: r.consistent, ...(diffRows !== undefined ? { diffRows } : {}), message: [body, ...notes, ...filterNote].join('; ') }
+  const keys = algorithm === 'hashdiff' && !r.consistent ? { keyColumns: spec.key_columns?.length ? spec.key_columns : keyColumns, truncated: !!r.stats.truncated, onlyInSource: r.onlyInSource, onlyInTarget: r.onlyInTarget, changed: r.changed } : undefined
+  return { consistent: r.consistent, ...(diffRows !== undefined ? { diffRows } : {}), message: [body, ...notes, ...filterNote].join('; '), ...(keys ? { keys } : {}) }
 }

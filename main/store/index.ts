@@ -20,6 +20,7 @@ import { chmodSync, existsSync } from 'node:fs'
 import { ConnectionsRepo } from './connections.js'
 import { JobsRepo } from './jobs.js'
 import { migrate, MIGRATIONS, type Migration } from './migrate.js'
+import { DiffKeysRepo } from './diffs.js'
 import { stateDbPath } from './paths.js'
 import { DirtyRepo, LogsRepo, QueryHistoryRepo, SettingsRepo } from './records.js'
 import { LocksRepo } from './locks.js'
@@ -51,6 +52,8 @@ export interface Store {
   readonly settings: SettingsRepo
   /** Write leases: one writer per run, job and target table (locks.ts). */
   readonly locks: LocksRepo
+  /** Differing keys found by runs' TableDataDiff stage (diffs.ts). */
+  readonly diffs: DiffKeysRepo
   /** The DB file path. */
   readonly file: string
   /** The secret scheme in use (`SecretBox.scheme`). */
@@ -98,6 +101,7 @@ export function openStore(opts: StoreOptions): Store {
       queryHistory: new QueryHistoryRepo(db),
       settings: new SettingsRepo(db),
       locks: new LocksRepo(db),
+      diffs: new DiffKeysRepo(db),
       file,
       secretScheme: box.scheme,
       appliedMigrations: applied,

@@ -163,6 +163,26 @@ export const MIGRATIONS: readonly Migration[] = [
     up: (db) => widenRunStateCheck(db),
   },
   {
+    // The keys a run's TableDataDiff stage (hashdiff) found different, per task (main/store/diffs.ts).
+    id: '2026-12-05-140-run-diff-keys',
+    up: (db) =>
+      db.exec(`CREATE TABLE run_diff_keys (
+  run_id   TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  task_id  TEXT NOT NULL,
+  seq      INTEGER NOT NULL,               -- order found
+  side     TEXT NOT NULL,                  -- '-' only in source, '+' only in target, '~' changed
+  key      TEXT NOT NULL,                  -- JSON array of the key values, as display text
+  PRIMARY KEY (run_id, task_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE run_diff_tasks (
+  run_id      TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  task_id     TEXT NOT NULL,
+  key_columns TEXT NOT NULL,               -- JSON array of column names
+  truncated   INTEGER NOT NULL,            -- 1 when the search stopped at verify.limit
+  PRIMARY KEY (run_id, task_id)
+) WITHOUT ROWID;`),
+  },
+  {
     // Write leases (one writer per job / target table / run, main/store/locks.ts) and the history
     // of which runs wrote which target (a resumed run's ownership of its target ends when another
     // run wrote it since).

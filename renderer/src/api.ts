@@ -17,6 +17,13 @@ import { decode, encode } from '../../main/api/wire.js'
 
 const TOKEN_KEY = 'sluice.token'
 
+/**
+ * Why the browser client cannot talk to `sluice serve`: `missing` when the page was opened without
+ * `?token=` (and none is kept for this tab), `rejected` when the server answered 401 (a token of an
+ * earlier server). App.vue then shows how to get the URL with its token instead of the workspace.
+ */
+export const authProblem = ref<'missing' | 'rejected'>()
+
 /** Live state of the event channel: 'ipc' under Electron, else the WebSocket's state. */
 export const eventChannel = ref<'ipc' | 'connecting' | 'open' | 'closed'>('connecting')
 
@@ -80,6 +87,7 @@ function httpClient(token: string): SluiceClient {
         headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
         body: JSON.stringify(encode(args ?? {})),
       })
+      if (res.status === 401) authProblem.value = 'rejected'
       const text = await res.text()
       let body: { ok: boolean; result?: unknown; error?: ConstructorParameters<typeof ApiError>[0] }
       try {
@@ -102,7 +110,21 @@ function pickClient(): SluiceClient {
     eventChannel.value = 'ipc'
     return bridgeClient(window.sluice)
   }
-  return httpClient(takeToken())
+  const token = takeToken()
+  if (!token) {
+    authProblem.value = 'missing'
+    eventChannel.value = 'closed'
+    return {
+      call: () => Promise.reject(new ApiError({ name: 'ApiError', code: 'UNAUTHORIZED', message: 'no token: open the URL `sluice serve` printed (it ends with ?token=…)' })),
+      onEvent: () => () => undefined,
+    }
+  }
+  return httpClient(token)
+}
+
+/** Pick the transport now (App.vue calls it first, so a missing token is known before any screen loads). */
+export function initClient(): void {
+  get()
 }
 
 let client: SluiceClient | undefined

@@ -4,6 +4,7 @@
  * vue-i18n message syntax: `{name}` is a parameter; literal braces must not appear in messages.
  */
 import { createI18n } from 'vue-i18n'
+import { wbEn, wbZh } from './i18n-workbench.js'
 
 export type Locale = 'zh-CN' | 'en'
 
@@ -116,4 +117,4 @@ const zh: typeof en = {
 }
 
 /** The i18n instance (Composition API mode). */
-export const i18n = createI18n({ legacy: false, locale: 'en', fallbackLocale: 'en', messages: { en, 'zh-CN': zh } })
+export const i18n = createI18n({ legacy: false, locale: 'en', fallbackLocale: 'en', messages: { en: { ...en, ...wbEn }, 'zh-CN': { ...zh, ...wbZh } } })

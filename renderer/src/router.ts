@@ -18,8 +18,35 @@ function parse(hash: string): Route {
 }
 
 const current = ref<Route>(parse(location.hash))
-window.addEventListener('hashchange', () => {
-  current.value = parse(location.hash)
+
+/** Asked before the route changes; false (or a promise of false) keeps the current screen. */
+export type LeaveGuard = () => boolean | Promise<boolean>
+const guards = new Set<LeaveGuard>()
+/** Register a guard (the job editor's "unsaved changes" question); returns its removal. */
+export function onBeforeLeave(g: LeaveGuard): () => void {
+  guards.add(g)
+  return () => guards.delete(g)
+}
+async function leaveAllowed(): Promise<boolean> {
+  for (const g of [...guards]) if (!(await g())) return false
+  return true
+}
+let bypass = false
+window.addEventListener('hashchange', (e) => {
+  const next = location.hash
+  const r = parse(next)
+  if (bypass || !guards.size || (r.section === current.value.section && r.id === current.value.id)) {
+    bypass = false
+    current.value = r
+    return
+  }
+  // A link or the back button: put the old address back until the guards agree.
+  history.replaceState(history.state, '', new URL(e.oldURL).hash || '#/')
+  void leaveAllowed().then((ok) => {
+    if (!ok) return
+    bypass = true
+    location.hash = next
+  })
 })
 
 /** The current route (reactive). */
@@ -28,6 +55,14 @@ export const route = computed(() => current.value)
 /** Go to `section[/id]`. */
 export function navigate(section: Route['section'], id?: string): void {
   const hash = `#/${section}${id !== undefined ? `/${encodeURIComponent(id)}` : ''}`
-  if (location.hash !== hash) location.hash = hash
-  else current.value = parse(hash)
+  const go = () => {
+    bypass = true
+    if (location.hash !== hash) location.hash = hash
+    else {
+      bypass = false
+      current.value = parse(hash)
+    }
+  }
+  if (!guards.size) go()
+  else void leaveAllowed().then((ok) => ok && go())
 }

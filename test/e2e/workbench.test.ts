@@ -199,6 +199,10 @@ describe.skipIf(!ready)('workbench e2e (Chromium, MariaDB, PostgreSQL)', () => {
   it('runs the job and watches it succeed on the dashboard', async () => {
     const { page } = wb
     await page.getByTestId('job-run').click()
+    // The Run dialog (bizdate, variables, resolved where) comes first.
+    await page.getByTestId('run-dialog').waitFor()
+    await page.getByTestId('run-where-Invoice').filter({ hasText: "BillingCountry = 'Canada'" }).waitFor()
+    await page.getByTestId('run-start').click()
     await page.waitForURL(/#\/runs\//)
     await page.locator('[data-testid="run-state"][data-state="succeeded"]').waitFor({ timeout: 90_000 })
     await page.locator('[data-testid="task-state-Invoice"][data-state="succeeded"]').waitFor()
@@ -266,7 +270,10 @@ describe.skipIf(!ready)('workbench e2e (Chromium, MariaDB, PostgreSQL)', () => {
     await page.getByTestId('map-count').filter({ hasText: /^1000 mapped/ }).waitFor()
     console.log(`mapping grid, 1,000 columns: open ${openMs} ms (incl. jobs/preview), scroll to end ${scrollMs} ms, ${rendered} rows in the DOM`)
     await shot(page, '10-mapping-1000-columns')
+    // The new job was never saved: leaving asks first.
     await page.getByTestId('nav-runs').click()
+    await page.locator('.n-dialog').getByRole('button', { name: 'Leave without saving' }).click()
+    await page.getByTestId('runs-list').waitFor()
   })
 
   it('switches language and theme at run time', async () => {

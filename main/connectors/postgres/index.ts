@@ -149,8 +149,10 @@ export function createPostgresConnector(config: ConnectionConfig): Connector {
           try {
             await c.query(statements[i])
           } catch (e) {
-            const err = e as Error
-            err.message = `statement ${i + 1} of ${statements.length}: ${err.message}`
+            const err = e as Error & { detail?: string; hint?: string }
+            // PostgreSQL's detail and hint name the table / constraint: keep them in the message.
+            const extra = [err.detail ? `detail: ${err.detail}` : '', err.hint ? `hint: ${err.hint}` : ''].filter(Boolean).join('; ')
+            err.message = `statement ${i + 1} of ${statements.length}: ${err.message}${extra ? ` (${extra})` : ''}`
             throw err
           }
         }

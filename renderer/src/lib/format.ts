@@ -1,4 +1,5 @@
-/** Small display helpers (durations, counts, rates). Pure functions. */
+/** Small display helpers (durations, counts, rates, dates in the interface language). */
+import { i18n } from '../i18n.js'
 
 /** `1h 02m 03s`, `2m 03s`, `3.4s`, `120ms`. */
 export function duration(ms: number | undefined): string {
@@ -29,7 +30,12 @@ export function rate(rows: number, ms: number | undefined): string {
   return `${Math.round((rows * 1000) / ms).toLocaleString('en-US')}/s`
 }
 
-/** Local date-time of an ISO timestamp. */
+/** Local date-time of an ISO timestamp, formatted for the interface language (zh-CN or en-US). */
 export function when(iso: string | undefined): string {
-  return iso ? new Date(iso).toLocaleString() : '—'
+  return iso ? new Date(iso).toLocaleString(dateLocale()) : '—'
+}
+
+/** The BCP 47 locale dates are formatted in: the interface language's. */
+export function dateLocale(): string {
+  return (i18n.global.locale as unknown as { value: string }).value === 'zh-CN' ? 'zh-CN' : 'en-US'
 }

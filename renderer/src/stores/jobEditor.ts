@@ -54,6 +54,12 @@ export const useJobEditor = defineStore('jobEditor', () => {
     generation.value++
   }
 
+  /** A wizard step some component asks the editor to show (and the mapping tab to open); JobEditor watches it. */
+  const stepRequest = ref<{ step: number; tab?: number; seq: number }>()
+  function requestStep(step: number, tab?: number): void {
+    stepRequest.value = { step, ...(tab !== undefined && tab >= 0 ? { tab } : {}), seq: (stepRequest.value?.seq ?? 0) + 1 }
+  }
+
   function replace(doc: Doc): void {
     spec.value = doc
     generation.value++
@@ -75,5 +81,5 @@ export const useJobEditor = defineStore('jobEditor', () => {
     return problems.value
   }
 
-  return { id, name, version, latestVersion, spec, problems, generation, reset, load, replace, save, validate }
+  return { id, name, version, latestVersion, spec, problems, generation, stepRequest, requestStep, reset, load, replace, save, validate }
 })
