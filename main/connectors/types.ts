@@ -99,6 +99,11 @@ export interface ReadSpec {
   where?: string
   /** Column used to cut the table into key ranges; default: the single-column primary key. */
   splitPk?: string
+  /**
+   * ORDER BY of a table read (SQL text, like `where`; the `import_order_by` run setting). The
+   * planner reads such a table as one split, so the order holds across the whole table.
+   */
+  orderBy?: string
 }
 
 /**

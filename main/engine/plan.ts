@@ -13,6 +13,8 @@ import type { FieldMapping, JobSpec, Problem, TablePair } from '../job/spec.js'
 import { substitute, VariableError, type TimeContext } from '../job/variables.js'
 import { checkNarrowing } from './compat.js'
 import type { MapOp } from './mapping.js'
+import { planLoadMode, type LoadPlan } from './loadmode.js'
+import { normalizeRunConfig } from '../job/runconfig.js'
 
 export interface PlannedTask {
   index: number
@@ -37,6 +39,8 @@ export interface PlannedTask {
   preSql: string[]
   postSql: string[]
   estimatedRows?: number
+  /** Append / partitioned load: the stamped data-time column and partition (main/engine/loadmode.ts). */
+  load?: LoadPlan
 }
 
 export interface Plan {
@@ -115,6 +119,7 @@ export async function planJob(job: JobSpec, ctx: PlanContext): Promise<Plan> {
     const { pair, path } = pairs[i]!
     try {
       const t = await planPair(job, pair, path, i, ctx, { readerSchema, writerSchema, caseFn, jobTargets, sub, problems })
+      if (t) await planLoadMode(job, t, pair, ctx.writer, ctx.time, problems)
       if (t) {
         let id = t.taskId
         for (let k = 2; usedIds.has(id); k++) id = `${t.taskId}#${k}`
@@ -183,6 +188,8 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
     }
     read.columns = cols.map((c) => c.name)
     if (where) read.where = where
+    const orderBy = normalizeRunConfig(job).orderBy
+    if (orderBy) read.orderBy = orderBy
     const splitPk = pair.splitPk ?? job.reader.splitPk
     if (splitPk) {
       if (!sourceSchema.columns.some((c) => c.name === splitPk))

@@ -22,6 +22,9 @@ import { planJob, type Plan, type PlannedTask } from './plan.js'
 import { InProcessHost, WorkerHost, type ChannelHost } from './pool.js'
 import { rawEligible } from './rawpath.js'
 import { Throttle } from './throttle.js'
+import { prepareLoad, scopeRedo } from './loadmode.js'
+import { duplicateKey, sourceDuplicates } from './duplicates.js'
+import { normalizeRunConfig } from '../job/runconfig.js'
 
 export interface RunContext {
   runId: string
@@ -411,7 +414,8 @@ async function runTasks(
   const interval = ctx.progressIntervalMs ?? 250
   const signal = abort.signal
   const cp = ctx.checkpoints
-  const timeoutMs = ctx.splitTimeoutMs ?? (Number(process.env.SLUICE_SPLIT_TIMEOUT_MS) || 10 * 60_000)
+  const runConfig = normalizeRunConfig(job)
+  const timeoutMs = ctx.splitTimeoutMs ?? runConfig.splitTimeoutMs ?? (Number(process.env.SLUICE_SPLIT_TIMEOUT_MS) || 10 * 60_000)
   const retry = ctx.retry ?? DEFAULT_RETRY
   const byId = new Map(tasks.map((t) => [t.plan.taskId, t]))
 
@@ -480,7 +484,8 @@ async function runTasks(
         }
       } else {
         // The source's split plan is read while the target is being prepared (other connections).
-        const wanted = splitCount(channels, p.estimatedRows)
+        // An ordered read (import_order_by) is one split, so the order holds across the table.
+        const wanted = p.read.orderBy ? 1 : splitCount(channels, p.estimatedRows)
         const planned = reader.splits(p.read, wanted, { tapered: wanted > channels })
         planned.catch(() => undefined)
         if (!p.targetExists && p.ddl) {
@@ -495,6 +500,12 @@ async function runTasks(
           await writer.execute([writer.kind === 'sqlite' ? `DELETE FROM ${writer.quoteTable(p.target)}` : `TRUNCATE TABLE ${writer.quoteTable(p.target)}`])
           t.owned = true
         }
+        // Append / partitioned load (loadmode.ts): the data time's rows or partition are the run's own.
+        if (p.load) {
+          await prepareLoad(writer, p, (m) => log('info', m, p.taskId))
+          t.owned = true
+        }
+        if (runConfig.pkDuplicateDetect) await detectDuplicates(t)
         // Several splits per channel are tapered (big first, small last) so channels finish together.
         splits = await planned
         cp?.savePrepared(p.taskId, { owned: t.owned, created: t.created, ...(t.afterDdl ? { afterDdl: t.afterDdl } : {}) }, splits)
@@ -512,12 +523,30 @@ async function runTasks(
       if (done.size) log('info', `resuming: ${splits.length - todo.length} of ${splits.length} splits already done`, p.taskId)
       t.prepared = true
       t.pending = todo.length
-      for (const split of todo) queue.push({ t, split, redo: redoPlan(t, split, writer, splits.length), redoFirst: t.resumed })
+      for (const split of todo) queue.push({ t, split, redo: scopeRedo(redoPlan(t, split, writer, splits.length), p, writer), redoFirst: t.resumed })
       emitTaskState(ctx, t, emit, 'ImportTable')
       if (todo.length === 0) await finishTask(t)
     } catch (e) {
       failTask(t, e)
     }
+  }
+
+  /** enable_pk_duplicate_detect: report the source rows of duplicated keys as dirty records before the import. */
+  const detectDuplicates = async (t: TaskRt): Promise<void> => {
+    const p = t.plan
+    const key = duplicateKey(p, job.verify?.key_columns)
+    if (!key || !p.read.table) {
+      log('warn', `${p.taskId}: enable_pk_duplicate_detect: ${p.read.table ? 'no key to check (no primary key; set verify.key_columns)' : 'a querySql read is not checked'}`, p.taskId)
+      return
+    }
+    const d = await sourceDuplicates(reader, p, key)
+    if (!d.keys) {
+      log('info', `${p.taskId}: no duplicate (${key.join(', ')}) in the source`, p.taskId)
+      return
+    }
+    log('warn', `${p.taskId}: ${d.keys} duplicated key(s) (${key.join(', ')}) in the source, ${d.rows} rows${d.records.length < d.rows ? `; the first ${d.records.length} reported` : ''}`, p.taskId)
+    onMessage({ type: 'dirty', unitId: -1, taskId: p.taskId, records: d.records })
+    if (signal.aborted) throw signal.reason
   }
 
   const finishTask = async (t: TaskRt): Promise<void> => {

@@ -18,6 +18,7 @@
 import { openDatabase } from '../core/sqlite.js'
 import { chmodSync, existsSync } from 'node:fs'
 import { ConnectionsRepo } from './connections.js'
+import { CleanupsRepo } from './cleanups.js'
 import { JobsRepo } from './jobs.js'
 import { migrate, MIGRATIONS, type Migration } from './migrate.js'
 import { stateDbPath } from './paths.js'
@@ -48,6 +49,8 @@ export interface Store {
   readonly dirty: DirtyRepo
   readonly queryHistory: QueryHistoryRepo
   readonly settings: SettingsRepo
+  /** Source clean-up history (main/cleanup). */
+  readonly cleanups: CleanupsRepo
   /** The DB file path. */
   readonly file: string
   /** The secret scheme in use (`SecretBox.scheme`). */
@@ -89,6 +92,7 @@ export function openStore(opts: StoreOptions): Store {
       dirty: new DirtyRepo(db),
       queryHistory: new QueryHistoryRepo(db),
       settings: new SettingsRepo(db),
+      cleanups: new CleanupsRepo(db),
       file,
       secretScheme: box.scheme,
       appliedMigrations: applied,
@@ -111,6 +115,7 @@ export { resolveDataDir, defaultDataDir, stateDbPath, APP_NAME, STATE_DB_FILE, t
 export { migrate, MIGRATIONS, appliedMigrations, type Migration } from './migrate.js'
 export { encodeValue, decodeValue, encodeValues, decodeValues, type EncodedValue } from './codec.js'
 export type { ConnectionSummary, ConnectionInput, ConnectionPatch, PublicConnectionConfig, ConnectionsRepo } from './connections.js'
+export type { CleanupsRepo, CleanupInput } from './cleanups.js'
 export type { Job, JobListItem, JobVersion, SaveResult, JobsRepo } from './jobs.js'
 export {
   RUN_STATES,

@@ -7,7 +7,7 @@
  * {@link quoteLiteral} (quote_literal semantics, unit-tested against the server). `read.where` is
  * the user's own SQL (variables already substituted by the engine) and is wrapped in parentheses.
  */
-import { integerBoundaries, splitConditions, splitFractions, splitsFromBoundaries, type SplitOptions } from '../splits.js'
+import { integerBoundaries, orderByClause, splitConditions, splitFractions, splitsFromBoundaries, type SplitOptions } from '../splits.js'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import type { Row, RowBatch, TableRef, Value } from '../../core/types.js'
@@ -75,7 +75,7 @@ export function splitSelect(split: Split, columns: ResultColumn[], defaultSchema
   if (read.querySql) return stripQuery(read.querySql)
   if (!read.table) throw new Error('read: either table or querySql is required')
   const conds = splitConditions(split, quoteIdent, boundLiteral(split, intKey))
-  return `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteTableRef(read.table, defaultSchema)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`
+  return `SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteTableRef(read.table, defaultSchema)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}${orderByClause(read)}`
 }
 
 /** The error a failed split read rethrows: the abort reason, or the driver's error with `read <what>:` prefixed (its SQLSTATE `code` kept). */
