@@ -184,7 +184,7 @@ CREATE TABLE cleanup_tasks (
   last_key     TEXT,                       -- JSON array of encoded values (codec.ts)
   rows_deleted INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (cleanup_id, task_id)
-) WITHOUT ROWID;
+);
 
 CREATE TABLE cleanup_batches (
   id          INTEGER PRIMARY KEY,
