@@ -23,6 +23,7 @@ import { substitute, timeContext } from '../job/variables.js'
 import type { Store, RunTask, Run } from '../store/index.js'
 import type { Api, ApiEvent, ConnectionDraft, RunDetail, RunListItem, TaskPreview } from './contract.js'
 import { apiError } from './errors.js'
+import { cleanupHandlers } from '../cleanup/handlers.js'
 
 /** What {@link createHandlers} needs. */
 export interface HandlerDeps {
@@ -202,7 +203,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     return run
   }
 
+  const cleanup = cleanupHandlers(store)
   const handlers: Api = {
+    ...cleanup.handlers,
     async 'app/info'() {
       return { version: deps.version, dataDir: deps.dataDir, transport: deps.transport, secretScheme: store.secretScheme, platform: process.platform }
     },
@@ -515,6 +518,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         ])
         clearTimeout(timer)
       }
+      await cleanup.dispose()
       const all = [...connectors.keys()]
       await Promise.allSettled(all.map(invalidate))
     },
