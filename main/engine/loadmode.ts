@@ -114,7 +114,7 @@ export async function planLoadMode(job: JobSpec, task: PlannedTask, pair: TableP
   const unit = w.partition?.unit
   const stamp = stampFor(time, unit)
   const partition = unit ? { unit, ...partitionFor(time.dataTime, unit) } : undefined
-  const etlType = { kind: 'datetime' as const }
+  const etlType = { kind: 'datetime' as const, precision: 0 }
   let addColumn = false
   let target: Column
   if (task.targetExists) {
@@ -126,8 +126,12 @@ export async function planLoadMode(job: JobSpec, task: PlannedTask, pair: TableP
       throw e
     }
     const have = schema.columns.find((c) => c.name === column) ?? schema.columns.find((c) => c.name.toLowerCase() === column.toLowerCase())
-    if (have) target = have
-    else if (w.alterTable) {
+    if (have) {
+      target = have
+      // The planner saw the column unmapped; the stamp maps it.
+      const unmapped = `target column ${task.target.name}.${have.name} is NOT NULL`
+      for (let i = problems.length - 1; i >= 0; i--) if (problems[i]!.code === 'unmapped' && problems[i]!.message.startsWith(unmapped)) problems.splice(i, 1)
+    } else if (w.alterTable) {
       addColumn = true
       target = { name: column, ordinal: schema.columns.length + 1, type: etlType, nativeType: writer.nativeType(etlType).sql, nullable: true }
     } else {
@@ -207,7 +211,7 @@ export async function prepareLoad(writer: Connector, task: PlannedTask, log: (me
   const col = writer.quoteIdent(l.column)
   if (l.addColumn) {
     log(`adding column ${l.column} to ${task.target.name}`)
-    await writer.execute([`ALTER TABLE ${t} ADD COLUMN ${col} ${writer.nativeType({ kind: 'datetime' }).sql} NULL`])
+    await writer.execute([`ALTER TABLE ${t} ADD COLUMN ${col} ${writer.nativeType({ kind: 'datetime', precision: 0 }).sql} NULL`])
   }
   if (l.partition) {
     const p = l.partition
