@@ -11,6 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import mysql from 'mysql2/promise'
+import pg from 'pg'
+import Database from 'better-sqlite3'
 import { CleanupRefused, cleanupOverview, runCleanup } from '../../main/cleanup/index.js'
 import { startRun } from '../../main/engine/service.js'
 import { openStore, type Store } from '../../main/store/index.js'
@@ -178,6 +180,35 @@ describe.skipIf(!ready)('source clean-up', () => {
     expect(r.cleanup).toMatchObject({ state: 'succeeded', forced: true, reason: 'row 4 deleted in the target on purpose (ticket 42)', rowsDeleted: 100 })
     expect(store.cleanups.get(r.cleanup.id)).toMatchObject({ forced: true, reason: 'row 4 deleted in the target on purpose (ticket 42)' })
     expect(await count('SELECT count(*) AS n FROM bad')).toBe(100)
+  })
+
+  it('PostgreSQL and SQLite sources, composite keys: the same batches ($n placeholders, row-value IN (VALUES ...))', async () => {
+    const pgc = new pg.Client({ ...PG, database: pgDb })
+    await pgc.connect()
+    const lite = path.join(dir, 'src.sqlite')
+    const sq = new Database(lite)
+    try {
+      await pgc.query('CREATE TABLE pg_src (a int NOT NULL, b text NOT NULL, dt date NOT NULL, PRIMARY KEY (a, b))')
+      await pgc.query(`INSERT INTO pg_src SELECT (i + 2) / 3, 'k' || (i % 3), CASE WHEN i % 2 = 0 THEN DATE '2026-12-04' ELSE DATE '2026-12-03' END FROM generate_series(1, 300) i`)
+      sq.exec('CREATE TABLE lite_src (a INTEGER NOT NULL, b TEXT NOT NULL, dt TEXT NOT NULL, PRIMARY KEY (a, b))')
+      const ins = sq.prepare('INSERT INTO lite_src VALUES (?, ?, ?)')
+      for (let i = 1; i <= 300; i++) ins.run(Math.ceil(i / 3), `k${i % 3}`, i % 2 === 0 ? '2026-12-04' : '2026-12-03')
+      for (const [reader, table, target] of [[pgUrl(), 'pg_src', 'pg_copy'], [`sqlite:${lite}`, 'lite_src', 'lite_copy']] as const) {
+        const doc = { version: 1, reader: { connection: reader, where: "dt = '${yyyy-mm-dd}'" }, writer: { connection: myUrl(), truncate: true }, tables: [{ source: table, target }], verify: { algorithm: 'hashdiff' } }
+        const { runId, summary } = await run(doc)
+        expect(summary.state, summary.error).toBe('succeeded')
+        const r = await runCleanup(store, { target: runId, batch: 40 })
+        expect(r.cleanup.rowsDeleted, table).toBe(150)
+        expect(store.cleanups.batches(r.cleanup.id).map((b) => b.rows), table).toEqual([40, 40, 40, 30])
+      }
+      expect(Number((await pgc.query(`SELECT count(*) AS n FROM pg_src WHERE dt = '2026-12-04'`)).rows[0].n)).toBe(0)
+      expect(Number((await pgc.query('SELECT count(*) AS n FROM pg_src')).rows[0].n)).toBe(150)
+      expect(sq.prepare(`SELECT count(*) AS n FROM lite_src WHERE dt = '2026-12-04'`).get()).toEqual({ n: 0 })
+      expect(sq.prepare('SELECT count(*) AS n FROM lite_src').get()).toEqual({ n: 150 })
+    } finally {
+      await pgc.end()
+      sq.close()
+    }
   })
 
   it('refuses a table without a primary key, naming it', async () => {
