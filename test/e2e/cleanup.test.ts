@@ -112,6 +112,36 @@ describe.skipIf(!ready)('Data clean-up view (Chromium, MariaDB, PostgreSQL)', ()
     expect(await count('SELECT count(*) AS n FROM bad')).toBe(300)
     const latest = wb.store.cleanups.list({ limit: 1 })[0]!
     expect(latest).toMatchObject({ state: 'succeeded', forced: true, reason: 'target row 2 removed on purpose', rowsDeleted: 300 })
+  })
+
+  it('imports a table-mapping file in the Jobs view: bad lines with their numbers, then one job with a task per line', async () => {
+    const { page, store } = wb
+    store.connections.create({ name: `src-${id}`, config: { kind: 'mysql', host: MYSQL.host, port: MYSQL.port, user: MYSQL.user, password: MYSQL.password, database: my } })
+    store.connections.create({ name: `dst-${id}`, config: { kind: 'postgres', host: PG.host, port: PG.port, user: PG.user, password: PG.password, database: pgDb } })
+    await page.getByTestId('nav-jobs').click()
+    await page.getByTestId('job-import-mapping').click()
+    await fill(page, 'mapping-name', 'from mapping')
+    // Filterable selects: type the name, Enter takes the one option left (an earlier select's
+    // closed menu stays in the DOM, so the options are not clicked by text).
+    for (const [testid, name] of [['mapping-reader', `src-${id}`], ['mapping-writer', `dst-${id}`]] as const) {
+      await page.getByTestId(testid).click()
+      await page.keyboard.type(name)
+      await page.locator('.n-base-select-option:visible', { hasText: name }).waitFor()
+      await page.keyboard.press('Enter')
+      await page.getByTestId(testid).filter({ hasText: name }).waitFor()
+    }
+    await fill(page, 'mapping-text', `${my}.good:dt='20261203',public.good_copy\n${my}.bad\n`)
+    await page.getByTestId('mapping-import').click()
+    await page.getByTestId('mapping-problems').filter({ hasText: 'line 2: expected 2 fields' }).waitFor()
+    await fill(page, 'mapping-text', `${my}.good:dt='20261203',public.good_copy\n${my}.bad,public.bad_copy\n`)
+    await page.getByTestId('mapping-import').click()
+    await page.getByTestId('job-row-from mapping').waitFor()
+    const saved = store.jobs.get('from mapping')!
+    expect((saved.spec as { tables: unknown[] }).tables).toEqual([
+      { source: { schema: my, table: 'good' }, target: 'good_copy', where: "dt = '20261203'" },
+      { source: { schema: my, table: 'bad' }, target: 'bad_copy' },
+    ])
+    await shot(page, 'cleanup-04-mapping-imported')
     expect(wb.pageErrors).toEqual([])
   })
 })
