@@ -4,12 +4,13 @@
  *
  * - `writer.loadMode: "truncate"`: the target is emptied before the load (as `truncate: true`).
  * - `writer.loadMode: "append"`: every row is stamped in `writer.etlColumn` (default
- *   `etl_timestamp`, DATETIME) with the load's data time (`yyyy-MM-dd HH:mm:ss`, wall clock). Before
- *   the first row moves, the rows already stamped with that data time are deleted, so a rerun for
- *   the same data time replaces its own rows and nothing else: reruns are idempotent. The delete
- *   is one statement committed before the splits start, not inside the first batch's transaction:
- *   a table's splits are written in parallel on separate connections, and a delete inside split
- *   0's first batch could remove rows split 1 had committed already.
+ *   `etl_timestamp`, DATETIME) with the load's data time (`yyyy-MM-dd HH:mm:ss`, wall clock). The
+ *   rows already stamped with that data time are deleted in the transaction of the load's first
+ *   batch (`WriteSpec.firstSql`), so a rerun for the same data time replaces its own rows and
+ *   nothing else, and readers never see the data time empty: reruns are idempotent. The run
+ *   holds the task's other splits back until that first batch has committed (run.ts, the task's
+ *   gate), so no split writes rows the delete could take; a load that writes no row at all runs the
+ *   delete on its own.
  * - `writer.partition: { unit }`: the target is partitioned by RANGE on `etlColumn` (MySQL RANGE
  *   COLUMNS partitions; PostgreSQL declarative partitions), one partition per data time named
  *   `P_${YYYYMM}`, `P_${YYYYMMDD}` or `P_${YYYYMMDDHH}` (PostgreSQL partitions are tables, so
@@ -198,15 +199,23 @@ async function partitionColumn(writer: Connector, schema: string | undefined, ta
   return undefined
 }
 
+/** The DELETE of the rows an earlier load of the task's data time wrote (append without partitions). */
+export function dataTimeDelete(writer: Connector, task: PlannedTask): { sql: string; params: unknown[] } | undefined {
+  const l = task.load
+  if (!l || l.partition) return undefined
+  return { sql: `DELETE FROM ${writer.quoteTable(task.target)} WHERE ${writer.quoteIdent(l.column)} = ${writer.kind === 'postgres' ? '$1' : '?'}`, params: [l.stamp] }
+}
+
 /**
  * Prepare the target for the task's load mode, once per task before any of its rows is written
- * (not again on resume): add the stamped column, create or truncate the data time's partition,
- * or delete the rows an earlier load of the same data time wrote. `log` receives one line per
- * action.
+ * (not again on resume): add the stamped column, create or truncate the data time's partition.
+ * `log` receives one line per action.
+ * @returns for an append load without partitions, the {@link dataTimeDelete} to run in the
+ *   transaction of the first batch (`WriteSpec.firstSql`); it is not run here.
  */
-export async function prepareLoad(writer: Connector, task: PlannedTask, log: (message: string) => void): Promise<void> {
+export async function prepareLoad(writer: Connector, task: PlannedTask, log: (message: string) => void): Promise<{ sql: string; params: unknown[] } | undefined> {
   const l = task.load
-  if (!l) return
+  if (!l) return undefined
   const t = writer.quoteTable(task.target)
   const col = writer.quoteIdent(l.column)
   if (l.addColumn) {
@@ -237,11 +246,10 @@ export async function prepareLoad(writer: Connector, task: PlannedTask, log: (me
         await writer.execute([`CREATE TABLE ${writer.quoteTable(child)} PARTITION OF ${t} FOR VALUES FROM ('${p.lower}') TO ('${p.upper}')`])
       }
     }
-    return
+    return undefined
   }
-  const params = [l.stamp]
-  const r = await writer.query(`DELETE FROM ${t} WHERE ${col} = ${writer.kind === 'postgres' ? '$1' : '?'}`, params)
-  log(`append: ${r.affectedRows ?? 0} rows of data time ${l.stamp} deleted from ${task.target.name} before the load`)
+  log(`append: rows of data time ${l.stamp} in ${task.target.name} are replaced (deleted in the transaction of the first batch)`)
+  return dataTimeDelete(writer, task)
 }
 
 /**

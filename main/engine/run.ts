@@ -22,7 +22,7 @@ import { planJob, type Plan, type PlannedTask } from './plan.js'
 import { InProcessHost, WorkerHost, type ChannelHost } from './pool.js'
 import { rawEligible } from './rawpath.js'
 import { Throttle } from './throttle.js'
-import { prepareLoad, scopeRedo } from './loadmode.js'
+import { dataTimeDelete, prepareLoad, scopeRedo } from './loadmode.js'
 import { duplicateKey, sourceDuplicates } from './duplicates.js'
 import { normalizeRunConfig } from '../job/runconfig.js'
 
@@ -131,6 +131,11 @@ interface TaskRt {
   diffRows?: number
   created: boolean
   prepared: boolean
+  /**
+   * An APPEND rerun's delete of its data time's rows (loadmode.ts), run in the transaction of the
+   * first batch of split `carrier`; the task's other splits wait until that batch committed.
+   */
+  gate?: { sql: string; params: unknown[]; carrier: number; open: boolean; opened: Promise<void>; release: () => void }
 }
 
 /** Open both sides, plan and run a job. Never throws for a data or job problem: the summary says it. */
@@ -445,7 +450,17 @@ async function runTasks(
     total.bytes += bytes
   }
 
+  /** Let the task's other splits go (its first batch, with the APPEND delete, committed). */
+  const openGate = (t: TaskRt) => {
+    if (!t.gate || t.gate.open) return
+    t.gate.open = true
+    t.gate.release()
+  }
+  /** A unit held back until its task's first batch committed. */
+  const gated = (u: { t: TaskRt; split: Split }) => !!u.t.gate && !u.t.gate.open && u.split.index !== u.t.gate.carrier
+
   const failTask = (t: TaskRt, e: unknown) => {
+    openGate(t)
     if (t.state === 'failed' || t.state === 'terminated') return
     t.state = signal.aborted ? (signal.reason instanceof ErrorLimitExceeded ? 'failed' : 'terminated') : 'failed'
     t.error = signal.aborted && signal.reason instanceof Error ? signal.reason.message : e instanceof Error ? e.message : String(e)
@@ -472,6 +487,10 @@ async function runTasks(
         if (before.afterDdl) t.afterDdl = before.afterDdl
         splits = cp!.plannedSplits(p.taskId).map((s) => ({ index: s.index, read: s.range ? { ...p.read, splitPk: s.range.column } : p.read, ...(s.range ? { range: s.range } : {}) }))
         if (!splits.length) splits = [{ index: 0, read: p.read }]
+        // An APPEND load whose first attempt finished no split may not have deleted its data
+        // time's rows yet (the delete rides on the first batch): delete them now.
+        const del = !before.finished && cp!.done(p.taskId).size === 0 ? dataTimeDelete(writer, p) : undefined
+        if (del) await writer.query(del.sql, del.params)
         if (before.finished) {
           t.prepared = true
           t.state = 'succeeded'
@@ -502,8 +521,13 @@ async function runTasks(
         }
         // Append / partitioned load (loadmode.ts): the data time's rows or partition are the run's own.
         if (p.load) {
-          await prepareLoad(writer, p, (m) => log('info', m, p.taskId))
+          const del = await prepareLoad(writer, p, (m) => log('info', m, p.taskId))
           t.owned = true
+          if (del) {
+            let release!: () => void
+            const opened = new Promise<void>((r) => (release = r))
+            t.gate = { ...del, carrier: -1, open: false, opened, release }
+          }
         }
         if (runConfig.pkDuplicateDetect) await detectDuplicates(t)
         // Several splits per channel are tapered (big first, small last) so channels finish together.
@@ -523,6 +547,10 @@ async function runTasks(
       if (done.size) log('info', `resuming: ${splits.length - todo.length} of ${splits.length} splits already done`, p.taskId)
       t.prepared = true
       t.pending = todo.length
+      if (t.gate) {
+        if (todo.length) t.gate.carrier = todo[0]!.index
+        else openGate(t)
+      }
       for (const split of todo) queue.push({ t, split, redo: scopeRedo(redoPlan(t, split, writer, splits.length), p, writer), redoFirst: t.resumed })
       emitTaskState(ctx, t, emit, 'ImportTable')
       if (todo.length === 0) await finishTask(t)
@@ -587,9 +615,14 @@ async function runTasks(
   const nextUnit = async (): Promise<Pending | undefined> => {
     for (;;) {
       if (signal.aborted) return undefined
-      const u = queue.shift()
-      if (u) return u
-      if (nextTask >= tasks.length && !preparing) return undefined
+      const i = queue.findIndex((x) => !gated(x))
+      if (i >= 0) return queue.splice(i, 1)[0]
+      if (nextTask >= tasks.length && !preparing) {
+        if (!queue.length) return undefined
+        // Only splits waiting for their task's first batch are left: wait for one gate.
+        await Promise.race([...new Set(queue.map((x) => x.t.gate!.opened))])
+        continue
+      }
       if (preparing) {
         await preparing
         continue
@@ -614,6 +647,8 @@ async function runTasks(
         const t = byId.get(m.taskId)
         if (!t) return
         count(t, m.rowsRead, m.rowsWritten, m.bytes)
+        // A written batch has committed (with the APPEND delete): the other splits may go.
+        if (m.rowsWritten > 0) openGate(t)
         progress(t)
         return
       }
@@ -704,7 +739,13 @@ async function runTasks(
         unitId,
         taskId: p.taskId,
         split: u.split,
-        write: { table: p.target, columns: p.targetColumns, writeMode: p.writeMode, ...(p.keyColumns ? { keyColumns: p.keyColumns } : {}) },
+        write: {
+          table: p.target,
+          columns: p.targetColumns,
+          writeMode: p.writeMode,
+          ...(p.keyColumns ? { keyColumns: p.keyColumns } : {}),
+          ...(u.t.gate && !u.t.gate.open && u.split.index === u.t.gate.carrier ? { firstSql: { sql: u.t.gate.sql, params: u.t.gate.params } } : {}),
+        },
         ops: p.ops,
         sourceWidth: p.sourceColumns.length,
         srcNames: p.sourceColumns.map((c) => c.name),
@@ -719,6 +760,17 @@ async function runTasks(
       inflight.set(unitId, rec)
       await host.run(unit)
       inflight.delete(unitId)
+      const gate = u.t.gate
+      if (gate && !gate.open && u.split.index === gate.carrier) {
+        // The first split wrote no row, so no transaction carried the APPEND delete: run it alone
+        // before the other splits write.
+        try {
+          if (rec.outcome === 'done' && u.t.counters.rowsWritten === 0) await writer.query(gate.sql, gate.params)
+        } catch (e) {
+          failTask(u.t, e)
+        }
+        openGate(u.t)
+      }
       if (rec.outcome === 'done') {
         u.t.pending--
         if (u.t.pending === 0 && u.t.state === 'running') await finishTask(u.t)

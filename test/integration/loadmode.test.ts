@@ -87,6 +87,35 @@ describe.skipIf(!ready)('load modes and time partitions', () => {
     expect(pk.map((r) => r.c)).toEqual(['id', 'etl_timestamp'])
   })
 
+  it('APPEND: the delete rides in the first batch: a rerun whose first batch fails leaves the old rows of its data time', async () => {
+    const writer = { connection: tgtUrl, loadMode: 'append', etlColumn: 'etl_ts' }
+    const spec = { version: 1, reader: { connection: srcUrl }, writer, tables: [{ source: 'items', target: 'items_tx' }], setting: { speed: { channel: 4 } } }
+    const s1 = await startRun({ store, spec, bizdate: '20261204' }).done
+    expect(s1.state, s1.error).toBe('succeeded')
+    // A trigger that fails the statement (SQLSTATE 45000: not a row error, so the batch is not narrowed).
+    await my.query(`CREATE TRIGGER \`${tgt}\`.items_tx_boom BEFORE INSERT ON \`${tgt}\`.items_tx FOR EACH ROW BEGIN IF NEW.name = 'boom' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom refused'; END IF; END`)
+    await my.query("UPDATE items SET name = 'boom' WHERE id = 1")
+    try {
+      const s2 = await startRun({ store, spec, bizdate: '20261204' }).done
+      expect(s2.state).toBe('failed')
+      expect(s2.error).toMatch(/boom refused/)
+      // Split 0 (ids from 1) carried the delete and failed: nothing was deleted, and the other
+      // splits never wrote (they wait for the first batch).
+      const r = await rows(`SELECT count(*) AS n, sum(name = 'item 1') AS old FROM \`${tgt}\`.items_tx WHERE etl_ts = '2026-12-04 00:00:00'`)
+      expect(Number(r[0]!.n)).toBe(50)
+      expect(Number(r[0]!.old)).toBe(1)
+    } finally {
+      await my.query(`DROP TRIGGER \`${tgt}\`.items_tx_boom`)
+      await my.query("UPDATE items SET name = 'item 1' WHERE id = 1")
+    }
+    await my.query("UPDATE items SET price = 99 WHERE id = 50")
+    const s3 = await startRun({ store, spec, bizdate: '20261204' }).done
+    expect(s3.state, s3.error).toBe('succeeded')
+    const r = await rows(`SELECT count(*) AS n, count(DISTINCT id) AS k, sum(price = 99) AS p FROM \`${tgt}\`.items_tx`)
+    expect([Number(r[0]!.n), Number(r[0]!.k), Number(r[0]!.p)]).toEqual([50, 50, 1])
+    await my.query("UPDATE items SET price = 49.50 WHERE id = 50")
+  })
+
   it('APPEND into an existing table: refused without alterTable, the column added with it; custom column name', async () => {
     await my.query(`CREATE TABLE \`${tgt}\`.items_old (id INT, name VARCHAR(20), price DECIMAL(10,2))`)
     const h = startRun({ store, spec: { version: 1, reader: { connection: srcUrl }, writer: { connection: tgtUrl, loadMode: 'append', etlColumn: 'loaded_for' }, tables: [{ source: 'items', target: 'items_old' }] }, bizdate: '20261204' })
