@@ -116,6 +116,13 @@ describe.skipIf(!ready)('load modes and time partitions', () => {
     await my.query("UPDATE items SET price = 49.50 WHERE id = 50")
   })
 
+  it('TRUNCATE: each load empties the target first (as writer.truncate)', async () => {
+    const writer = { connection: tgtUrl, loadMode: 'truncate' }
+    await load(writer, 'items', '20261204', 'items_trunc')
+    await load(writer, 'items', '20261205', 'items_trunc')
+    expect(Number((await rows(`SELECT count(*) AS n FROM \`${tgt}\`.items_trunc`))[0]!.n)).toBe(50)
+  })
+
   it('APPEND into an existing table: refused without alterTable, the column added with it; custom column name', async () => {
     await my.query(`CREATE TABLE \`${tgt}\`.items_old (id INT, name VARCHAR(20), price DECIMAL(10,2))`)
     const h = startRun({ store, spec: { version: 1, reader: { connection: srcUrl }, writer: { connection: tgtUrl, loadMode: 'append', etlColumn: 'loaded_for' }, tables: [{ source: 'items', target: 'items_old' }] }, bizdate: '20261204' })
