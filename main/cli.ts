@@ -39,6 +39,7 @@ const AREAS = {
   verify: () => import('./verify/cli.js'),
   interop: () => import('./job/interop/cli.js'),
   api: () => import('./api/cli.js'),
+  cleanup: () => import('./cleanup/cli.js'),
 }
 type Area = keyof typeof AREAS
 
@@ -55,6 +56,8 @@ const COMMAND_AREA: Record<string, Area> = {
   export: 'interop',
   import: 'interop',
   serve: 'api',
+  cleanup: 'cleanup',
+  jobs: 'cleanup',
 }
 
 /** The first command word of `argv` (process.argv form), skipping the global options. */

@@ -15,6 +15,7 @@ import type { Column, OtherObject, TableRef, TableSchema, TableSummary, Value } 
 import type { ConnectionConfig, NativeTypeChoice, QueryResult, TestResult } from '../connectors/types.js'
 import type { EngineEvent, RunState, RunSummary } from '../engine/events.js'
 import type { Problem } from '../job/spec.js'
+import type { CleanupBatchRecord, CleanupDryRun, CleanupOverviewItem, CleanupRecord, CleanupTaskRecord } from '../cleanup/types.js'
 
 /** Connection settings as screens see them: never the password, only whether one is saved. */
 export interface ConnectionSummary {
@@ -206,6 +207,20 @@ export interface Api {
 
   'settings/get': (a: Record<string, never>) => Promise<Record<string, unknown>>
   'settings/set': (a: { key: string; value: unknown }) => Promise<void>
+
+  // Source clean-up after a verified run (main/cleanup, issue 15). `target`: a run id or a saved job (its latest finished run).
+  /** Every saved job with its latest finished run, whether it was verified, and its source data state. */
+  'cleanup/overview': (a: Record<string, never>) => Promise<CleanupOverviewItem[]>
+  /** Rows each table would lose and the exact SQL; deletes nothing. */
+  'cleanup/dryRun': (a: { target: string; batch?: number }) => Promise<CleanupDryRun>
+  /** Start (or resume) a clean-up in the background; refused (code CLEANUP_REFUSED) unless verified or forced with a reason. */
+  'cleanup/start': (a: { target: string; batch?: number; force?: boolean; reason?: string }) => Promise<{ cleanupId: string }>
+  /** Stop a running clean-up after its current batch (it ends terminated, resumable). */
+  'cleanup/cancel': (a: { cleanupId: string }) => Promise<void>
+  'cleanup/history': (a: { jobId?: string; runId?: string; limit?: number }) => Promise<CleanupRecord[]>
+  'cleanup/get': (a: { cleanupId: string }) => Promise<CleanupRecord & { tasks: CleanupTaskRecord[]; batches: CleanupBatchRecord[] }>
+  /** A job from an MMA table-mapping file's text (one task per line); bad lines with their line numbers. */
+  'jobs/fromMapping': (a: { text: string; reader: string; writer: string; name?: string }) => Promise<{ spec: unknown; problems: Array<{ line: number; message: string }>; tasks: number }>
 }
 
 export type ApiMethod = keyof Api
@@ -282,6 +297,7 @@ export const API_METHODS = [
   'runs/start', 'runs/cancel', 'runs/rerun', 'runs/list', 'runs/get', 'runs/logs', 'runs/dirty', 'runs/diffs',
   'sql/query', 'sql/cancel', 'sql/history',
   'settings/get', 'settings/set',
+  'cleanup/overview', 'cleanup/dryRun', 'cleanup/start', 'cleanup/cancel', 'cleanup/history', 'cleanup/get', 'jobs/fromMapping',
 ] as const satisfies readonly ApiMethod[]
 
 // Compile-time check that API_METHODS lists every method exactly.

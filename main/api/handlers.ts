@@ -28,6 +28,7 @@ import type { Store, RunTask, Run } from '../store/index.js'
 import type { Api, ApiEvent, ConnectionDraft, RunDetail, RunListItem, TaskPreview } from './contract.js'
 import { apiError } from './errors.js'
 import { sqliteRefusal } from './sqlguard.js'
+import { cleanupHandlers } from '../cleanup/handlers.js'
 
 /** What {@link createHandlers} needs. */
 export interface HandlerDeps {
@@ -236,8 +237,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     return run
   }
 
+  const cleanup = cleanupHandlers(store)
   const handlers: Api = {
     ...workbenchHandlers(store),
+    ...cleanup.handlers,
     async 'app/info'() {
       return { version: deps.version, dataDir: deps.dataDir, transport: deps.transport, secretScheme: store.secretScheme, platform: process.platform }
     },
@@ -562,6 +565,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         ])
         clearTimeout(timer)
       }
+      await cleanup.dispose()
       const all = [...connectors.keys()]
       await Promise.allSettled(all.map(invalidate))
     },

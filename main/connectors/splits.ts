@@ -88,6 +88,11 @@ export function splitsFromBoundaries(read: ReadSpec, column: string, bounds: rea
   return splits
 }
 
+/** ` ORDER BY <read.orderBy>` for a table read that has one, else ''. */
+export function orderByClause(read: { orderBy?: string }): string {
+  return read.orderBy?.trim() ? ` ORDER BY ${read.orderBy}` : ''
+}
+
 /**
  * The WHERE conditions of one split: its key range and the read's `where` (in parentheses),
  * to be ANDed. `bound(v)` renders a bound value: it returns a placeholder after recording a

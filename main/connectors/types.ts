@@ -99,6 +99,11 @@ export interface ReadSpec {
   where?: string
   /** Column used to cut the table into key ranges; default: the single-column primary key. */
   splitPk?: string
+  /**
+   * ORDER BY of a table read (SQL text, like `where`; the `import_order_by` run setting). The
+   * planner reads such a table as one split, so the order holds across the whole table.
+   */
+  orderBy?: string
 }
 
 /**
@@ -147,6 +152,12 @@ export interface WriteSpec {
   writeMode: WriteMode
   /** Key columns for replace/update; default: the table's primary key. */
   keyColumns?: string[]
+  /**
+   * A statement run inside the transaction of the writer's first write that commits, before its
+   * rows (an APPEND rerun's delete of its data time's rows, main/engine/loadmode.ts). Run again in
+   * each new transaction until one commits; never after. Placeholders as in `Connector.query`.
+   */
+  firstSql?: { sql: string; params: unknown[] }
 }
 
 /** A row the target refused, with the database's reason. `index` is its position in the batch. */

@@ -13,6 +13,8 @@ import type { FieldMapping, JobSpec, Problem, TablePair } from '../job/spec.js'
 import { substitute, VariableError, type TimeContext } from '../job/variables.js'
 import { checkNarrowing } from './compat.js'
 import type { MapOp } from './mapping.js'
+import { planLoadMode, type LoadPlan } from './loadmode.js'
+import { normalizeRunConfig } from '../job/runconfig.js'
 
 export interface PlannedTask {
   index: number
@@ -37,6 +39,8 @@ export interface PlannedTask {
   preSql: string[]
   postSql: string[]
   estimatedRows?: number
+  /** Append / partitioned load: the stamped data-time column and partition (main/engine/loadmode.ts). */
+  load?: LoadPlan
 }
 
 export interface Plan {
@@ -136,6 +140,7 @@ export async function planJob(job: JobSpec, ctx: PlanContext): Promise<Plan> {
     const own: Problem[] = []
     try {
       const t = await planPair(job, pair, path, i, ctx, { readerSchema, writerSchema, caseFn, jobTargets, sub, problems: own })
+      if (t) await planLoadMode(job, t, pair, ctx.writer, ctx.time, own)
       return { t, own }
     } catch (e) {
       own.push({ path, message: (e as Error).message, severity: 'error', code: (e as { code?: string }).code ?? 'catalog' })
@@ -259,6 +264,8 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
     }
     read.columns = cols.map((c) => c.name)
     if (where) read.where = where
+    const orderBy = normalizeRunConfig(job).orderBy
+    if (orderBy) read.orderBy = orderBy
     const splitPk = pair.splitPk ?? job.reader.splitPk
     if (splitPk) {
       if (!sourceSchema.columns.some((c) => c.name === splitPk))

@@ -26,6 +26,9 @@ import { type TargetLocks } from './safety.js'
 import { Throttle } from './throttle.js'
 import { truncateTargets } from './truncate.js'
 import { loadDependencies, readyTask } from './fkorder.js'
+import { dataTimeDelete, prepareLoad, scopeRedo } from './loadmode.js'
+import { duplicateKey, sourceDuplicates } from './duplicates.js'
+import { normalizeRunConfig } from '../job/runconfig.js'
 
 export interface RunContext {
   runId: string
@@ -154,6 +157,11 @@ interface TaskRt {
   filter?: TargetFilter
   /** Other runs that wrote the target since this run first did (void range ownership). */
   intruders?: string[]
+  /**
+   * An APPEND rerun's delete of its data time's rows (loadmode.ts), run in the transaction of the
+   * first batch of split `carrier`; the task's other splits wait until that batch committed.
+   */
+  gate?: { sql: string; params: unknown[]; carrier: number; open: boolean; opened: Promise<void>; release: () => void }
 }
 
 /** Open both sides, plan and run a job. Never throws for a data or job problem: the summary says it. */
@@ -475,9 +483,11 @@ export const BULK_DDL_TABLES = 100
  */
 async function bulkPrepare(ctx: RunContext, writer: Connector, tasks: TaskRt[], channels: number, log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, taskId?: string) => void): Promise<void> {
   const cp = ctx.checkpoints
+  const dupDetect = normalizeRunConfig(ctx.job).pkDuplicateDetect
   const cand = tasks.filter((t) => {
     const p = t.plan
-    return !p.targetExists && p.ddl && !p.preSql.length && splitCount(channels, p.estimatedRows) === 1 && !cp?.prepared(p.taskId)
+    // Append / partitioned loads and duplicate detection prepare more than the table: per task.
+    return !p.targetExists && p.ddl && !p.preSql.length && !p.load && !dupDetect && splitCount(channels, p.estimatedRows) === 1 && !cp?.prepared(p.taskId)
   })
   if (cand.length < 2 || ctx.signal?.aborted) return
   for (let i = 0; i < cand.length; i += BULK_DDL_TABLES) {
@@ -543,7 +553,8 @@ async function runTasks(
   const interval = ctx.progressIntervalMs ?? 250
   const signal = abort.signal
   const cp = ctx.checkpoints
-  const timeoutMs = ctx.splitTimeoutMs ?? (Number(process.env.SLUICE_SPLIT_TIMEOUT_MS) || 10 * 60_000)
+  const runConfig = normalizeRunConfig(job)
+  const timeoutMs = ctx.splitTimeoutMs ?? runConfig.splitTimeoutMs ?? (Number(process.env.SLUICE_SPLIT_TIMEOUT_MS) || 10 * 60_000)
   const retry = ctx.retry ?? DEFAULT_RETRY
   const byId = new Map(tasks.map((t) => [t.plan.taskId, t]))
 
@@ -601,8 +612,18 @@ async function runTasks(
       total.dirty += d.dirty
     }
   }
+  /** Let the task's other splits go (its first batch, with the APPEND delete, committed). */
+  const openGate = (t: TaskRt) => {
+    if (!t.gate || t.gate.open) return
+    t.gate.open = true
+    t.gate.release()
+    notify()
+  }
+  /** A unit held back until its task's first batch committed. */
+  const gated = (u: { t: TaskRt; split: Split }) => !!u.t.gate && !u.t.gate.open && u.split.index !== u.t.gate.carrier
 
   const failTask = (t: TaskRt, e: unknown) => {
+    openGate(t)
     if (t.state === 'failed' || t.state === 'terminated') return
     t.state = signal.aborted ? (signal.reason instanceof ErrorLimitExceeded ? 'failed' : 'terminated') : 'failed'
     t.error = signal.aborted && signal.reason instanceof Error ? signal.reason.message : e instanceof Error ? e.message : String(e)
@@ -634,6 +655,10 @@ async function runTasks(
         if (before.created && !before.finished) for (const o of p.ddl?.omitted ?? []) t.schemaWarnings.push(`${p.target.name}: ${o}`)
         splits = cp!.plannedSplits(p.taskId).map((s) => ({ index: s.index, read: s.range ? { ...p.read, splitPk: s.range.column } : p.read, ...(s.range ? { range: s.range } : {}) }))
         if (!splits.length) splits = [{ index: 0, read: p.read }]
+        // An APPEND load whose first attempt finished no split may not have deleted its data
+        // time's rows yet (the delete rides on the first batch): delete them now.
+        const del = !before.finished && cp!.done(p.taskId).size === 0 ? dataTimeDelete(writer, p) : undefined
+        if (del) await writer.query(del.sql, del.params)
         if (before.finished) {
           t.prepared = true
           t.schemaWarnings.push(...(before.schemaWarnings ?? []))
@@ -647,7 +672,8 @@ async function runTasks(
         }
       } else {
         // The source's split plan is read while the target is being prepared (other connections).
-        const wanted = splitCount(channels, p.estimatedRows)
+        // An ordered read (import_order_by) is one split, so the order holds across the table.
+        const wanted = p.read.orderBy ? 1 : splitCount(channels, p.estimatedRows)
         const planned: Promise<Split[]> = wanted === 1 ? Promise.resolve([{ index: 0, read: p.read }]) : reader.splits(p.read, wanted, { tapered: wanted > channels })
         planned.catch(() => undefined)
         if (!p.targetExists && p.ddl) {
@@ -664,6 +690,17 @@ async function runTasks(
         }
         if (p.preSql.length) await writer.execute(p.preSql.filter(Boolean))
         // Truncated before any task (runJob, truncate.ts): t.owned is set already.
+        // Append / partitioned load (loadmode.ts): the data time's rows or partition are the run's own.
+        if (p.load) {
+          const del = await prepareLoad(writer, p, (m) => log('info', m, p.taskId))
+          t.owned = true
+          if (del) {
+            let release!: () => void
+            const opened = new Promise<void>((r) => (release = r))
+            t.gate = { ...del, carrier: -1, open: false, opened, release }
+          }
+        }
+        if (runConfig.pkDuplicateDetect) await detectDuplicates(t)
         // Several splits per channel are tapered (big first, small last) so channels finish together.
         splits = await planned
         cp?.savePrepared(p.taskId, { owned: t.owned, created: t.created, ...(t.afterDdl ? { afterDdl: t.afterDdl } : {}) }, splits)
@@ -683,12 +720,34 @@ async function runTasks(
       if (done.size) log('info', `resuming: ${splits.length - todo.length} of ${splits.length} splits already done`, p.taskId)
       t.prepared = true
       t.pending = todo.length
-      for (const split of todo) queue.push({ t, split, redo: redoPlan(t, split, writer, splits.length), redoFirst: t.resumed })
+      if (t.gate) {
+        if (todo.length) t.gate.carrier = todo[0]!.index
+        else openGate(t)
+      }
+      for (const split of todo) queue.push({ t, split, redo: scopeRedo(redoPlan(t, split, writer, splits.length), p, writer), redoFirst: t.resumed })
       emitTaskState(ctx, t, emit, 'ImportTable')
       if (todo.length === 0) await finishTask(t)
     } catch (e) {
       failTask(t, e)
     }
+  }
+
+  /** enable_pk_duplicate_detect: report the source rows of duplicated keys as dirty records before the import. */
+  const detectDuplicates = async (t: TaskRt): Promise<void> => {
+    const p = t.plan
+    const key = duplicateKey(p, job.verify?.key_columns)
+    if (!key || !p.read.table) {
+      log('warn', `${p.taskId}: enable_pk_duplicate_detect: ${p.read.table ? 'no key to check (no primary key; set verify.key_columns)' : 'a querySql read is not checked'}`, p.taskId)
+      return
+    }
+    const d = await sourceDuplicates(reader, p, key)
+    if (!d.keys) {
+      log('info', `${p.taskId}: no duplicate (${key.join(', ')}) in the source`, p.taskId)
+      return
+    }
+    log('warn', `${p.taskId}: ${d.keys} duplicated key(s) (${key.join(', ')}) in the source, ${d.rows} rows${d.records.length < d.rows ? `; the first ${d.records.length} reported` : ''}`, p.taskId)
+    onMessage({ type: 'dirty', unitId: -1, taskId: p.taskId, records: d.records })
+    if (signal.aborted) throw signal.reason
   }
 
   const finishTask = async (t: TaskRt): Promise<void> => {
@@ -742,8 +801,8 @@ async function runTasks(
   const nextUnit = async (): Promise<Pending | undefined> => {
     for (;;) {
       if (signal.aborted) return undefined
-      const u = queue.shift()
-      if (u) return u
+      const i = queue.findIndex((x) => !gated(x))
+      if (i >= 0) return queue.splice(i, 1)[0]
       if (waiting.length && active < tableCap) {
         const ended = (id: string) => !['created', 'running'].includes(byId.get(id)?.state ?? 'succeeded')
         const t = readyTask(waiting, deps, ended, active > 0 || preparing.size > 0)
@@ -762,9 +821,11 @@ async function runTasks(
           continue
         }
       }
-      // Every task started and none being prepared: what is left runs on other channels.
-      if (!waiting.length && !preparing.size) return undefined
-      // Wait: for a table slot, for a referenced table to end, or for units from a preparation.
+      // Every task started, none being prepared and no unit held back by an APPEND gate: what is
+      // left runs on other channels.
+      if (!waiting.length && !preparing.size && !queue.length) return undefined
+      // Wait: for a table slot, for a referenced table to end, for units from a preparation, or
+      // for a gate to open (openGate notifies).
       await woken
     }
   }
@@ -783,6 +844,8 @@ async function runTasks(
         const t = byId.get(m.taskId)
         if (!t) return
         count(t, m.rowsRead, m.rowsWritten, m.bytes)
+        // A written batch has committed (with the APPEND delete): the other splits may go.
+        if (m.rowsWritten > 0) openGate(t)
         progress(t)
         return
       }
@@ -888,7 +951,13 @@ async function runTasks(
         unitId,
         taskId: p.taskId,
         split: u.split,
-        write: { table: p.target, columns: p.targetColumns, writeMode: p.writeMode, ...(p.keyColumns ? { keyColumns: p.keyColumns } : {}) },
+        write: {
+          table: p.target,
+          columns: p.targetColumns,
+          writeMode: p.writeMode,
+          ...(p.keyColumns ? { keyColumns: p.keyColumns } : {}),
+          ...(u.t.gate && !u.t.gate.open && u.split.index === u.t.gate.carrier ? { firstSql: { sql: u.t.gate.sql, params: u.t.gate.params } } : {}),
+        },
         ops: p.ops,
         sourceWidth: p.sourceColumns.length,
         srcNames: p.sourceColumns.map((c) => c.name),
@@ -903,6 +972,17 @@ async function runTasks(
       inflight.set(unitId, rec)
       await host.run(unit)
       inflight.delete(unitId)
+      const gate = u.t.gate
+      if (gate && !gate.open && u.split.index === gate.carrier) {
+        // The first split wrote no row, so no transaction carried the APPEND delete: run it alone
+        // before the other splits write.
+        try {
+          if (rec.outcome === 'done' && u.t.counters.rowsWritten === 0) await writer.query(gate.sql, gate.params)
+        } catch (e) {
+          failTask(u.t, e)
+        }
+        openGate(u.t)
+      }
       if (rec.outcome === 'done') {
         u.t.pending--
         if (u.t.pending === 0 && u.t.state === 'running') await finishTask(u.t)

@@ -14,6 +14,7 @@ import type { EngineEvent, RunSummary, TaskState } from './events.js'
 import { tableDataDiff } from './verify-stage.js'
 import { runJob, type Checkpoints, type PreparedTask } from './run.js'
 import { takeRunLeases, targetLocker } from './writelock.js'
+import { normalizeRunConfig } from '../job/runconfig.js'
 
 /** A job document failed structural validation. */
 export class InvalidJobError extends Error {
@@ -190,6 +191,9 @@ export function startRun(opts: StartRunOptions): RunHandle {
   const job: JobSpec = parsed.job
   const reader = resolveConnectionRef(store, job.reader.connection, '$.reader.connection')
   const writer = resolveConnectionRef(store, job.writer.connection, '$.writer.connection')
+  // source_timezone (run configuration alias): the session time zone of both sides.
+  const tz = normalizeRunConfig(job).timezone
+  if (tz) reader.timezone = writer.timezone = tz
   const record: ResumeRecord = (previous && loadResumeRecord(store, previous.id)) || { now: new Date().toISOString(), ...(opts.bizdate !== undefined ? { bizdate: opts.bizdate } : {}), tasks: {} }
   const time = timeContext({ now: new Date(record.now), ...(record.bizdate !== undefined ? { bizdate: record.bizdate } : {}) })
   const vars = previous ? previous.vars : (opts.vars ?? {})
@@ -315,7 +319,9 @@ export function startRun(opts: StartRunOptions): RunHandle {
     clearInterval(timer)
     for (const t of summary.tasks) patchTask(t.taskId, { rowsRead: t.rowsRead, rowsWritten: t.rowsWritten, bytes: t.bytes, dirty: t.dirty })
     flush()
-    store.runs.finish(runId, { ...summary })
+    // `runTime`: the clock and data time the run resolved its variables with (the source clean-up
+    // re-resolves the job's where with them, main/cleanup).
+    store.runs.finish(runId, { ...summary, runTime: { now: record.now, ...(record.bizdate !== undefined ? { bizdate: record.bizdate } : {}) } })
     store.runs.setState(runId, summary.state, summary.error)
     if (summary.state === 'succeeded' || summary.state === 'succeeded_with_warnings') {
       store.settings.delete(resumeKey(runId))

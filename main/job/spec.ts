@@ -119,9 +119,56 @@ export const VerifySpecSchema = z.strictObject({
   verbose: z.boolean().default(false),
   where: z.string().optional().describe("Source filter for verification (default: the task's reader where)"),
   target_where: z.string().optional().describe('Target filter for verification (default: the source filter when the columns it names are loaded under the same names, else none)'),
+  enable_pk_duplicate_detect: z.boolean().optional().describe('Alias (OpenPie run configuration): check the source key for duplicates before the import and report them as dirty records (same as setting.enable_pk_duplicate_detect)'),
 })
 
 export type VerifySpec = z.output<typeof VerifySpecSchema>
+
+/**
+ * How the target is loaded (issue 15, "After the copy"; main/engine/loadmode.ts applies it):
+ * `loadMode: "truncate"` empties the target first (as `truncate: true`); `"append"` stamps every
+ * row's `etlColumn` with the load's data time and, on a rerun for the same data time, deletes that
+ * data time's rows first. `partition` makes the target partitioned by that column, one partition
+ * per data time named `P_${YYYYMM}` / `P_${YYYYMMDD}` / `P_${YYYYMMDDHH}`.
+ */
+const LoadModeFields = {
+  loadMode: z.enum(['truncate', 'append']).optional().describe('truncate: empty the target before the load; append: stamp each row with the data time (etlColumn) and make reruns of the same data time replace their own rows'),
+  etlColumn: nonEmpty.optional().describe('Column stamped with the load\'s data time (DATETIME, wall clock) in append mode or with partition; default etl_timestamp'),
+  alterTable: z.boolean().optional().describe('Allow Sluice to ALTER an existing target (add etlColumn when it is missing); default false'),
+  partition: z
+    .strictObject({
+      unit: z.enum(['month', 'day', 'hour']).describe('Partition per data-time month (P_YYYYMM), day (P_YYYYMMDD) or hour (P_YYYYMMDDHH)'),
+    })
+    .optional()
+    .describe('Target partitioned by etlColumn (MySQL RANGE COLUMNS, PostgreSQL declarative): the data time\'s partition is created if missing and emptied before the load'),
+}
+
+/**
+ * Source clean-up (main/cleanup): delete the migrated rows from the source once the run's
+ * TableDataDiff passed, by primary-key chunks (pt-archiver's way).
+ */
+export const CleanupSpecSchema = z.strictObject({
+  where: z.string().optional().describe("Condition of the rows to delete; default: each table's where (the job's reader.where), with the run's variables. Without one the whole table is emptied"),
+  batch: z.number().int().min(1).max(100_000).default(10_000).describe('Rows deleted per batch (each batch in its own transaction)'),
+  pauseMs: z.number().int().min(0).default(0).describe('Pause between batches, in milliseconds'),
+  maxRowsPerSecond: z.number().int().min(0).default(0).describe('Rows deleted per second at most, 0 = unlimited'),
+})
+
+export type CleanupSpec = z.output<typeof CleanupSpecSchema>
+
+/**
+ * Run configuration keys under the names OpenPie PieDataCS uses, accepted in `setting` (and
+ * `enable_pk_duplicate_detect` in `verify` too); `normalizeRunConfig` (main/job/runconfig.ts)
+ * turns them into the engine's settings.
+ */
+const RunConfigAliasFields = {
+  enable_pk_duplicate_detect: z.boolean().optional().describe('Check the source key for duplicates before the import; duplicate rows are reported as dirty records'),
+  import_order_by: z.string().optional().describe('ORDER BY of the read (SQL text, e.g. "id DESC"); the table is then read as one ordered split'),
+  source_timezone: z.string().optional().describe("Session time zone of both sides, e.g. '+08:00' or 'Asia/Shanghai' (overrides the connections')"),
+  heartbeat_timeout: z.number().positive().optional().describe('Seconds a split may go without a batch moving before it fails (split timeout)'),
+  batch_parallel_size: z.number().int().min(1).max(64).optional().describe('Tables loaded at once (alias of setting.speed.tables)'),
+  export_batch_rows: z.number().int().min(1).optional().describe('Rows per export file (alias of the files writer\'s exportBatchRows)'),
+}
 
 export const JobSpecSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -143,6 +190,7 @@ export const JobSpecSchema = z.strictObject({
     identifierCase: z.enum(['keep', 'lower']).default('keep').describe('How created target table and column names are spelled'),
     preSql: SqlList.describe('Statements run on the target before the load'),
     postSql: SqlList.describe('Statements run on the target after the load'),
+    ...LoadModeFields,
   }),
   tables: z
     .union([
@@ -154,6 +202,7 @@ export const JobSpecSchema = z.strictObject({
     ])
     .describe('Table pairs, or a whole-database selection'),
   verify: VerifySpecSchema.optional().describe('Verify each table after its load (TableDataDiff stage)'),
+  cleanup: CleanupSpecSchema.optional().describe('Source clean-up after a verified run (see `sluice cleanup`)'),
   setting: z
     .strictObject({
       speed: z
@@ -182,6 +231,7 @@ export const JobSpecSchema = z.strictObject({
         .default('error')
         .describe("MySQL zero dates ('0000-00-00'): a dirty record (error) or written as NULL"),
       batchBytes: z.number().int().min(65_536).max(256 * 1024 * 1024).default(4 * 1024 * 1024).describe('Target batch size in bytes'),
+      ...RunConfigAliasFields,
     })
     .prefault({}),
 })

@@ -18,6 +18,7 @@
 import { openDatabase } from '../core/sqlite.js'
 import { chmodSync, existsSync } from 'node:fs'
 import { ConnectionsRepo } from './connections.js'
+import { CleanupsRepo } from './cleanups.js'
 import { JobsRepo } from './jobs.js'
 import { migrate, MIGRATIONS, type Migration } from './migrate.js'
 import { DiffKeysRepo } from './diffs.js'
@@ -54,6 +55,8 @@ export interface Store {
   readonly locks: LocksRepo
   /** Differing keys found by runs' TableDataDiff stage (diffs.ts). */
   readonly diffs: DiffKeysRepo
+  /** Source clean-up history (main/cleanup). */
+  readonly cleanups: CleanupsRepo
   /** The DB file path. */
   readonly file: string
   /** The secret scheme in use (`SecretBox.scheme`). */
@@ -102,6 +105,7 @@ export function openStore(opts: StoreOptions): Store {
       settings: new SettingsRepo(db),
       locks: new LocksRepo(db),
       diffs: new DiffKeysRepo(db),
+      cleanups: new CleanupsRepo(db),
       file,
       secretScheme: box.scheme,
       appliedMigrations: applied,
@@ -126,6 +130,7 @@ export { LeaseHeld, describeHeld, type Lease, type LeaseResource, type LocksRepo
 export { migrate, MIGRATIONS, appliedMigrations, type Migration } from './migrate.js'
 export { encodeValue, decodeValue, encodeValues, decodeValues, type EncodedValue } from './codec.js'
 export type { ConnectionSummary, ConnectionInput, ConnectionPatch, PublicConnectionConfig, ConnectionsRepo } from './connections.js'
+export type { CleanupsRepo, CleanupInput } from './cleanups.js'
 export type { Job, JobListItem, JobVersion, SaveResult, JobsRepo } from './jobs.js'
 export {
   RUN_STATES,

@@ -150,6 +150,60 @@ CREATE TABLE settings (
 ) WITHOUT ROWID;
 `
 
+const CLEANUPS = `
+CREATE TABLE cleanups (
+  id           TEXT PRIMARY KEY,           -- UUIDv7
+  job_id       TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+  run_id       TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  data_time    TEXT NOT NULL,              -- yyyymmdd of the run
+  state        TEXT NOT NULL,              -- running | succeeded | failed | terminated | refused
+  forced       INTEGER NOT NULL DEFAULT 0,
+  reason       TEXT,
+  host         TEXT NOT NULL,
+  user         TEXT NOT NULL,
+  pid          INTEGER,
+  batch_size   INTEGER NOT NULL,
+  rows_deleted INTEGER NOT NULL DEFAULT 0,
+  error        TEXT,
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL,
+  ended_at     TEXT
+);
+CREATE INDEX cleanups_run ON cleanups (run_id, id);
+CREATE INDEX cleanups_job ON cleanups (job_id, id);
+
+CREATE TABLE cleanup_tasks (
+  cleanup_id   TEXT NOT NULL REFERENCES cleanups(id) ON DELETE CASCADE,
+  task_id      TEXT NOT NULL,
+  source_table TEXT NOT NULL,
+  condition    TEXT,
+  key_columns  TEXT NOT NULL,              -- JSON array
+  select_sql   TEXT NOT NULL,
+  delete_sql   TEXT NOT NULL,
+  state        TEXT NOT NULL,              -- pending | running | done
+  last_key     TEXT,                       -- JSON array of encoded values (codec.ts)
+  rows_deleted INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (cleanup_id, task_id)
+);
+
+CREATE TABLE cleanup_batches (
+  id          INTEGER PRIMARY KEY,
+  cleanup_id  TEXT NOT NULL REFERENCES cleanups(id) ON DELETE CASCADE,
+  task_id     TEXT NOT NULL,
+  batch_no    INTEGER NOT NULL,
+  sql         TEXT NOT NULL,
+  rows        INTEGER NOT NULL,
+  first_key   TEXT,
+  last_key    TEXT,
+  host        TEXT NOT NULL,
+  user        TEXT NOT NULL,
+  started_at  TEXT NOT NULL,
+  ended_at    TEXT NOT NULL,
+  elapsed_ms  INTEGER NOT NULL
+);
+CREATE INDEX cleanup_batches_cleanup ON cleanup_batches (cleanup_id, id);
+`
+
 /** Every migration this code knows, oldest first. Append only. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -181,6 +235,11 @@ CREATE TABLE run_diff_tasks (
   truncated   INTEGER NOT NULL,            -- 1 when the search stopped at verify.limit
   PRIMARY KEY (run_id, task_id)
 ) WITHOUT ROWID;`),
+  },
+  {
+    // Source clean-up history (main/cleanup): one row per clean-up, per table, per batch.
+    id: '2026-12-05-150-cleanups',
+    up: (db) => db.exec(CLEANUPS),
   },
   {
     // Write leases (one writer per job / target table / run, main/store/locks.ts) and the history

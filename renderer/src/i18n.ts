@@ -9,7 +9,7 @@ import { wbEn, wbZh } from './i18n-workbench.js'
 export type Locale = 'zh-CN' | 'en'
 
 const en = {
-  nav: { connections: 'Connections', jobs: 'Jobs', runs: 'Runs', sql: 'SQL' },
+  nav: { connections: 'Connections', jobs: 'Jobs', runs: 'Runs', sql: 'SQL', cleanup: 'Data clean-up' },
   theme: { auto: 'Theme: system', light: 'Theme: light', dark: 'Theme: dark' },
   channel: { ipc: 'Live (IPC)', open: 'Live', connecting: 'Connecting…', closed: 'Offline, reconnecting' },
   common: { cancel: 'Cancel', save: 'Save', edit: 'Edit', delete: 'Delete', duplicate: 'Duplicate', search: 'Search' },
@@ -60,10 +60,24 @@ const en = {
     run: 'Run', cancel: 'Cancel', history: 'History', elapsed: '{ms} ms', rows: '{n} rows | {n} row | {n} rows', affected: '{n} rows affected',
     truncated: 'first {n} rows', more: 'Fetch {n} more', rowsPerPage: 'rows / page', rowsShort: 'rows',
   },
+  cleanup: {
+    hint: 'After a verified run, delete the rows it copied from the source, in primary-key batches. A run whose TableDataDiff did not pass needs a recorded reason.',
+    dataTime: 'Data time', lastRun: 'Last run', verified: 'Verified', yes: 'consistent', no: 'not verified', sourceState: 'Source data', deleted: 'Rows deleted',
+    dryRun: 'Dry run', run: 'Clean up', batch: 'Rows per batch', dryRunOf: 'Dry run: {job}', gateOk: 'Verified consistent', gateNo: 'Not verified consistent',
+    rowsToDelete: '{n} rows to delete', started: 'Clean-up started', forceTitle: 'Force the clean-up?', force: 'Force',
+    forceText: 'The run is not verified consistent. Deleting source rows now may lose data that never reached the target. Give the reason (it is recorded).',
+    reason: 'Reason', history: 'Clean-up history', rows: 'rows', lastKey: 'Last key', who: 'User / host', forcedBecause: 'forced: {reason}',
+    state: { not_cleaned: 'not cleaned', cleaning: 'cleaning', cleaned: 'cleaned', refused: 'refused' },
+    run_state: { running: 'running', succeeded: 'succeeded', failed: 'failed', terminated: 'terminated', refused: 'refused' },
+  },
+  mappingImport: {
+    button: 'Import table mapping', title: 'Import a table-mapping file', file: 'Mapping file', fill: 'Give a name, a source and a target first',
+    placeholder: 'source_db.table[:partition spec],target_db.table — one line per table', import: 'Import', saved: 'Saved a job with {n} tasks', line: 'line {line}',
+  },
 }
 
 const zh: typeof en = {
-  nav: { connections: '数据源', jobs: '同步任务', runs: '运行记录', sql: 'SQL 查询' },
+  nav: { connections: '数据源', jobs: '同步任务', runs: '运行记录', sql: 'SQL 查询', cleanup: '清理源数据' },
   theme: { auto: '主题：跟随系统', light: '主题：浅色', dark: '主题：深色' },
   channel: { ipc: '实时（IPC）', open: '实时', connecting: '连接中…', closed: '已断开，重连中' },
   common: { cancel: '取消', save: '保存', edit: '编辑', delete: '删除', duplicate: '复制', search: '搜索' },
@@ -113,6 +127,20 @@ const zh: typeof en = {
   sql: {
     run: '执行', cancel: '取消', history: '历史记录', elapsed: '{ms} 毫秒', rows: '{n} 行 | {n} 行 | {n} 行', affected: '影响 {n} 行',
     truncated: '前 {n} 行', more: '再取 {n} 行', rowsPerPage: '行/页', rowsShort: '行',
+  },
+  cleanup: {
+    hint: '运行校验一致后，按主键分批从源端删除已迁移的数据。数据校验未通过的运行需要填写原因（会被记录）才能强制清理。',
+    dataTime: '数据时间', lastRun: '最近运行', verified: '校验', yes: '一致', no: '未校验通过', sourceState: '源数据', deleted: '已删除行数',
+    dryRun: '试运行', run: '清理', batch: '每批行数', dryRunOf: '试运行：{job}', gateOk: '校验一致', gateNo: '校验未通过',
+    rowsToDelete: '将删除 {n} 行', started: '已开始清理', forceTitle: '强制清理？', force: '强制清理',
+    forceText: '该运行未校验一致。现在删除源数据可能丢失未到达目标端的数据。请填写原因（会被记录）。',
+    reason: '原因', history: '清理历史', rows: '行', lastKey: '最后主键', who: '用户 / 主机', forcedBecause: '强制：{reason}',
+    state: { not_cleaned: '未清理', cleaning: '清理中', cleaned: '已清理', refused: '已拒绝' },
+    run_state: { running: '运行中', succeeded: '成功', failed: '失败', terminated: '已终止', refused: '已拒绝' },
+  },
+  mappingImport: {
+    button: '导入表映射', title: '导入表映射文件', file: '映射文件', fill: '请先填写名称并选择数据来源和数据去向',
+    placeholder: '源库.表[:分区条件],目标库.表 —— 每行一张表', import: '导入', saved: '已保存任务，共 {n} 个表任务', line: '第 {line} 行',
   },
 }
 

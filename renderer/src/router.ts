@@ -7,13 +7,13 @@ import { computed, ref } from 'vue'
 
 /** A matched route: the section and its optional id. */
 export interface Route {
-  section: 'connections' | 'jobs' | 'runs' | 'sql'
+  section: 'connections' | 'jobs' | 'runs' | 'sql' | 'cleanup'
   id?: string
 }
 
 function parse(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent)
-  const section = (['connections', 'jobs', 'runs', 'sql'] as const).find((s) => s === parts[0]) ?? 'connections'
+  const section = (['connections', 'jobs', 'runs', 'sql', 'cleanup'] as const).find((s) => s === parts[0]) ?? 'connections'
   return parts[1] !== undefined ? { section, id: parts[1] } : { section }
 }
 

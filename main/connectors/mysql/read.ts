@@ -1,7 +1,7 @@
 /**
  * Reading: split planning, streaming reads with back-pressure, result-column description.
  */
-import { integerBoundaries, sameBoundary, splitConditions, splitFractions, splitsFromBoundaries, type SplitOptions } from '../splits.js'
+import { integerBoundaries, orderByClause, sameBoundary, splitConditions, splitFractions, splitsFromBoundaries, type SplitOptions } from '../splits.js'
 import type { Column, LogicalType, RowBatch, Row, TableRef, Value } from '../../core/types.js'
 import { approxValueBytes } from '../../core/types.js'
 import type { CatalogReader, ReadOptions, ReadSpec, ResultColumn, Split } from '../types.js'
@@ -104,7 +104,7 @@ export function buildReadSql(split: Split, quoteTable: (r: TableRef) => string, 
   const cols = names ? names.map((n) => (shape?.float32.has(n) ? `CAST(${quoteIdent(n)} AS DOUBLE) AS ${quoteIdent(n)}` : quoteIdent(n))).join(', ') : '*'
   const params: unknown[] = []
   const conds = splitConditions(split, quoteIdent, (v) => (params.push(bindValue(v)), '?'))
-  return { sql: `SELECT ${cols} FROM ${quoteTable(read.table)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`, params }
+  return { sql: `SELECT ${cols} FROM ${quoteTable(read.table)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}${orderByClause(read)}`, params }
 }
 
 /** What a table read needs to know of its columns: all names in order, and the FLOAT (float32) ones. */

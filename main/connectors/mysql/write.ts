@@ -183,6 +183,8 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
   }
   let stage: string | undefined
   let closed = false
+  /** WriteSpec.firstSql until a transaction that ran it commits. */
+  let firstSql = spec.firstSql
   const stats = { fastBatches: 0, strictBatches: 0, loadDataDisabled: !fast }
 
   const q = <T = LoadResult>(sql: string | Record<string, unknown>, params?: unknown[]) => {
@@ -226,6 +228,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
     }
     await q('START TRANSACTION')
     try {
+      if (firstSql) await exec(firstSql.sql, firstSql.params)
       let clean: boolean
       if (stage) {
         await q(`DELETE FROM ${stage}`)
@@ -244,6 +247,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
         return false
       }
       await q('COMMIT')
+      firstSql = undefined
       return true
     } catch (e) {
       await rollback()
@@ -315,6 +319,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
     }
     await q('START TRANSACTION')
     try {
+      if (firstSql) await exec(firstSql.sql, firstSql.params)
       let chunk: typeof prepared = []
       let bytes = 0
       for (const p of prepared) {
@@ -328,6 +333,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
       }
       await attempt(chunk)
       await q('COMMIT')
+      firstSql = undefined
     } catch (e) {
       await rollback()
       throw e

@@ -7,7 +7,7 @@
  * {@link quoteLiteral} (quote_literal semantics, unit-tested against the server). `read.where` is
  * the user's own SQL (variables already substituted by the engine) and is wrapped in parentheses.
  */
-import { integerBoundaries, splitConditions, splitFractions, splitsFromBoundaries, type SplitOptions } from '../splits.js'
+import { integerBoundaries, orderByClause, splitConditions, splitFractions, splitsFromBoundaries, type SplitOptions } from '../splits.js'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import type { Row, RowBatch, TableRef, Value } from '../../core/types.js'
@@ -80,7 +80,7 @@ export function splitSelect(split: Split, columns: ResultColumn[], defaultSchema
   // turns back into the same float32; real's own shortest text ('3.4028235e+38') is above
   // every float32 as a double.
   const list = columns.map((c) => (c.type.kind === 'float' && c.type.bits === 32 ? `${quoteIdent(c.name)}::float8 AS ${quoteIdent(c.name)}` : quoteIdent(c.name)))
-  return `SELECT ${list.join(', ')} FROM ${quoteTableRef(read.table, defaultSchema)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`
+  return `SELECT ${list.join(', ')} FROM ${quoteTableRef(read.table, defaultSchema)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}${orderByClause(read)}`
 }
 
 /** The error a failed split read rethrows: the abort reason, or the driver's error with `read <what>:` prefixed (its SQLSTATE `code` kept). */

@@ -135,7 +135,9 @@ export async function openWriter(session: PgSession, spec: WriteSpec, defaultSch
     // The binary COPY form of every written column, from the table as it is (its real types).
     const types = names.map((n) => pgBinaryTypeOf(schema.columns.find((c) => c.name === n)!))
     const target: RawTarget | undefined = types.every((t): t is PgBinaryType => t !== undefined) ? { format: 'pgbinary', types } : undefined
-    return new PgWriter(client, table, names, kinds, copySql, upsert ? upsertSql : undefined, target, session)
+    const w = new PgWriter(client, table, names, kinds, copySql, upsert ? upsertSql : undefined, target, session)
+    if (spec.firstSql) w.firstSql = spec.firstSql
+    return w
   } catch (e) {
     await client.end().catch(() => {})
     throw e
@@ -145,6 +147,8 @@ export async function openWriter(session: PgSession, spec: WriteSpec, defaultSch
 class PgWriter implements RawWriter {
   private closed = false
   private busy = false
+  /** WriteSpec.firstSql until a transaction that ran it commits. */
+  firstSql: { sql: string; params: unknown[] } | undefined
 
   constructor(
     private readonly client: pg.Client,
@@ -194,6 +198,7 @@ class PgWriter implements RawWriter {
     let written = 0
     await c.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE')
     try {
+      if (this.firstSql) await c.query(this.firstSql.sql, this.firstSql.params)
       // Work list of row-index ranges still to attempt (processed front to back, in row order).
       const queue: number[][] = [todo]
       while (queue.length) {
@@ -236,6 +241,7 @@ class PgWriter implements RawWriter {
         }
       }
       await c.query('COMMIT')
+      this.firstSql = undefined
     } catch (e) {
       await c.query('ROLLBACK').catch(() => {})
       const err = e as Error
@@ -262,6 +268,7 @@ class PgWriter implements RawWriter {
     try {
       await c.query('BEGIN; SET CONSTRAINTS ALL IMMEDIATE')
       try {
+        if (this.firstSql) await c.query(this.firstSql.sql, this.firstSql.params)
         const binary = batch.format === 'pgbinary'
         if (binary && !this.target) throw new Error(`writer ${this.table}: a binary COPY batch for a table without binary column types`)
         const stream = c.query(copyFrom(binary ? `${this.copySql} (FORMAT binary)` : this.copySql))
@@ -273,6 +280,7 @@ class PgWriter implements RawWriter {
           await c.query(`TRUNCATE pg_temp.${STAGE}`)
         }
         await c.query('COMMIT')
+        this.firstSql = undefined
         return { written: batch.rows, dirty: [] }
       } catch (e) {
         await c.query('ROLLBACK').catch(() => {})

@@ -8,7 +8,7 @@
  * yielded and the generator gives the event loop a turn (`setImmediate`) before pulling more, so a
  * long read does not starve timers, IPC or progress events; `opts.signal` is checked there.
  */
-import { canonicalInt, integerBoundaries, sameBoundary, splitConditions, splitFractions, splitsFromBoundaries, type SplitOptions } from '../splits.js'
+import { canonicalInt, orderByClause, integerBoundaries, sameBoundary, splitConditions, splitFractions, splitsFromBoundaries, type SplitOptions } from '../splits.js'
 import type Database from 'better-sqlite3'
 import type { LogicalType, Row, RowBatch, TableRef, Value } from '../../core/types.js'
 import { approxValueBytes } from '../../core/types.js'
@@ -113,7 +113,7 @@ export async function* readSplit(session: SqliteSession, split: Split, opts: Rea
       if (split.range && !key) throw new Error(`split column "${split.range.column}" does not exist`)
       const w = splitWhere(split, key?.affinity ?? 'BLOB')
       params = w.params
-      stmt = handle.db.prepare(`SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteTableRef(t.table, defaultSchema)}${w.sql}`)
+      stmt = handle.db.prepare(`SELECT ${columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteTableRef(t.table, defaultSchema)}${w.sql}${orderByClause(read)}`)
     }
     const decoders: Decoder[] = columns.map((c) => decoderFor(c.type, c.affinity))
     const n = decoders.length

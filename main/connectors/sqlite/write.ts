@@ -100,7 +100,9 @@ export async function openWriter(session: SqliteSession, spec: WriteSpec, defaul
     const big = Math.max(1, Math.floor(MAX_VARIABLES / names.length))
     const sizes = [...new Set([big, Math.min(big, MEDIUM_ROWS_PER_INSERT), 1])]
     const tiers = sizes.map((n) => ({ rows: n, stmt: db.prepare(head + Array.from({ length: n }, () => tuple).join(', ') + tail), flat: new Array<Bindable>(n * names.length) }))
-    return new SqliteWriter(db, handle.release, table, names, encoders, tiers)
+    const w = new SqliteWriter(db, handle.release, table, names, encoders, tiers)
+    if (spec.firstSql) w.firstSql = spec.firstSql
+    return w
   } catch (e) {
     handle.release()
     throw e
@@ -109,6 +111,8 @@ export async function openWriter(session: SqliteSession, spec: WriteSpec, defaul
 
 class SqliteWriter implements Writer {
   private closed = false
+  /** WriteSpec.firstSql until a transaction that ran it commits. */
+  firstSql: { sql: string; params: unknown[] } | undefined
   private readonly begin: Database.Statement
   private readonly commit: Database.Statement
   private readonly rollback: Database.Statement
@@ -165,6 +169,7 @@ class SqliteWriter implements Writer {
     let written = 0
     try {
       this.begin.run()
+      if (this.firstSql) db.prepare(this.firstSql.sql).run(...(this.firstSql.params as Bindable[]))
       let k = 0
       for (const tier of this.tiers) {
         if (tier.rows === 1) break
@@ -189,6 +194,7 @@ class SqliteWriter implements Writer {
       if (k < good.length) written += this.rowByRow(good.slice(k), encoded, dirty)
       if (signal?.aborted) throw abortError('write')
       this.commit.run()
+      this.firstSql = undefined
     } catch (e) {
       if (db.inTransaction) {
         try {
