@@ -567,7 +567,7 @@ async function runTasks(
   /** Preparations in flight (each channel that finds no unit prepares the next task itself). */
   const preparing = new Set<Promise<void>>()
   /** Tables in flight at most (see {@link tablesAtOnce}). */
-  const tableCap = tablesAtOnce(channels, job.setting.speed.tables, tasks.length)
+  const tableCap = tablesAtOnce(channels, runConfig.tablesAtOnce, tasks.length)
   let active = 0
   /** Wakes channels waiting for a table slot (a task ended) or for units (a task was prepared). */
   let wake: () => void = () => {}

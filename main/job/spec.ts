@@ -214,7 +214,7 @@ export const JobSpecSchema = z.strictObject({
             .min(1)
             .max(64)
             .optional()
-            .describe("Tables moved at once (OpenPie's batch_parallel_size); default: 4 when the job has more tables than channels, else the channel count"),
+            .describe("Tables moved at once (OpenPie's batch_parallel_size); default: max(channels, 4) when the job has more tables than channels, else one table at a time"),
           record: z.number().int().min(0).default(0).describe('Max records/s for the whole job, 0 = unlimited'),
           byte: z.number().int().min(0).default(0).describe('Max bytes/s for the whole job, 0 = unlimited'),
         })
