@@ -24,6 +24,7 @@ import { stateDbPath } from './paths.js'
 import { DirtyRepo, LogsRepo, QueryHistoryRepo, SettingsRepo } from './records.js'
 import { RunsRepo, RunTasksRepo, SplitsRepo } from './runs.js'
 import { NodeSecretBox, type SecretBox } from './secrets.js'
+import { SchedulerRepo, WorkflowsRepo } from './scheduler.js'
 
 /** Options of {@link openStore}. */
 export interface StoreOptions {
@@ -48,6 +49,10 @@ export interface Store {
   readonly dirty: DirtyRepo
   readonly queryHistory: QueryHistoryRepo
   readonly settings: SettingsRepo
+  /** Schedules, instances, alerts, the scheduler lease (scheduler.ts). */
+  readonly scheduler: SchedulerRepo
+  /** Saved workflows and their versions (scheduler.ts). */
+  readonly workflows: WorkflowsRepo
   /** The DB file path. */
   readonly file: string
   /** The secret scheme in use (`SecretBox.scheme`). */
@@ -89,6 +94,8 @@ export function openStore(opts: StoreOptions): Store {
       dirty: new DirtyRepo(db),
       queryHistory: new QueryHistoryRepo(db),
       settings: new SettingsRepo(db),
+      scheduler: new SchedulerRepo(db),
+      workflows: new WorkflowsRepo(db),
       file,
       secretScheme: box.scheme,
       appliedMigrations: applied,
@@ -108,6 +115,7 @@ export function openStore(opts: StoreOptions): Store {
 export { StoreError, type StoreErrorCode } from './errors.js'
 export { NodeSecretBox, MASTER_KEY_ENV, MASTER_KEY_FILE, type SecretBox, type NodeSecretBoxOptions } from './secrets.js'
 export { resolveDataDir, defaultDataDir, stateDbPath, APP_NAME, STATE_DB_FILE, type DataDirOptions } from './paths.js'
+export { SchedulerRepo, WorkflowsRepo, type InstanceRow, type ScheduleRow, type InstanceConfig } from './scheduler.js'
 export { migrate, MIGRATIONS, appliedMigrations, type Migration } from './migrate.js'
 export { encodeValue, decodeValue, encodeValues, decodeValues, type EncodedValue } from './codec.js'
 export type { ConnectionSummary, ConnectionInput, ConnectionPatch, PublicConnectionConfig, ConnectionsRepo } from './connections.js'

@@ -13,6 +13,7 @@
 import type Database from 'better-sqlite3'
 import { StoreError } from './errors.js'
 import { nowIso } from './util.js'
+import { SCHEDULER_DDL } from './scheduler.js'
 
 /** One schema change. */
 export interface Migration {
@@ -155,6 +156,10 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     id: '2026-11-23-001-init',
     up: (db) => db.exec(INIT),
+  },
+  {
+    id: '2026-12-05-100-scheduler',
+    up: (db) => db.exec(SCHEDULER_DDL),
   },
 ]
 

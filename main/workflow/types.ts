@@ -45,8 +45,6 @@ export interface SqlNode extends NodeBase {
   /** Saved connection name or id, or a URL. */
   connection: string
   sql: string
-  /** Run all statements in one transaction (default false: each statement commits on its own). */
-  transaction?: boolean
 }
 
 /**
