@@ -57,6 +57,8 @@ export interface StartRunOptions {
   vars?: Record<string, string>
   /** Data time override (`yyyymmdd`). */
   bizdate?: string
+  /** The run's clock (its `cyctime`, read as local wall-clock time); default now. The scheduler passes an instance's scheduled time. */
+  now?: Date
   /** Overrides `setting.speed.channel`. */
   channels?: number
   /** Live events, after the store has recorded them. */
@@ -132,7 +134,7 @@ export function startRun(opts: StartRunOptions): RunHandle {
   const job: JobSpec = parsed.job
   const reader = resolveConnectionRef(store, job.reader.connection, '$.reader.connection')
   const writer = resolveConnectionRef(store, job.writer.connection, '$.writer.connection')
-  const record: ResumeRecord = (previous && store.settings.get<ResumeRecord>(resumeKey(previous.id))) || { now: new Date().toISOString(), ...(opts.bizdate !== undefined ? { bizdate: opts.bizdate } : {}), tasks: {} }
+  const record: ResumeRecord = (previous && store.settings.get<ResumeRecord>(resumeKey(previous.id))) || { now: (opts.now ?? new Date()).toISOString(), ...(opts.bizdate !== undefined ? { bizdate: opts.bizdate } : {}), tasks: {} }
   const time = timeContext({ now: new Date(record.now), ...(record.bizdate !== undefined ? { bizdate: record.bizdate } : {}) })
   const vars = previous ? previous.vars : (opts.vars ?? {})
   const run =

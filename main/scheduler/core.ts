@@ -267,10 +267,9 @@ export class Scheduler {
   #dispatch(now: number): string[] {
     const sch = this.store.scheduler
     const started: string[] = []
-    const startedTargets = new Map<string, number>()
-    const startedInBackfill = new Map<string, number>()
     for (const i of sch.instancesInState(['waiting'])) {
-      const r = this.#readiness(i, now, startedTargets, startedInBackfill)
+      // Instances started in this pass are already 'running' in the DB, so the counts below see them.
+      const r = this.#readiness(i, now)
       if ('skip' in r) {
         sch.updateInstance(i.id, { state: 'skipped', error: r.skip, waitingFor: null, endedAt: new Date(now).toISOString() }, ['waiting'])
         sch.log(i.id, 'info', `skipped: ${r.skip}`)
@@ -295,9 +294,6 @@ export class Scheduler {
         )
       })
       if (!ok) continue
-      const key = `${i.targetKind}:${i.targetId}`
-      startedTargets.set(key, (startedTargets.get(key) ?? 0) + 1)
-      if (i.backfillId) startedInBackfill.set(i.backfillId, (startedInBackfill.get(i.backfillId) ?? 0) + 1)
       started.push(i.id)
       this.#start(sch.instance(i.id)!, resume)
     }
@@ -305,7 +301,7 @@ export class Scheduler {
   }
 
   /** Can `i` start at `now`? */
-  #readiness(i: InstanceRow, now: number, startedTargets: Map<string, number>, startedInBackfill: Map<string, number>): Readiness {
+  #readiness(i: InstanceRow, now: number): Readiness {
     const sch = this.store.scheduler
     if (Date.parse(i.fireAt) > now) return { ready: false, waitingFor: `its time (${i.cyctime} ${i.timezone})` }
     if (i.retryAt && Date.parse(i.retryAt) > now) return { ready: false, waitingFor: `retry at ${i.retryAt}` }
@@ -320,8 +316,7 @@ export class Scheduler {
         return { ready: false, waitingFor: `upstream ${d.kind} ${name} for ${i.dataTime} (${up ? up.state : 'no instance yet'})` }
       }
     }
-    const key = `${i.targetKind}:${i.targetId}`
-    const busy = sch.countRunning(i.targetKind, i.targetId) + (startedTargets.get(key) ?? 0)
+    const busy = sch.countRunning(i.targetKind, i.targetId)
     if (i.origin === 'schedule') {
       const et = i.config.executionType ?? 'parallel'
       if (et === 'serial-wait' && busy > 0) return { ready: false, waitingFor: 'the running instance of the same schedule (serial-wait)' }
@@ -329,7 +324,7 @@ export class Scheduler {
     }
     if (i.backfillId) {
       const cap = Math.max(1, i.config.parallel ?? 1)
-      const n = sch.countRunningInBackfill(i.backfillId) + (startedInBackfill.get(i.backfillId) ?? 0)
+      const n = sch.countRunningInBackfill(i.backfillId)
       if (n >= cap) return { ready: false, waitingFor: `a backfill slot (${n}/${cap} running)` }
     }
     return { ready: true }
@@ -423,7 +418,7 @@ export class Scheduler {
     if (!this.#leader && sch.instancesInState(['running']).length > 0) return false
     for (const i of sch.instancesInState(['waiting'])) {
       if (i.retryAt) return false
-      const r = this.#readiness(i, now, new Map(), new Map())
+      const r = this.#readiness(i, now)
       if (r.ready || 'skip' in r) return false
     }
     return true

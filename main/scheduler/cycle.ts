@@ -99,10 +99,15 @@ export function instantOf(wall: string, tz: string): Date {
     if (wallClock(t, tz) === want) candidates.push(t)
   }
   if (candidates.length) return new Date(Math.min(...candidates))
-  // In a gap: the first instant after it.
-  const before = guess - offsetMs(guess - 86_400_000, tz)
-  const after = guess - offsetMs(guess + 86_400_000, tz)
-  return new Date(Math.max(before, after))
+  // In a gap: the first instant after it (the transition), found by bisection to the second.
+  let lo = guess - offsetMs(guess + 86_400_000, tz) - 86_400_000 / 12
+  let hi = guess - offsetMs(guess - 86_400_000, tz) + 86_400_000 / 12
+  while (hi - lo > 1000) {
+    const mid = Math.floor((lo + hi) / 2000) * 1000
+    if (wallClock(mid, tz) >= want) hi = mid
+    else lo = mid
+  }
+  return new Date(hi)
 }
 
 function offsetMs(instant: number, tz: string): number {
