@@ -4,6 +4,7 @@
  * vue-i18n message syntax: `{name}` is a parameter; literal braces must not appear in messages.
  */
 import { createI18n } from 'vue-i18n'
+import { schedulerMessages } from './i18n.scheduler.js'
 
 export type Locale = 'zh-CN' | 'en'
 
@@ -117,3 +118,6 @@ const zh: typeof en = {
 
 /** The i18n instance (Composition API mode). */
 export const i18n = createI18n({ legacy: false, locale: 'en', fallbackLocale: 'en', messages: { en, 'zh-CN': zh } })
+
+// Scheduler screens (issue 10): their own file, merged here.
+for (const [l, m] of Object.entries(schedulerMessages)) i18n.global.mergeLocaleMessage(l, m)
