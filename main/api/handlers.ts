@@ -23,6 +23,7 @@ import { substitute, timeContext } from '../job/variables.js'
 import type { Store, RunTask, Run } from '../store/index.js'
 import type { Api, ApiEvent, ConnectionDraft, RunDetail, RunListItem, TaskPreview } from './contract.js'
 import { apiError } from './errors.js'
+import { createSchedulerHandlers, jobScheduleInfo, removeTarget } from '../scheduler/api.js'
 
 /** What {@link createHandlers} needs. */
 export interface HandlerDeps {
@@ -35,6 +36,8 @@ export interface HandlerDeps {
   transport: 'ipc' | 'http'
   /** Receives every live event (engine events of every run started here). Must not throw. */
   emit: (e: ApiEvent) => void
+  /** The lease holder id of this app's own scheduler loop, if it runs one (`scheduler/status`). */
+  schedulerHolder?: () => string | undefined
 }
 
 /** The handler map and its cleanup. */
@@ -202,7 +205,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     return run
   }
 
+  const scheduler = createSchedulerHandlers({ store, emit: safeEmit, ...(deps.schedulerHolder ? { holder: deps.schedulerHolder } : {}) })
+
   const handlers: Api = {
+    ...scheduler.handlers,
     async 'app/info'() {
       return { version: deps.version, dataDir: deps.dataDir, transport: deps.transport, secretScheme: store.secretScheme, platform: process.platform }
     },
@@ -299,6 +305,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         latestVersion: j.latestVersion,
         updatedAt: j.updatedAt,
         ...(j.lastRun ? { lastRun: { id: j.lastRun.id, state: j.lastRun.state, createdAt: j.lastRun.createdAt, ...(j.lastRun.endedAt ? { endedAt: j.lastRun.endedAt } : {}) } } : {}),
+        ...jobScheduleInfo(store, j.id),
       }))
     },
     async 'jobs/get'(a) {
@@ -312,6 +319,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async 'jobs/delete'(a) {
       const id = str(a?.id, 'id')
+      const scheduled = store.jobs.get(id)
+      if (scheduled?.id === id) removeTarget(store, 'job', id)
       if (!store.jobs.delete(id)) throw apiError('NOT_FOUND', `no job with id ${JSON.stringify(id)}`, 'id')
     },
     async 'jobs/versions'(a) {
@@ -501,6 +510,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async dispose() {
       if (disposed) return
       disposed = true
+      scheduler.dispose()
       for (const c of queries.values()) c.abort(new Error('the API is shutting down'))
       queries.clear()
       const active = [...runs.values()]
