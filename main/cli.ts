@@ -38,6 +38,7 @@ const AREAS = {
   verify: () => import('./verify/cli.js'),
   interop: () => import('./job/interop/cli.js'),
   api: () => import('./api/cli.js'),
+  scheduler: () => import('./scheduler/cli.js'),
 }
 type Area = keyof typeof AREAS
 
@@ -54,6 +55,12 @@ const COMMAND_AREA: Record<string, Area> = {
   export: 'interop',
   import: 'interop',
   serve: 'api',
+  jobs: 'scheduler',
+  schedule: 'scheduler',
+  backfill: 'scheduler',
+  instances: 'scheduler',
+  workflow: 'scheduler',
+  scheduler: 'scheduler',
 }
 
 /** The first command word of `argv` (process.argv form), skipping the global options. */

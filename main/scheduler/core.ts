@@ -333,8 +333,8 @@ export class Scheduler {
   /** Run an instance and record how it ends. */
   #start(i: InstanceRow, resume: boolean): void {
     const sch = this.store.scheduler
-    this.#log(`start ${i.id}: ${i.targetKind} ${i.targetName} data time ${i.dataTime} (attempt ${i.attempt + 1}${resume ? ', resuming' : ''})`)
-    sch.log(i.id, 'info', `started (attempt ${i.attempt + 1}${resume ? ', resuming' : ''}) by ${this.holder}`)
+    this.#log(`start ${i.id}: ${i.targetKind} ${i.targetName} data time ${i.dataTime} (attempt ${i.attempt}${resume ? ', resuming' : ''})`)
+    sch.log(i.id, 'info', `started (attempt ${i.attempt}${resume ? ', resuming' : ''}) by ${this.holder}`)
     let execution: Execution
     const ctx: ExecutionContext = {
       resume,
