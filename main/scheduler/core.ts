@@ -108,6 +108,8 @@ export class Scheduler {
   readonly running = new Map<string, { execution: Execution; timedOut?: boolean; killed?: boolean; done: Promise<void> }>()
   #leader = false
   #timer: NodeJS.Timeout | undefined
+  /** Alerts being sent; {@link stop} waits for them so that each one is recorded. */
+  readonly #alerts = new Set<Promise<void>>()
   #ticking: Promise<TickResult> | undefined
   #wake: (() => void) | undefined
 
@@ -407,7 +409,11 @@ export class Scheduler {
       attempt: i.attempt,
       ts: new Date(this.clock.now()).toISOString(),
     }
-    this.#alerter.send(payload, spec).catch((e) => this.#log(`alert for ${i.id} failed: ${(e as Error).message}`))
+    const p = this.#alerter
+      .send(payload, spec)
+      .catch((e) => this.#log(`alert for ${i.id} failed: ${(e as Error).message}`))
+      .finally(() => this.#alerts.delete(p))
+    this.#alerts.add(p)
   }
 
   /** True when nothing runs here and no waiting instance is ready or has a retry pending. */
@@ -480,6 +486,7 @@ export class Scheduler {
     this.#wake?.()
     if (opts.terminate) for (const r of this.running.values()) r.execution.cancel('the scheduler is shutting down')
     await Promise.all([...this.running.values()].map((r) => r.done))
+    await Promise.all([...this.#alerts])
     if (this.#leader) this.store.scheduler.releaseLease(this.holder)
     this.#leader = false
   }
