@@ -79,7 +79,10 @@ export function targetOfKey(key: string): TargetRef {
   return { kind, id: key.slice(i + 1) }
 }
 
-/** The ISO instant as local date-time with the weekday (for fire-time previews). */
+/** The ISO instant as local `YYYY-MM-DD HH:mm:ss` with the short weekday of `locale` (for fire-time previews). */
 export function fireLabel(iso: string, locale: string): string {
-  return new Date(iso).toLocaleString(locale, { weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+  const d = new Date(iso)
+  const p = (n: number) => String(n).padStart(2, '0')
+  const wd = d.toLocaleDateString(locale, { weekday: 'short' })
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${wd}`
 }
