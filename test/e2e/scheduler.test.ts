@@ -180,6 +180,8 @@ describe.skipIf(!ready)('scheduler e2e (Chromium, SQLite)', () => {
       await page.waitForTimeout(150)
     }
     expect([...succeededAt.keys()].sort()).toEqual(dates)
+    // Seen succeeding oldest first (two may land in one poll of the list).
+    for (let i = 1; i < dates.length; i++) expect(succeededAt.get(dates[i]!)!).toBeGreaterThanOrEqual(succeededAt.get(dates[i - 1]!)!)
     await shot(page, 'sched-04-backfill-succeeded')
     const states = await page.getByTestId('ops-instance-state').allTextContents()
     expect(states).toEqual(['succeeded', 'succeeded', 'succeeded'])
