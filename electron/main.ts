@@ -179,7 +179,7 @@ async function start(): Promise<void> {
   } catch (e) {
     console.warn(`sluice: could not seed the demo workspace: ${(e as Error).message}`)
   }
-  scheduler = startSchedulerWorker({ dataDir, secretBox: box, log: (line) => console.log(`sluice scheduler: ${line}`) })
+  scheduler = startSchedulerWorker({ dataDir, secretBox: box, onEvent: emit, log: (line) => console.log(`sluice scheduler: ${line}`) })
   api = createHandlers({ store, dataDir, version: app.getVersion(), transport: 'ipc', emit, schedulerHolder: () => scheduler?.holder() })
   bindIpc(ipcMain, api.handlers, isTrustedUrl)
   buildMenu()

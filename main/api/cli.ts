@@ -30,7 +30,8 @@ export function register(program: Command): void {
     .option('--token <token>', 'bearer token (default: 32 random bytes, base64url); also $SLUICE_TOKEN')
     .option('--open', 'open the URL in the default browser')
     .option('--no-demo', 'do not seed the demo workspace on first start')
-    .action(async (o: { port?: number; host?: string; token?: string; open?: boolean; demo: boolean }, cmd: Command) => {
+    .option('--no-scheduler', 'do not run the scheduler loop in this process (schedules then run only under `sluice scheduler` or the app)')
+    .action(async (o: { port?: number; host?: string; token?: string; open?: boolean; demo: boolean; scheduler: boolean }, cmd: Command) => {
       const dataDir = resolveDataDir({ dataDir: cmd.optsWithGlobals().dataDir as string | undefined })
       const host = o.host ?? '127.0.0.1'
       if (!isLoopbackHost(host)) {
@@ -49,7 +50,7 @@ export function register(program: Command): void {
       try {
         if (o.demo) seedDemoWorkspace(store, dataDir, RESOURCES_DIR)
         const token = o.token ?? (process.env.SLUICE_TOKEN || undefined)
-        server = await startServer({ store, dataDir, host, ...(o.port !== undefined ? { port: o.port } : {}), ...(token ? { token } : {}) })
+        server = await startServer({ store, dataDir, host, scheduler: o.scheduler, ...(o.port !== undefined ? { port: o.port } : {}), ...(token ? { token } : {}) })
         if (!existsSync(path.join(DEFAULT_STATIC_DIR, 'index.html'))) {
           process.stderr.write(`note: the screens are not built (${path.relative(process.cwd(), DEFAULT_STATIC_DIR) || DEFAULT_STATIC_DIR}/index.html missing); run \`npm run build:renderer\`. The API is served anyway.\n`)
         }

@@ -32,6 +32,7 @@ import type { Store } from '../store/index.js'
 import { API_METHODS, type ApiEvent } from './contract.js'
 import { toErrorData } from './errors.js'
 import { createHandlers } from './handlers.js'
+import { startInProcessScheduler } from '../scheduler/host.js'
 import { decode, encode } from './wire.js'
 
 /** Largest accepted request body: 64 MiB (a job document or a SQL script is far smaller). */
@@ -59,6 +60,8 @@ export interface ServerOptions {
   staticDir?: string
   /** Version reported by `app/info`; default package.json's. */
   version?: string
+  /** Also run the scheduler loop in this process (`sluice serve` does unless `--no-scheduler`); default off. */
+  scheduler?: boolean
 }
 
 /** A running server. */
@@ -142,7 +145,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ws.send(text)
     }
   }
-  const { handlers, dispose } = createHandlers({ store: opts.store, dataDir: opts.dataDir, version: opts.version ?? packageVersion(), transport: 'http', emit: broadcast })
+  const sched = opts.scheduler ? await startInProcessScheduler(opts.store, { onEvent: broadcast }) : undefined
+  const { handlers, dispose } = createHandlers({ store: opts.store, dataDir: opts.dataDir, version: opts.version ?? packageVersion(), transport: 'http', emit: broadcast, ...(sched ? { schedulerHolder: () => sched.holder } : {}) })
   const methods = new Set<string>(API_METHODS)
 
   let port = 0
@@ -332,6 +336,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     token,
     close() {
       closing ??= (async () => {
+        await sched?.stop({ terminate: true })
         await dispose()
         for (const ws of clients) ws.close(1001, 'server shutting down')
         await new Promise<void>((resolve) => {

@@ -142,7 +142,12 @@ export class Scheduler {
     const result: TickResult = { leader: false, created: [], started: [], recovered: [] }
     const lease = sch.acquireLease(this.holder, process.pid, hostname(), now, this.#ttl)
     if (lease === 'held') {
-      if (this.#leader) this.#log('lost the scheduler lease to another process')
+      if (this.#leader) {
+        // Another process took over (this one stalled past the lease): it marks our instances
+        // failed, so stop running them here.
+        this.#log('lost the scheduler lease to another process: terminating the instances running here')
+        for (const r of this.running.values()) r.execution.cancel('the scheduler lost its lease')
+      }
       this.#leader = false
       return result
     }

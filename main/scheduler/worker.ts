@@ -1,14 +1,15 @@
 /**
  * The scheduler in a worker thread (the desktop app): opens its own store on the data dir, with
  * the app's secret box through the bridge (./secret-bridge.ts), and runs the loop until told to
- * stop. It reports nothing but its log lines and its lease holder id: instances and alerts reach
- * the screens through the state DB's change feed (./api.ts), like those of a headless
- * `sluice scheduler`.
+ * stop. It reports its log lines, its lease holder id and the engine events of the runs it
+ * starts (live progress); instances and alerts reach the screens through the state DB's change
+ * feed (./api.ts), like those of a headless `sluice scheduler`.
  *
  * Messages in: `{ type: 'stop', terminate?: boolean }`. Out: `{ type: 'ready', holder }`,
- * `{ type: 'log', line }`, `{ type: 'stopped' }`, `{ type: 'error', message }`.
+ * `{ type: 'log', line }`, `{ type: 'engine', event }`, `{ type: 'stopped' }`, `{ type: 'error', message }`.
  */
 import { parentPort, workerData } from 'node:worker_threads'
+import type { EngineEvent } from '../engine/events.js'
 import { openStore } from '../store/index.js'
 import { AlertSender } from './alerts.js'
 import { Scheduler } from './core.js'
@@ -23,7 +24,13 @@ export interface SchedulerWorkerData {
   intervalMs?: number
 }
 
-export type FromSchedulerWorker = { type: 'ready'; holder: string } | { type: 'log'; line: string } | { type: 'stopped' } | { type: 'error'; message: string }
+export type FromSchedulerWorker =
+  | { type: 'ready'; holder: string }
+  | { type: 'log'; line: string }
+  | { type: 'stopped' }
+  | { type: 'error'; message: string }
+  /** An engine event of a run it started (progress, task state, ...), for the screens. */
+  | { type: 'engine'; event: EngineEvent }
 
 const port = parentPort
 if (port) {
@@ -32,7 +39,7 @@ if (port) {
     const store = openStore({ dataDir: data.dataDir, ...(data.secrets ? { secretBox: bridgedSecretBox(data.secrets) } : {}) })
     const sched = new Scheduler({
       store,
-      executor: createExecutor(store),
+      executor: createExecutor(store, { onEvent: (event) => port.postMessage({ type: 'engine', event } satisfies FromSchedulerWorker) }),
       alerter: new AlertSender(store),
       log: (line) => port.postMessage({ type: 'log', line } satisfies FromSchedulerWorker),
     })

@@ -113,10 +113,21 @@ export function exportDolphinScheduler(wf: WorkflowSpec, opts: { store: Store; s
       const job = parsed.job
       if (!Array.isArray(job.tables)) warnings.push(`node ${n.id}: a whole-schema job is exported without its table list; export the job from the app for one pair per table`)
       const named = { ...job, reader: { ...job.reader, connection: byName(job.reader.connection) }, writer: { ...job.writer, connection: byName(job.writer.connection) } }
-      const r = exportJob(named, 'datax', (ref) => resolveConnectionRef(store, ref, `nodes.${n.id}.job`))
+      let r: { files: Array<{ name: string; content: string }>; warnings: string[] }
+      try {
+        r = exportJob(named, 'datax', (ref) => resolveConnectionRef(store, ref, `nodes.${n.id}.job`))
+      } catch (e) {
+        r = { files: [], warnings: [(e as Error).message] }
+      }
       for (const w of r.warnings) warnings.push(`node ${n.id}: ${w}`)
       const file = r.files[0]
-      if (!file) throw new Error(`nodes.${n.id}: the DataX export produced no file`)
+      if (!file) {
+        // DataX cannot express it (e.g. SQLite): a SHELL task running the same job with Sluice.
+        const ref = typeof n.job === 'string' ? n.job : `${n.id}.job.json`
+        warnings.push(`node ${n.id}: DataX cannot express this job; exported as a SHELL task running \`sluice run\` (install Sluice on the workers${typeof n.job === 'string' ? '' : ` and ship ${ref}`})`)
+        tasks.push({ ...base, taskType: 'SHELL', taskParams: { localParams: [], resourceList: [], rawScript: `sluice run --bizdate \${bizdate} ${JSON.stringify(ref)}` } })
+        continue
+      }
       if (r.files.length > 1) warnings.push(`node ${n.id}: the job has ${r.files.length} table pairs; DolphinScheduler's DataX task holds one DataX job, so only the first (${file.name}) is in the task — split the job or add DATAX tasks for ${r.files.slice(1).map((f) => f.name).join(', ')}`)
       checkVars(file.content, `node ${n.id}`)
       for (const p of new Set(file.content.match(/\$\{PASSWORD_[A-Z0-9_]+\}/g) ?? [])) warnings.push(`node ${n.id}: define ${p} as a parameter (passwords are never exported)`)
