@@ -261,6 +261,8 @@ describe.skipIf(!ready)('scheduler e2e (Chromium, SQLite)', () => {
     await page.waitForURL(/#\/ops\//)
     for (const n of ['sync_1', 'sql_1', 'shell_1']) await page.locator(`[data-testid="wf-node-${n}"][data-state="succeeded"]`).waitFor({ timeout: 180_000 })
     await page.getByTestId('instance-state').filter({ hasText: 'succeeded' }).waitFor({ timeout: 30_000 })
+    // The instance's canvas shows the workflow's edges too.
+    expect(await page.locator('[data-testid="wf-canvas"] .vue-flow__edge').count()).toBe(2)
     await shot(page, 'sched-06-workflow-instance')
 
     // The SQL node ran on the target for the instance's data time, after the sync node loaded it.
