@@ -197,21 +197,29 @@ export class Scheduler {
       this.#log(`schedule ${s.id} (${target.name}): ${(e as Error).message}`)
       return []
     }
-    const from = Date.parse(s.firedUntil)
+    const catchUp = s.spec.catchUp ?? 'none'
+    // Without catch-up, fire times older than the grace period are skipped without being listed.
+    const from = catchUp === 'none' ? Math.max(Date.parse(s.firedUntil), now - this.#grace - 1) : Date.parse(s.firedUntil)
     if (!(now > from)) return []
+    const firstMissed = catchUp === 'none' && from > Date.parse(s.firedUntil) ? cycle.next(new Date(s.firedUntil)) : undefined
+    if (firstMissed && firstMissed.getTime() <= from)
+      this.#log(`schedule of ${target.name}: fire times missed since ${s.firedUntil} are not run (catch-up none)`)
     const start = s.spec.startDataTime ? normalizeDate(s.spec.startDataTime, 'startDataTime') : undefined
     const end = s.spec.endDataTime ? normalizeDate(s.spec.endDataTime, 'endDataTime') : undefined
     const fires: Date[] = []
     let t = new Date(from)
-    for (let guard = 0; guard < 100_000; guard++) {
+    for (let guard = 0; ; guard++) {
       const n = cycle.next(t)
       if (!n || n.getTime() > now) break
+      if (guard >= 100_000) {
+        this.#log(`schedule of ${target.name}: more than 100000 missed fire times; the oldest are not run`)
+        fires.shift()
+      }
       fires.push(n)
       t = n
     }
     const missed = fires.filter((f) => f.getTime() < now - this.#grace)
     const onTime = fires.filter((f) => f.getTime() >= now - this.#grace)
-    const catchUp = s.spec.catchUp ?? 'none'
     const take = catchUp === 'all' ? missed : catchUp === 'latest' ? missed.slice(-1) : []
     if (missed.length > take.length) this.#log(`schedule of ${target.name}: ${missed.length - take.length} missed fire time(s) not run (catch-up ${catchUp})`)
     const created: string[] = []

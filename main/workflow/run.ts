@@ -168,15 +168,25 @@ function nodeVars(wf: WorkflowSpec, n: WorkflowNode, time: TimeContext): Record<
   return out
 }
 
-async function runNodeWithRetries(store: Store, n: WorkflowNode, ctx: NodeContext): Promise<NodeOutcome> {
+async function runNodeWithRetries(store: Store, n: WorkflowNode, ctx0: NodeContext): Promise<NodeOutcome> {
   const attempts = 1 + (n.retries?.count ?? 0)
+  // A retry of a sync node resumes the run its previous attempt made.
+  let previousRunId = ctx0.previousRunId
+  const ctx: NodeContext = {
+    ...ctx0,
+    setRunId: (runId) => {
+      previousRunId = runId
+      ctx0.setRunId(runId)
+    },
+  }
   for (let a = 1; ; a++) {
     const local = new AbortController()
     const onAbort = () => local.abort(ctx.signal.reason)
     ctx.signal.addEventListener('abort', onAbort, { once: true })
     const timer = n.timeoutMinutes ? setTimeout(() => local.abort(new Error(`node timed out after ${n.timeoutMinutes} min`)), n.timeoutMinutes * 60_000) : undefined
     try {
-      return await runNode(store, n, { ...ctx, signal: local.signal, ...(a > 1 ? {} : {}) })
+      const { previousRunId: _p, ...rest } = ctx
+      return await runNode(store, n, { ...rest, signal: local.signal, ...(previousRunId ? { previousRunId } : {}) })
     } catch (e) {
       if (ctx.signal.aborted || a >= attempts) throw local.signal.aborted && !ctx.signal.aborted ? new Error(String(local.signal.reason?.message ?? e)) : e
       ctx.log('warn', `attempt ${a} failed (${(e as Error).message}); retrying in ${n.retries!.intervalSeconds} s`)
@@ -293,17 +303,19 @@ function runShellNode(n: ShellNode, ctx: NodeContext): Promise<NodeOutcome> {
   ctx.log('info', `$ ${command}`)
   return new Promise((resolve, reject) => {
     const child = spawn(command, { shell: true, cwd: n.cwd, env: { ...process.env, ...nodeEnv(ctx, n.id) }, stdio: ['ignore', 'pipe', 'pipe'] })
-    const pipe = (level: 'info' | 'warn') => {
-      let buf = ''
-      return (chunk: Buffer) => {
-        buf += chunk.toString('utf8')
-        let k
-        while ((k = buf.indexOf('\n')) >= 0) {
-          ctx.log(level, buf.slice(0, k))
-          buf = buf.slice(k + 1)
-        }
-        if (buf.length > 8192) (ctx.log(level, buf), (buf = ''))
+    const rest = { info: '', warn: '' }
+    const pipe = (level: 'info' | 'warn') => (chunk: Buffer) => {
+      let buf = rest[level] + chunk.toString('utf8')
+      let k
+      while ((k = buf.indexOf('\n')) >= 0) {
+        ctx.log(level, buf.slice(0, k))
+        buf = buf.slice(k + 1)
       }
+      if (buf.length > 8192) (ctx.log(level, buf), (buf = ''))
+      rest[level] = buf
+    }
+    const flush = () => {
+      for (const level of ['info', 'warn'] as const) if (rest[level]) (ctx.log(level, rest[level]), (rest[level] = ''))
     }
     child.stdout.on('data', pipe('info'))
     child.stderr.on('data', pipe('warn'))
@@ -311,6 +323,7 @@ function runShellNode(n: ShellNode, ctx: NodeContext): Promise<NodeOutcome> {
     ctx.signal.addEventListener('abort', onAbort, { once: true })
     child.on('error', (e) => reject(new Error(`cannot start the command: ${e.message}`)))
     child.on('close', (code, sig) => {
+      flush()
       ctx.signal.removeEventListener('abort', onAbort)
       if (code === 0) resolve({})
       else reject(new Error(ctx.signal.aborted ? String(ctx.signal.reason?.message ?? 'terminated') : sig ? `the command was killed by ${sig}` : `the command exited with code ${code}`))
