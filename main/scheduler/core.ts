@@ -405,8 +405,9 @@ export class Scheduler {
   }
 
   #alert(i: InstanceRow, kind: 'failure' | 'timeout' | 'success', error?: string): void {
-    const spec = i.config.alerts
-    if (!spec || !this.#alerter) return
+    // Without an alert spec, failures and timeouts still raise a (recorded) desktop notification.
+    const spec = i.config.alerts ?? {}
+    if (!this.#alerter) return
     const on = spec.on ?? ['failure', 'timeout']
     if (!on.includes(kind)) return
     const payload: AlertPayload = {

@@ -64,7 +64,7 @@ export interface AlertSpec {
    * `SLUICE_INSTANCE_ID`, `SLUICE_STATE`, `SLUICE_ERROR`, `SLUICE_BIZDATE`) and on stdin.
    */
   command?: string
-  /** Desktop notification (Electron only: sent as the `alert` event). Default true. */
+  /** Desktop notification (Electron only: sent as the `alert` event). Default true; an instance without alert settings still gets it on failure and timeout. */
   desktop?: boolean
 }
 

@@ -404,3 +404,59 @@ describe('pause, resume, remove, retries, timeout', () => {
     expect(i.attempt).toBe(2)
   })
 })
+
+describe('alerts and publish', () => {
+  class FakeAlerter {
+    sent: Array<{ kind: string; state: string; error?: string; channels: string[] }> = []
+    async send(p: { kind: string; state: string; error?: string }, spec: { webhook?: unknown; command?: unknown; desktop?: boolean }) {
+      this.sent.push({ kind: p.kind, state: p.state, ...(p.error ? { error: p.error } : {}), channels: [...(spec.desktop !== false ? ['desktop'] : []), ...(spec.webhook ? ['webhook'] : []), ...(spec.command ? ['command'] : [])] })
+    }
+  }
+
+  it('timeout alert goes on once; failure and success alert as configured; no spec still alerts the desktop on failure', async () => {
+    const alerter = new FakeAlerter()
+    const s2 = new Scheduler({ store, executor: exec, clock, alerter, leaseTtlMs: 60_000, graceMs: 60_000 })
+    const id = job('alerts')
+    const plain = job('plain')
+    clock.set('2026-03-01T00:00:00Z')
+    svc.setSchedule({ kind: 'job', id }, { cycle: { type: 'once', at: '2026-03-01T00:05' }, timezone: 'UTC', timeout: { minutes: 2, action: 'alert' }, alerts: { on: ['timeout', 'success'], webhook: { url: 'http://127.0.0.1:9/x' } } })
+    svc.setSchedule({ kind: 'job', id: plain }, { cycle: { type: 'once', at: '2026-03-01T00:05' }, timezone: 'UTC' })
+    clock.advance(5 * 60_000)
+    await s2.tick()
+    expect(exec.started).toHaveLength(2)
+    clock.advance(3 * 60_000)
+    await s2.tick()
+    await s2.tick()
+    expect(alerter.sent).toEqual([{ kind: 'timeout', state: 'running', error: 'running longer than 2 min', channels: ['desktop', 'webhook'] }])
+    expect(store.scheduler.listInstances({ targetId: id }).rows[0]!.state).toBe('running')
+    exec.finish(exec.started.find((i) => i.targetId === id)!.id)
+    exec.finish(exec.started.find((i) => i.targetId === plain)!.id, { state: 'failed', error: 'no table' })
+    for (let j = 0; j < 5; j++) await new Promise((r) => setImmediate(r))
+    expect(alerter.sent.slice(1).sort((a, b) => a.kind.localeCompare(b.kind))).toEqual([
+      { kind: 'failure', state: 'failed', error: 'no table', channels: ['desktop'] },
+      { kind: 'success', state: 'succeeded', channels: ['desktop', 'webhook'] },
+    ])
+    await s2.stop()
+  })
+
+  it('schedules run the published version; publishing can terminate running instances of the old one', async () => {
+    clock.set('2026-03-01T00:00:00Z')
+    const id = job('pub')
+    store.jobs.save({ version: 1, name: 'pub', reader: { connection: 'sqlite::memory:' }, writer: { connection: 'sqlite::memory:' }, tables: [], setting: { speed: { channel: 1 } } }, { name: 'pub', id })
+    // First schedule publishes the latest version (2).
+    svc.setSchedule({ kind: 'job', id }, { cycle: { type: 'minutes', every: 10 }, timezone: 'UTC' })
+    store.jobs.save({ version: 1, name: 'pub', reader: { connection: 'sqlite::memory:' }, writer: { connection: 'sqlite::memory:' }, tables: [], setting: { speed: { channel: 2 } } }, { name: 'pub', id })
+    clock.advance(10 * 60_000)
+    await tick()
+    expect(exec.started.map((i) => i.version)).toEqual([2])
+    const r = svc.publish({ kind: 'job', id: 'pub' }, undefined, true)
+    expect(r).toMatchObject({ version: 3, terminated: [exec.started[0]!.id] })
+    await tick()
+    for (let j = 0; j < 5; j++) await new Promise((res) => setImmediate(res))
+    expect(store.scheduler.instance(exec.started[0]!.id)!.state).toBe('terminated')
+    clock.advance(10 * 60_000)
+    await tick()
+    expect(exec.started.map((i) => i.version)).toEqual([2, 3])
+    expect(() => svc.publish({ kind: 'job', id: 'pub' }, 9)).toThrow(/versions 1\.\.3/)
+  })
+})
