@@ -21,6 +21,8 @@ export default defineConfig({
           // The engine's channel worker: main/engine/pool.ts loads `./worker.js` beside the built
           // main bundle (out/main/worker.js) when it is not running from TypeScript sources.
           worker: resolve('main/engine/worker.ts'),
+          // The scheduler loop's worker thread (main/scheduler/host.ts loads `./scheduler-worker.js`).
+          'scheduler-worker': resolve('main/scheduler/worker.ts'),
         },
       },
     },

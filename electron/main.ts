@@ -22,6 +22,7 @@ import { seedDemoWorkspace } from '../main/api/demo.js'
 import { createHandlers, type Handlers } from '../main/api/handlers.js'
 import { bindIpc, EVENT_CHANNEL } from '../main/api/ipc.js'
 import { NodeSecretBox, openStore, type SecretBox, type Store } from '../main/store/index.js'
+import { startSchedulerWorker, type SchedulerHost } from '../main/scheduler/host.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url)) // out/main after the build
 /** The built renderer (electron-vite writes out/main, out/preload, out/renderer side by side). */
@@ -42,6 +43,8 @@ interface WindowState {
 let store: Store | undefined
 let api: Handlers | undefined
 let mainWindow: BrowserWindow | undefined
+/** The scheduler loop, in a worker thread while the app is open (main/scheduler/host.ts). */
+let scheduler: SchedulerHost | undefined
 
 /** `--data-dir <dir>` or `--data-dir=<dir>` from the command line, else `SLUICE_DATA_DIR`, else userData. */
 function dataDirFromArgs(): string {
@@ -91,6 +94,7 @@ function emit(e: ApiEvent): void {
     const name = store?.runs.get(e.runId)?.name ?? e.runId
     new Notification({ title: `Run ${e.state}: ${name}`, body: e.error ?? (e.state === 'succeeded' ? 'All tables were moved.' : 'Open the run to see what happened.') }).show()
   }
+  if (e.type === 'alert' && Notification.isSupported()) new Notification({ title: e.title, body: e.body }).show()
 }
 
 function restoreBounds(): WindowState {
@@ -168,13 +172,15 @@ function buildMenu(): void {
 async function start(): Promise<void> {
   const dataDir = dataDirFromArgs()
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  store = openStore({ dataDir, secretBox: secretBox(dataDir) })
+  const box = secretBox(dataDir)
+  store = openStore({ dataDir, secretBox: box })
   try {
     seedDemoWorkspace(store, dataDir, resourcesDir())
   } catch (e) {
     console.warn(`sluice: could not seed the demo workspace: ${(e as Error).message}`)
   }
-  api = createHandlers({ store, dataDir, version: app.getVersion(), transport: 'ipc', emit })
+  scheduler = startSchedulerWorker({ dataDir, secretBox: box, onEvent: emit, log: (line) => console.log(`sluice scheduler: ${line}`) })
+  api = createHandlers({ store, dataDir, version: app.getVersion(), transport: 'ipc', emit, schedulerHolder: () => scheduler?.holder() })
   bindIpc(ipcMain, api.handlers, isTrustedUrl)
   buildMenu()
   mainWindow = createWindow()
@@ -205,8 +211,8 @@ if (!app.requestSingleInstanceLock()) {
     if (quitting || !api) return
     e.preventDefault()
     quitting = true
-    void api
-      .dispose()
+    void Promise.resolve(scheduler?.stop())
+      .then(() => api!.dispose())
       .catch((err: unknown) => console.error('sluice: shutdown', err))
       .finally(() => {
         store?.close()

@@ -27,7 +27,7 @@ export async function buildProgram(info?: ProgramInfo, argv?: string[]): Promise
     .exitOverride()
   if (info) program.version(`sluice ${info.version} (${info.entry})`, '-V, --version', 'print the version and whether the bundle or the sources run')
   const wanted = argv ? COMMAND_AREA[commandOf(argv) ?? ''] : undefined
-  const areas = wanted ? [wanted] : (Object.keys(AREAS) as Area[])
+  const areas = wanted ? ([] as Area[]).concat(wanted) : (Object.keys(AREAS) as Area[])
   const mods = await Promise.all(areas.map((a) => AREAS[a]()))
   for (const m of mods) m.register(program)
   return program
@@ -39,12 +39,13 @@ const AREAS = {
   verify: () => import('./verify/cli.js'),
   interop: () => import('./job/interop/cli.js'),
   api: () => import('./api/cli.js'),
+  scheduler: () => import('./scheduler/cli.js'),
   cleanup: () => import('./cleanup/cli.js'),
 }
 type Area = keyof typeof AREAS
 
 /** Which area registers each top-level command (a command missing here loads every area). */
-const COMMAND_AREA: Record<string, Area> = {
+const COMMAND_AREA: Record<string, Area | Area[]> = {
   migrate: 'core',
   run: 'core',
   validate: 'core',
@@ -57,7 +58,13 @@ const COMMAND_AREA: Record<string, Area> = {
   import: 'interop',
   serve: 'api',
   cleanup: 'cleanup',
-  jobs: 'cleanup',
+  // Both areas add `jobs` subcommands (list/show/save, from-mapping): the scheduler's first.
+  jobs: ['scheduler', 'cleanup'],
+  schedule: 'scheduler',
+  backfill: 'scheduler',
+  instances: 'scheduler',
+  workflow: 'scheduler',
+  scheduler: 'scheduler',
 }
 
 /** The first command word of `argv` (process.argv form), skipping the global options. */

@@ -31,7 +31,8 @@ export function register(program: Command): void {
     .option('--open', 'open the URL in the default browser')
     .option('--no-demo', 'do not seed the demo workspace on first start')
     .option('--allow-dir <dir>', 'a folder SQLite connection files may be in (repeatable; default: the data dir and the current directory)', (v: string, prev: string[] = []) => [...prev, v])
-    .action(async (o: { port?: number; host?: string; token?: string; open?: boolean; demo: boolean; allowDir?: string[] }, cmd: Command) => {
+    .option('--no-scheduler', 'do not run the scheduler loop in this process (schedules then run only under `sluice scheduler` or the app)')
+    .action(async (o: { port?: number; host?: string; token?: string; open?: boolean; demo: boolean; allowDir?: string[]; scheduler: boolean }, cmd: Command) => {
       const dataDir = resolveDataDir({ dataDir: cmd.optsWithGlobals().dataDir as string | undefined })
       const host = o.host ?? '127.0.0.1'
       if (!isLoopbackHost(host)) {
@@ -52,7 +53,7 @@ export function register(program: Command): void {
         const token = o.token ?? (process.env.SLUICE_TOKEN || undefined)
         // The bundled demo source (resources/demo) is read by the seeded demo job: always allowed.
         const allowDirs = [...(o.allowDir?.map((d) => path.resolve(d)) ?? [dataDir, process.cwd()]), path.join(RESOURCES_DIR, 'demo')]
-        server = await startServer({ store, dataDir, host, allowDirs, ...(o.port !== undefined ? { port: o.port } : {}), ...(token ? { token } : {}) })
+        server = await startServer({ store, dataDir, host, allowDirs, scheduler: o.scheduler, ...(o.port !== undefined ? { port: o.port } : {}), ...(token ? { token } : {}) })
         if (!existsSync(path.join(DEFAULT_STATIC_DIR, 'index.html'))) {
           process.stderr.write(`note: the screens are not built (${path.relative(process.cwd(), DEFAULT_STATIC_DIR) || DEFAULT_STATIC_DIR}/index.html missing); run \`npm run build:renderer\`. The API is served anyway.\n`)
         }

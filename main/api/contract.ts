@@ -16,6 +16,14 @@ import type { ConnectionConfig, NativeTypeChoice, QueryResult, TestResult } from
 import type { EngineEvent, RunState, RunSummary } from '../engine/events.js'
 import type { Problem } from '../job/spec.js'
 import type { CleanupBatchRecord, CleanupDryRun, CleanupOverviewItem, CleanupRecord, CleanupTaskRecord } from '../cleanup/types.js'
+import type {
+  AlertPayload, AlertRecord, BackfillItem, BackfillRequest, FireTime, InstanceDetail, InstanceLogLine, InstanceState, InstanceView,
+  ScheduleSpec, ScheduleView, SchedulerStatus, TargetRef, TargetView,
+} from '../scheduler/types.js'
+import type { WorkflowDetail, WorkflowListItem, WorkflowSpec } from '../workflow/types.js'
+
+export type * from '../scheduler/types.js'
+export type * from '../workflow/types.js'
 
 /** Connection settings as screens see them: never the password, only whether one is saved. */
 export interface ConnectionSummary {
@@ -44,6 +52,8 @@ export interface JobListItem {
   lastRun?: { id: string; state: RunState; createdAt: string; endedAt?: string }
   /** Next scheduled instance, when a schedule exists (scheduler issue). */
   nextRunAt?: string
+  /** The job's schedule, when it has one: its id, whether it is paused, and the published version it runs. */
+  schedule?: { id: string; state: 'active' | 'paused'; publishedVersion?: number }
 }
 
 export interface JobDetail {
@@ -221,14 +231,95 @@ export interface Api {
   'cleanup/get': (a: { cleanupId: string }) => Promise<CleanupRecord & { tasks: CleanupTaskRecord[]; batches: CleanupBatchRecord[] }>
   /** A job from an MMA table-mapping file's text (one task per line); bad lines with their line numbers. */
   'jobs/fromMapping': (a: { text: string; reader: string; writer: string; name?: string }) => Promise<{ spec: unknown; problems: Array<{ line: number; message: string }>; tasks: number }>
+  // ---- Scheduler (issue 10). Targets accept an id or a name. ----
+  /** The schedule of a job/workflow, or null when it has none. */
+  'schedules/get': (a: { target: TargetRef }) => Promise<ScheduleView | null>
+  /**
+   * Create or replace the schedule of a job/workflow (state and publishedVersion are kept on
+   * replace). Problems (bad cycle, cron, time zone, dates, dependency cycle) are an error with a
+   * `path` into `spec` (e.g. `cycle.expr`). `publish: true` also publishes the latest version.
+   */
+  'schedules/set': (a: { target: TargetRef; spec: ScheduleSpec; publish?: boolean }) => Promise<ScheduleView>
+  /** The next `count` (default 5, max 100) fire times of a spec after `after` (ISO instant, default now), without saving. Errors carry a path into `spec`. */
+  'schedules/preview': (a: { spec: ScheduleSpec; count?: number; after?: string }) => Promise<FireTime[]>
+  /**
+   * Publish a version (default: the latest) of a job/workflow: its schedule runs it from now on.
+   * `terminateRunning` terminates running instances of older versions. Returns the schedule (null
+   * when the target has none yet; the published version is remembered for when it gets one).
+   */
+  'schedules/publish': (a: { target: TargetRef; version?: number; terminateRunning?: boolean }) => Promise<{ version: number; terminated: string[]; schedule: ScheduleView | null }>
+  /** Stop making new instances (waiting instances become `paused`; running ones go on). */
+  'schedules/pause': (a: { id: string }) => Promise<ScheduleView>
+  /** Resume: `paused` instances wait again; missed fire times follow the schedule's catch-up. */
+  'schedules/resume': (a: { id: string }) => Promise<ScheduleView>
+  /** Delete a schedule. Instances already running go on; waiting/paused ones are terminated; history stays. */
+  'schedules/remove': (a: { id: string }) => Promise<void>
+  'schedules/list': (a: { state?: 'active' | 'paused'; kind?: 'job' | 'workflow' }) => Promise<ScheduleView[]>
+
+  /** Instances, newest data time first. `from`/`to` filter the data time (`YYYY-MM-DD`, inclusive). */
+  'instances/list': (a: { target?: TargetRef; scheduleId?: string; backfillId?: string; state?: InstanceState; from?: string; to?: string; limit?: number; offset?: number }) => Promise<{ instances: InstanceView[]; total: number }>
+  'instances/get': (a: { id: string }) => Promise<InstanceDetail>
+  /** Scheduler log lines of an instance (decisions, SQL statements, shell output); `nodeId` filters. */
+  'instances/logs': (a: { id: string; nodeId?: string; afterId?: number; limit?: number }) => Promise<InstanceLogLine[]>
+  /**
+   * Run an ended instance again (same instance, attempt + 1, same data time). A job instance whose
+   * last run failed or was terminated resumes that run from its checkpoints; a workflow instance
+   * re-runs only the nodes that did not succeed (`fromFailed`, default true) or all nodes.
+   */
+  'instances/rerun': (a: { id: string; fromFailed?: boolean }) => Promise<InstanceView>
+  /** Terminate a waiting/running instance (its run is cancelled). */
+  'instances/kill': (a: { id: string }) => Promise<InstanceView>
+  /** Mark an ended (or waiting) instance succeeded, so that what depends on it can go on. */
+  'instances/setSuccess': (a: { id: string }) => Promise<InstanceView>
+  /** Rerun this instance and every instance (same data time) of the jobs/workflows depending on it, transitively. */
+  'instances/rerunDownstream': (a: { id: string }) => Promise<{ instances: InstanceView[] }>
+  /** Alerts sent (newest first), for one instance or all. */
+  'alerts/list': (a: { instanceId?: string; limit?: number }) => Promise<AlertRecord[]>
+
+  /** The instances a backfill would create, oldest data time first, with what each waits for (no side effects). */
+  'backfill/plan': (a: BackfillRequest) => Promise<{ items: BackfillItem[]; warnings: string[] }>
+  /** Create the backfill's instances (the scheduler runs them, oldest first, at most `parallel` at once). */
+  'backfill/start': (a: BackfillRequest) => Promise<{ backfillId: string; instances: InstanceView[] }>
+
+  /** Whether a scheduler loop holds the lease (in this app, or a headless `sluice scheduler`). */
+  'scheduler/status': (a: Record<string, never>) => Promise<SchedulerStatus>
+
+  'workflows/list': (a: { search?: string }) => Promise<WorkflowListItem[]>
+  'workflows/get': (a: { id: string; version?: number }) => Promise<WorkflowDetail>
+  /** Save a workflow (new, or a new version of `id`); invalid documents are an error with `problems`. A `schedule` in the document is saved as the workflow's schedule. */
+  'workflows/save': (a: { id?: string; spec: WorkflowSpec | unknown }) => Promise<{ id: string; version: number; created: boolean }>
+  /** Delete a workflow, its schedule and waiting instances (history of ended ones stays). */
+  'workflows/delete': (a: { id: string }) => Promise<void>
+  /** Run a saved workflow (latest version, or `version`) or an unsaved document now, for data time `bizdate` (default yesterday). */
+  'workflows/run': (a: ({ id: string; version?: number } | { spec: WorkflowSpec | unknown }) & { bizdate?: string }) => Promise<{ instanceId: string }>
+  /** Problems with JSON paths; a cycle is reported with the path that closes it (`a -> b -> c -> a`). */
+  'workflows/validate': (a: { spec: unknown }) => Promise<Problem[]>
+  /** The workflow JSON Schema. */
+  'workflows/schema': (a: Record<string, never>) => Promise<Record<string, unknown>>
+  /** DolphinScheduler workflow-definition import JSON (DataX task per sync node, SQL, SHELL); `warnings` list what does not map. */
+  'workflows/export': (a: ({ id: string; version?: number } | { spec: WorkflowSpec | unknown }) & { format: 'dolphinscheduler' }) => Promise<{ files: Array<{ name: string; content: string }>; warnings: string[] }>
 }
 
 export type ApiMethod = keyof Api
 export type ApiArgs<M extends ApiMethod> = Parameters<Api[M]>[0]
 export type ApiResult<M extends ApiMethod> = Awaited<ReturnType<Api[M]>>
 
-/** Events pushed to every connected screen: the engine's events (run state, task state, progress, log lines). */
-export type ApiEvent = EngineEvent
+/**
+ * Scheduler events (issue 10). Each may carry `runId` (the run concerned, when there is one), so
+ * screens that filter every event by `e.runId` keep working.
+ */
+export type SchedulerEvent =
+  /** An instance changed state (created, waiting -> running, ended, rerun, ...). */
+  | { type: 'instance/state'; instanceId: string; target: TargetView; dataTime: string; state: InstanceState; runId?: string; error?: string; waitingFor?: string }
+  /** A node of a workflow instance changed state. */
+  | { type: 'instance/node'; instanceId: string; nodeId: string; state: InstanceState; runId?: string; error?: string }
+  /** A schedule was created, changed, paused, resumed, published or removed. */
+  | { type: 'schedule/changed'; scheduleId: string; removed?: boolean; runId?: undefined }
+  /** An alert to show (Electron turns it into a desktop notification). */
+  | { type: 'alert'; payload: AlertPayload; title: string; body: string; runId?: string }
+
+/** Events pushed to every connected screen: the engine's events (run state, task state, progress, log lines) and the scheduler's. */
+export type ApiEvent = EngineEvent | SchedulerEvent
 
 /** An error as it crosses a transport. `path` is a JSON path when the error concerns a job field. */
 export interface ApiErrorData {
@@ -298,6 +389,10 @@ export const API_METHODS = [
   'sql/query', 'sql/cancel', 'sql/history',
   'settings/get', 'settings/set',
   'cleanup/overview', 'cleanup/dryRun', 'cleanup/start', 'cleanup/cancel', 'cleanup/history', 'cleanup/get', 'jobs/fromMapping',
+  'schedules/get', 'schedules/set', 'schedules/preview', 'schedules/publish', 'schedules/pause', 'schedules/resume', 'schedules/remove', 'schedules/list',
+  'instances/list', 'instances/get', 'instances/logs', 'instances/rerun', 'instances/kill', 'instances/setSuccess', 'instances/rerunDownstream', 'alerts/list',
+  'backfill/plan', 'backfill/start', 'scheduler/status',
+  'workflows/list', 'workflows/get', 'workflows/save', 'workflows/delete', 'workflows/run', 'workflows/validate', 'workflows/schema', 'workflows/export',
 ] as const satisfies readonly ApiMethod[]
 
 // Compile-time check that API_METHODS lists every method exactly.

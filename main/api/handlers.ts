@@ -29,6 +29,7 @@ import type { Api, ApiEvent, ConnectionDraft, RunDetail, RunListItem, TaskPrevie
 import { apiError } from './errors.js'
 import { sqliteRefusal } from './sqlguard.js'
 import { cleanupHandlers } from '../cleanup/handlers.js'
+import { createSchedulerHandlers, jobScheduleInfo, removeTarget } from '../scheduler/api.js'
 
 /** What {@link createHandlers} needs. */
 export interface HandlerDeps {
@@ -43,6 +44,8 @@ export interface HandlerDeps {
   emit: (e: ApiEvent) => void
   /** `sluice serve`: SQLite files only inside these folders, never the state DB (confine.ts). Unset: no confinement (desktop). */
   confine?: PathPolicy
+  /** The lease holder id of this app's own scheduler loop, if it runs one (`scheduler/status`). */
+  schedulerHolder?: () => string | undefined
 }
 
 /** The handler map and its cleanup. */
@@ -238,9 +241,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   }
 
   const cleanup = cleanupHandlers(store)
+  const scheduler = createSchedulerHandlers({ store, emit: safeEmit, ...(deps.schedulerHolder ? { holder: deps.schedulerHolder } : {}) })
   const handlers: Api = {
     ...workbenchHandlers(store),
     ...cleanup.handlers,
+    ...scheduler.handlers,
     async 'app/info'() {
       return { version: deps.version, dataDir: deps.dataDir, transport: deps.transport, secretScheme: store.secretScheme, platform: process.platform }
     },
@@ -346,6 +351,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         latestVersion: j.latestVersion,
         updatedAt: j.updatedAt,
         ...(j.lastRun ? { lastRun: { id: j.lastRun.id, state: j.lastRun.state, createdAt: j.lastRun.createdAt, ...(j.lastRun.endedAt ? { endedAt: j.lastRun.endedAt } : {}) } } : {}),
+        ...jobScheduleInfo(store, j.id),
       }))
     },
     async 'jobs/get'(a) {
@@ -359,6 +365,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async 'jobs/delete'(a) {
       const id = str(a?.id, 'id')
+      const scheduled = store.jobs.get(id)
+      if (scheduled?.id === id) removeTarget(store, 'job', id)
       if (!store.jobs.delete(id)) throw apiError('NOT_FOUND', `no job with id ${JSON.stringify(id)}`, 'id')
     },
     async 'jobs/versions'(a) {
@@ -551,6 +559,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async dispose() {
       if (disposed) return
       disposed = true
+      scheduler.dispose()
       for (const c of queries.values()) c.abort(new Error('the API is shutting down'))
       queries.clear()
       const active = [...runs.values()]

@@ -32,6 +32,7 @@ import type { Store } from '../store/index.js'
 import { API_METHODS, type ApiEvent } from './contract.js'
 import { toErrorData } from './errors.js'
 import { createHandlers } from './handlers.js'
+import { startInProcessScheduler } from '../scheduler/host.js'
 import { decode, encode } from './wire.js'
 
 /**
@@ -69,6 +70,8 @@ export interface ServerOptions {
    * current directory. The state DB is always refused (confine.ts).
    */
   allowDirs?: string[]
+  /** Also run the scheduler loop in this process (`sluice serve` does unless `--no-scheduler`); default off. */
+  scheduler?: boolean
 }
 
 /** A running server. */
@@ -152,7 +155,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ws.send(text)
     }
   }
-  const { handlers, dispose } = createHandlers({ store: opts.store, dataDir: opts.dataDir, version: opts.version ?? packageVersion(), transport: 'http', emit: broadcast, confine: { allowDirs: opts.allowDirs ?? [opts.dataDir, process.cwd()], stateDb: opts.store.file } })
+  const sched = opts.scheduler ? await startInProcessScheduler(opts.store, { onEvent: broadcast }) : undefined
+  const { handlers, dispose } = createHandlers({ store: opts.store, dataDir: opts.dataDir, version: opts.version ?? packageVersion(), transport: 'http', emit: broadcast, confine: { allowDirs: opts.allowDirs ?? [opts.dataDir, process.cwd()], stateDb: opts.store.file }, ...(sched ? { schedulerHolder: () => sched.holder } : {}) })
   const methods = new Set<string>(API_METHODS)
 
   let port = 0
@@ -344,6 +348,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     token,
     close() {
       closing ??= (async () => {
+        await sched?.stop({ terminate: true })
         await dispose()
         for (const ws of clients) ws.close(1001, 'server shutting down')
         await new Promise<void>((resolve) => {

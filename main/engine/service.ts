@@ -59,6 +59,8 @@ export interface StartRunOptions {
   vars?: Record<string, string>
   /** Data time override (`yyyymmdd`). */
   bizdate?: string
+  /** The run's clock (its `cyctime`, read as local wall-clock time); default now. The scheduler passes an instance's scheduled time. */
+  now?: Date
   /** Overrides `setting.speed.channel`. */
   channels?: number
   /** Live events, after the store has recorded them. */
@@ -194,7 +196,7 @@ export function startRun(opts: StartRunOptions): RunHandle {
   // source_timezone (run configuration alias): the session time zone of both sides.
   const tz = normalizeRunConfig(job).timezone
   if (tz) reader.timezone = writer.timezone = tz
-  const record: ResumeRecord = (previous && loadResumeRecord(store, previous.id)) || { now: new Date().toISOString(), ...(opts.bizdate !== undefined ? { bizdate: opts.bizdate } : {}), tasks: {} }
+  const record: ResumeRecord = (previous && loadResumeRecord(store, previous.id)) || { now: (opts.now ?? new Date()).toISOString(), ...(opts.bizdate !== undefined ? { bizdate: opts.bizdate } : {}), tasks: {} }
   const time = timeContext({ now: new Date(record.now), ...(record.bizdate !== undefined ? { bizdate: record.bizdate } : {}) })
   const vars = previous ? previous.vars : (opts.vars ?? {})
   const run =

@@ -27,6 +27,7 @@ import { DirtyRepo, LogsRepo, QueryHistoryRepo, SettingsRepo } from './records.j
 import { LocksRepo } from './locks.js'
 import { RunsRepo, RunTasksRepo, SplitsRepo } from './runs.js'
 import { NodeSecretBox, type SecretBox } from './secrets.js'
+import { SchedulerRepo, WorkflowsRepo } from './scheduler.js'
 
 /** Options of {@link openStore}. */
 export interface StoreOptions {
@@ -57,6 +58,10 @@ export interface Store {
   readonly diffs: DiffKeysRepo
   /** Source clean-up history (main/cleanup). */
   readonly cleanups: CleanupsRepo
+  /** Schedules, instances, alerts, the scheduler lease (scheduler.ts). */
+  readonly scheduler: SchedulerRepo
+  /** Saved workflows and their versions (scheduler.ts). */
+  readonly workflows: WorkflowsRepo
   /** The DB file path. */
   readonly file: string
   /** The secret scheme in use (`SecretBox.scheme`). */
@@ -106,6 +111,8 @@ export function openStore(opts: StoreOptions): Store {
       locks: new LocksRepo(db),
       diffs: new DiffKeysRepo(db),
       cleanups: new CleanupsRepo(db),
+      scheduler: new SchedulerRepo(db),
+      workflows: new WorkflowsRepo(db),
       file,
       secretScheme: box.scheme,
       appliedMigrations: applied,
@@ -127,6 +134,7 @@ export { StoreError, type StoreErrorCode } from './errors.js'
 export { NodeSecretBox, MASTER_KEY_ENV, MASTER_KEY_FILE, type SecretBox, type NodeSecretBoxOptions } from './secrets.js'
 export { resolveDataDir, defaultDataDir, stateDbPath, APP_NAME, STATE_DB_FILE, type DataDirOptions } from './paths.js'
 export { LeaseHeld, describeHeld, type Lease, type LeaseResource, type LocksRepo } from './locks.js'
+export { SchedulerRepo, WorkflowsRepo, type InstanceRow, type ScheduleRow, type InstanceConfig } from './scheduler.js'
 export { migrate, MIGRATIONS, appliedMigrations, type Migration } from './migrate.js'
 export { encodeValue, decodeValue, encodeValues, decodeValues, type EncodedValue } from './codec.js'
 export type { ConnectionSummary, ConnectionInput, ConnectionPatch, PublicConnectionConfig, ConnectionsRepo } from './connections.js'

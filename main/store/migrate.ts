@@ -12,6 +12,7 @@
  */
 import type Database from 'better-sqlite3'
 import { StoreError } from './errors.js'
+import { SCHEDULER_DDL } from './scheduler.js'
 import { nowIso } from './util.js'
 
 /** One schema change. */
@@ -209,6 +210,10 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     id: '2026-11-23-001-init',
     up: (db) => db.exec(INIT),
+  },
+  {
+    id: '2026-12-05-100-scheduler',
+    up: (db) => db.exec(SCHEDULER_DDL),
   },
   {
     // issue 13: a run whose data moved but a schema object was left out ends `succeeded_with_warnings`.

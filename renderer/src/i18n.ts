@@ -5,6 +5,7 @@
  */
 import { createI18n } from 'vue-i18n'
 import { wbEn, wbZh } from './i18n-workbench.js'
+import { schedulerMessages } from './i18n.scheduler.js'
 
 export type Locale = 'zh-CN' | 'en'
 
@@ -146,3 +147,6 @@ const zh: typeof en = {
 
 /** The i18n instance (Composition API mode). */
 export const i18n = createI18n({ legacy: false, locale: 'en', fallbackLocale: 'en', messages: { en: { ...en, ...wbEn }, 'zh-CN': { ...zh, ...wbZh } } })
+
+// Scheduler screens (issue 10): their own file, merged here.
+for (const [l, m] of Object.entries(schedulerMessages)) i18n.global.mergeLocaleMessage(l, m)

@@ -1,19 +1,20 @@
 /**
  * A tiny hash router (vue-router is not a dependency): `#/connections`, `#/jobs`, `#/jobs/new`,
- * `#/jobs/<id>`, `#/runs`, `#/runs/<id>`, `#/sql`, `#/sql/<connectionId>`. Hash routes work the
+ * `#/jobs/<id>`, `#/runs`, `#/runs/<id>`, `#/sql`, `#/sql/<connectionId>`, `#/workflows`,
+ * `#/workflows/<id>`, `#/ops` (Operations), `#/ops/<instanceId>`. Hash routes work the
  * same from `http://127.0.0.1:<port>/` and from `file://` under Electron.
  */
 import { computed, ref } from 'vue'
 
 /** A matched route: the section and its optional id. */
 export interface Route {
-  section: 'connections' | 'jobs' | 'runs' | 'sql' | 'cleanup'
+  section: 'connections' | 'jobs' | 'runs' | 'sql' | 'cleanup' | 'workflows' | 'ops'
   id?: string
 }
 
 function parse(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent)
-  const section = (['connections', 'jobs', 'runs', 'sql', 'cleanup'] as const).find((s) => s === parts[0]) ?? 'connections'
+  const section = (['connections', 'jobs', 'runs', 'sql', 'cleanup', 'workflows', 'ops'] as const).find((s) => s === parts[0]) ?? 'connections'
   return parts[1] !== undefined ? { section, id: parts[1] } : { section }
 }
 
