@@ -1,7 +1,7 @@
 /**
- * End-to-end: the scheduler screens in Chromium against the real `sluice serve` (in-process) with a
- * scheduler loop on the same state DB (as the desktop app runs one), on SQLite connections (the
- * bundled Chinook database as the source, an empty file as the target):
+ * End-to-end: the scheduler screens in Chromium against the real `sluice serve` (in-process, with
+ * its scheduler loop, as `sluice serve` runs by default), on SQLite connections (the bundled
+ * Chinook database as the source, an empty file as the target):
  * - a daily schedule at 02:15 Asia/Shanghai is set in the job editor's Schedule panel (its next 5
  *   fire times are shown before saving) and published; the Jobs list then shows the next run;
  * - scheduling is paused and resumed from the Operations view (the Jobs list shows it paused);
@@ -20,9 +20,6 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedDemoWorkspace, DEMO_SOURCE_NAME, DEMO_TARGET_NAME } from '../../main/api/demo.js'
-import { AlertSender } from '../../main/scheduler/alerts.js'
-import { Scheduler } from '../../main/scheduler/core.js'
-import { createExecutor } from '../../main/scheduler/execute.js'
 import { REPO_ROOT, uniq } from '../helpers/servers.js'
 import { browserReady, ensureRendererBuilt, fill, openWorkbench, pick, shot, type Workbench } from './setup.js'
 
@@ -45,7 +42,6 @@ describe.skipIf(!ready)('scheduler e2e (Chromium, SQLite)', () => {
   const jobName = `genres-${id}`
   const wfName = `chain-${id}`
   let wb: Workbench
-  let scheduler: Scheduler
   let targetPath = ''
 
   /** Rows of a query on the target SQLite file. */
@@ -72,7 +68,7 @@ describe.skipIf(!ready)('scheduler e2e (Chromium, SQLite)', () => {
 
   beforeAll(async () => {
     ensureRendererBuilt()
-    wb = await openWorkbench()
+    wb = await openWorkbench({ scheduler: true })
     const seed = seedDemoWorkspace(wb.store, wb.dataDir, path.join(REPO_ROOT, 'resources'))
     expect(seed.seeded).toBe(true)
     targetPath = wb.store.connections.getByName(DEMO_TARGET_NAME)!.config.path as string
@@ -93,13 +89,9 @@ describe.skipIf(!ready)('scheduler e2e (Chromium, SQLite)', () => {
         tables: [{ source: 'Genre' }, { source: 'MediaType' }],
       },
     })
-    // The scheduler loop, as the desktop app runs it next to the API.
-    scheduler = new Scheduler({ store: wb.store, executor: createExecutor(wb.store), alerter: new AlertSender(wb.store), leaseTtlMs: 10_000 })
-    scheduler.start(300)
   }, 240_000)
 
   afterAll(async () => {
-    await scheduler?.stop({ terminate: true })
     await wb?.close()
   })
 
@@ -150,6 +142,7 @@ describe.skipIf(!ready)('scheduler e2e (Chromium, SQLite)', () => {
     const { page } = wb
     const dates = [day(-5), day(-4), day(-3)]
     await page.getByTestId('nav-ops').click()
+    await page.getByTestId('ops-scheduler-status').filter({ hasText: 'Scheduler running (this app)' }).waitFor({ timeout: 15_000 })
     await page.getByTestId('ops-tab-schedules').click()
     // Pause and resume scheduling: the Jobs list shows the paused state meanwhile.
     await page.getByTestId(`ops-pause-${jobName}`).click()
