@@ -1,13 +1,15 @@
 /**
- * End-to-end: the scheduler screens in Chromium against the real `sluice serve` (in-process) with a
- * scheduler loop on the same state DB (as the desktop app runs one), on SQLite connections (the
- * bundled Chinook database as the source, an empty file as the target):
+ * End-to-end: the scheduler screens in Chromium against the real `sluice serve` (in-process, with
+ * its scheduler loop, as `sluice serve` runs by default), on SQLite connections (the bundled
+ * Chinook database as the source, an empty file as the target):
  * - a daily schedule at 02:15 Asia/Shanghai is set in the job editor's Schedule panel (its next 5
  *   fire times are shown before saving) and published; the Jobs list then shows the next run;
+ * - scheduling is paused and resumed from the Operations view (the Jobs list shows it paused);
  * - a backfill (补数据) of 3 data times is dry-run (3 instances listed, oldest first) and started
  *   from the Operations view; the 3 instances are watched there until all succeed, and they ran
  *   one after the other, oldest data time first (list, Gantt chart, state DB), each run with its
- *   own bizdate;
+ *   own bizdate; one is rerun from its actions menu and succeeds again (attempt 2); its page links
+ *   to its latest run;
  * - a 3-node workflow (sync -> sql -> shell) is built on the canvas (dragged from the palette,
  *   connected, a cycle refused with its path), saved and run; on the instance's canvas every node
  *   turns green, the SQL node wrote its row for the data time and the shell node's log is one
@@ -18,9 +20,6 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedDemoWorkspace, DEMO_SOURCE_NAME, DEMO_TARGET_NAME } from '../../main/api/demo.js'
-import { AlertSender } from '../../main/scheduler/alerts.js'
-import { Scheduler } from '../../main/scheduler/core.js'
-import { createExecutor } from '../../main/scheduler/execute.js'
 import { REPO_ROOT, uniq } from '../helpers/servers.js'
 import { browserReady, ensureRendererBuilt, fill, openWorkbench, pick, shot, type Workbench } from './setup.js'
 
@@ -43,7 +42,6 @@ describe.skipIf(!ready)('scheduler e2e (Chromium, SQLite)', () => {
   const jobName = `genres-${id}`
   const wfName = `chain-${id}`
   let wb: Workbench
-  let scheduler: Scheduler
   let targetPath = ''
 
   /** Rows of a query on the target SQLite file. */
@@ -70,7 +68,7 @@ describe.skipIf(!ready)('scheduler e2e (Chromium, SQLite)', () => {
 
   beforeAll(async () => {
     ensureRendererBuilt()
-    wb = await openWorkbench()
+    wb = await openWorkbench({ scheduler: true })
     const seed = seedDemoWorkspace(wb.store, wb.dataDir, path.join(REPO_ROOT, 'resources'))
     expect(seed.seeded).toBe(true)
     targetPath = wb.store.connections.getByName(DEMO_TARGET_NAME)!.config.path as string
@@ -91,13 +89,9 @@ describe.skipIf(!ready)('scheduler e2e (Chromium, SQLite)', () => {
         tables: [{ source: 'Genre' }, { source: 'MediaType' }],
       },
     })
-    // The scheduler loop, as the desktop app runs it next to the API.
-    scheduler = new Scheduler({ store: wb.store, executor: createExecutor(wb.store), alerter: new AlertSender(wb.store), leaseTtlMs: 10_000 })
-    scheduler.start(300)
   }, 240_000)
 
   afterAll(async () => {
-    await scheduler?.stop({ terminate: true })
     await wb?.close()
   })
 
@@ -148,7 +142,18 @@ describe.skipIf(!ready)('scheduler e2e (Chromium, SQLite)', () => {
     const { page } = wb
     const dates = [day(-5), day(-4), day(-3)]
     await page.getByTestId('nav-ops').click()
+    await page.getByTestId('ops-scheduler-status').filter({ hasText: 'Scheduler running (this app)' }).waitFor({ timeout: 15_000 })
     await page.getByTestId('ops-tab-schedules').click()
+    // Pause and resume scheduling: the Jobs list shows the paused state meanwhile.
+    await page.getByTestId(`ops-pause-${jobName}`).click()
+    await page.locator(`[data-testid="ops-sched-state-${jobName}"][data-state="paused"]`).waitFor()
+    await page.getByTestId('nav-jobs').click()
+    await page.getByTestId(`job-paused-${jobName}`).waitFor()
+    await page.getByTestId('nav-ops').click()
+    await page.getByTestId('ops-tab-schedules').click()
+    await page.getByTestId(`ops-pause-${jobName}`).click()
+    await page.locator(`[data-testid="ops-sched-state-${jobName}"][data-state="active"]`).waitFor()
+
     await page.getByTestId(`ops-backfill-${jobName}`).click()
     const dialog = page.getByTestId('backfill-dialog')
     await dialog.waitFor()
@@ -196,7 +201,7 @@ describe.skipIf(!ready)('scheduler e2e (Chromium, SQLite)', () => {
     await page.getByTestId('ops-view-list').click()
 
     // In order: serial (parallel 1), oldest data time first, each run after the previous ended.
-    const { instances } = await call<{ instances: Array<{ dataTime: string; startedAt: string; endedAt: string; runId: string; state: string }> }>('instances/list', { target: { kind: 'job', id: jobName } })
+    const { instances } = await call<{ instances: Array<{ id: string; dataTime: string; startedAt: string; endedAt: string; runId: string; state: string }> }>('instances/list', { target: { kind: 'job', id: jobName } })
     const byDate = [...instances].sort((a, b) => a.dataTime.localeCompare(b.dataTime))
     expect(byDate.map((i) => i.dataTime)).toEqual(dates)
     for (let i = 1; i < byDate.length; i++) expect(Date.parse(byDate[i]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(byDate[i - 1]!.endedAt))
@@ -204,12 +209,25 @@ describe.skipIf(!ready)('scheduler e2e (Chromium, SQLite)', () => {
     // Each run loaded its own data time (postSql with bizdate), oldest first.
     expect(targetRows('SELECT bizdate FROM loads ORDER BY rowid')).toEqual(dates.map((d) => ({ bizdate: d.replaceAll('-', '') })))
 
+    // Rerun the oldest from its actions menu: the same instance runs again (attempt 2) and succeeds.
+    const oldest = byDate[0]!
+    await page.locator(`[data-testid="ops-instance-row"][data-datatime="${dates[0]}"] [data-testid="ops-instance-actions"]`).click()
+    await page.getByTestId('ops-action-rerun').click()
+    await expect
+      .poll(async () => {
+        const i = await call<{ attempt: number; state: string }>('instances/get', { id: oldest.id })
+        return `${i.attempt}:${i.state}`
+      }, { timeout: 120_000 })
+      .toBe('2:succeeded')
+    await page.locator(`[data-testid="ops-instance-row"][data-datatime="${dates[0]}"][data-state="succeeded"]`).waitFor({ timeout: 15_000 })
+
     // Instance detail: its run is a link to the run page.
     await rows.filter({ has: page.locator(`[data-testid="ops-instance-datatime"]:text-is("${dates[0]}")`) }).getByTestId('ops-instance-link').click()
     await page.getByTestId('instance-state').filter({ hasText: 'succeeded' }).waitFor()
     await page.getByTestId('instance-run-link').click()
     await page.waitForURL(/#\/runs\//)
-    expect(page.url()).toContain(byDate[0]!.runId)
+    const rerunRun = (await call<{ runId: string }>('instances/get', { id: oldest.id })).runId
+    expect(page.url()).toContain(encodeURIComponent(rerunRun))
   }, 300_000)
 
   it('builds a 3-node workflow on the canvas, runs it, and sees every node turn green', async () => {

@@ -75,11 +75,14 @@ export interface Workbench {
   close(): Promise<void>
 }
 
-/** Start `sluice serve` in-process and open Chromium on its URL. */
-export async function openWorkbench(): Promise<Workbench> {
+/**
+ * Start `sluice serve` in-process and open Chromium on its URL. `scheduler: true` also runs the
+ * scheduler loop in the server's process, as `sluice serve` does by default.
+ */
+export async function openWorkbench(opts: { scheduler?: boolean } = {}): Promise<Workbench> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-e2e-'))
   const store = openStore({ dataDir })
-  const server = await startServer({ store, dataDir })
+  const server = await startServer({ store, dataDir, ...(opts.scheduler ? { scheduler: true } : {}) })
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
