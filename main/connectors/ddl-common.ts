@@ -88,11 +88,36 @@ export function translateChecks(table: TableSchema, to: Dialect): { checks: Arra
   return { checks, omitted }
 }
 
-/** Lines for `omitted` about a table's generated columns, created as plain columns holding the source's computed values. */
-export function generatedNotes(table: TableSchema): string[] {
-  return table.columns
-    .filter((c) => c.generated)
-    .map((c) => `column ${c.name}: generated (${c.generated!.stored ? 'stored' : 'virtual'}) AS (${c.generated!.expression}) in the source; created as a plain column holding the computed values (the expression is not carried, so new rows do not compute it)`)
+/**
+ * Generated columns of `table` for dialect `to`: the translated expression of each one that can be
+ * re-created as a generated column (main/connectors/sql-expr.ts; not when it refers to another
+ * generated column, which PostgreSQL forbids, or to an auto-increment column, which MySQL
+ * forbids, or when it is part of the primary key), and a line for `omitted` for each other one,
+ * which is created as a plain column holding the computed values the source had.
+ */
+export function translateGenerated(table: TableSchema, to: Dialect): { expressions: Map<string, string>; omitted: string[] } {
+  const expressions = new Map<string, string>()
+  const omitted: string[] = []
+  const cols = columnMap(table)
+  const generated = new Set(table.columns.filter((c) => c.generated).map((c) => c.name))
+  const auto = new Set(table.columns.filter((c) => c.autoIncrement).map((c) => c.name))
+  for (const c of table.columns) {
+    const g = c.generated
+    if (!g) continue
+    const r = translateExpression(g.expression, g.dialect, to, cols)
+    const why = !r.ok
+      ? `${r.reason} has no equivalent known to be the same`
+      : r.columns.some((x) => generated.has(x))
+        ? 'it refers to another generated column'
+        : to === 'mysql' && r.columns.some((x) => auto.has(x))
+          ? 'it refers to the AUTO_INCREMENT column'
+          : table.primaryKey.includes(c.name)
+            ? 'it is part of the primary key'
+            : undefined
+    if (r.ok && !why) expressions.set(c.name, r.sql)
+    else omitted.push(`column ${c.name}: generated (${g.stored ? 'stored' : 'virtual'}) AS (${g.expression}) in the source, not re-created (${why}): a plain column holding the computed values, which new rows do not compute`)
+  }
+  return { expressions, omitted }
 }
 
 /** Line for `omitted` about a partitioned source table. */

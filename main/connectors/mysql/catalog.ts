@@ -111,7 +111,7 @@ export function mysqlCatalog(session: Session, defaultSchema: () => Promise<stri
         if (/auto_increment/i.test(extra)) c.autoIncrement = true
         if (/on update current_timestamp/i.test(extra)) c.onUpdateCurrentTimestamp = true
         if (/\bGENERATED\b/i.test(extra) && r.gexpr) {
-          c.generated = { expression: String(r.gexpr), stored: /STORED|PERSISTENT/i.test(extra) }
+          c.generated = { expression: String(r.gexpr), stored: /STORED|PERSISTENT/i.test(extra), dialect: 'mysql' }
           delete c.default
         }
         if (r.cs) c.charset = String(r.cs)

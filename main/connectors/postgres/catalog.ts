@@ -105,7 +105,7 @@ export async function relationColumns(db: Queryable, oid: number): Promise<Colum
     if (r.attidentity === 'a' || r.attidentity === 'd' || serial) col.autoIncrement = true
     // Generated columns have an expression, not a default; identity columns report autoIncrement.
     if (r.def !== null && !r.attgenerated) col.default = r.def
-    if (r.def !== null && r.attgenerated === 's') col.generated = { expression: r.def, stored: true }
+    if (r.def !== null && r.attgenerated === 's') col.generated = { expression: r.def, stored: true, dialect: 'postgres' }
     if (r.collation) col.collation = r.collation
     if (r.comment !== null) col.comment = r.comment
     return col
