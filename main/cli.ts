@@ -87,8 +87,10 @@ export async function main(argv: string[], info?: ProgramInfo): Promise<number> 
  * `sluice runs show … | head`: the reader closing the pipe is not an error. Output stops quietly
  * (EPIPE) and the command ends with the code it would have had.
  */
+let stdoutGuarded = false
 function ignoreClosedStdout(): void {
-  if (process.stdout.listenerCount('error') > 0) return
+  if (stdoutGuarded) return
+  stdoutGuarded = true
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0)
     throw e

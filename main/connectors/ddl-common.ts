@@ -78,10 +78,16 @@ export function translateChecks(table: TableSchema, to: Dialect): { checks: Arra
   // SQLite keeps DECIMAL and unsigned BIGINT values as text (exactness, see sqlite/types.ts), where
   // `price < 100` would compare text with text: such a CHECK would refuse good rows.
   const textNumbers = new Set(to === 'sqlite' ? table.columns.filter((c) => c.type.kind === 'decimal' || (c.type.kind === 'int' && c.type.bits === 64 && c.type.unsigned)).map((c) => c.name) : [])
+  // MySQL compares text by the column's collation (usually case- and trailing-space-insensitive),
+  // SQLite byte for byte: a MySQL CHECK on text, created inline in SQLite (it cannot be added
+  // after the data, where a violating row would only leave it out), could refuse rows MySQL took.
+  const texts = new Set(to === 'sqlite' ? table.columns.filter((c) => ['string', 'text', 'enum', 'set'].includes(c.type.kind)).map((c) => c.name) : [])
   for (const ck of table.checks ?? []) {
     const r = translateExpression(ck.expression, ck.dialect, to, cols)
     const textual = r.ok ? r.columns.find((c) => textNumbers.has(c)) : undefined
+    const collated = r.ok && ck.dialect === 'mysql' ? r.columns.find((c) => texts.has(c)) ?? (/'/.test(r.sql) ? '(a text literal)' : undefined) : undefined
     if (textual) omitted.push(`check ${ck.name} (${ck.expression}) not migrated: SQLite stores column ${textual} as exact text, where the comparison would differ`)
+    else if (collated) omitted.push(`check ${ck.name} (${ck.expression}) not migrated: it compares text ${collated}, which MySQL does by collation and SQLite byte for byte`)
     else if (r.ok) checks.push({ name: ck.name, sql: r.sql })
     else omitted.push(`check ${ck.name} (${ck.expression}) not migrated: ${r.reason} has no equivalent known to be the same in ${to === 'postgres' ? 'PostgreSQL' : to === 'mysql' ? 'MySQL' : 'SQLite'}`)
   }
