@@ -126,7 +126,12 @@ export function translateGenerated(table: TableSchema, to: Dialect): { expressio
   return { expressions, omitted }
 }
 
-/** Line for `omitted` about a partitioned source table. */
+/**
+ * Line for `omitted` about a partitioned source table. It becomes one table in every target:
+ * MySQL partitions are not used even where the bounds would be expressible, because InnoDB
+ * refuses foreign keys on partitioned tables (and every unique key must contain the partition
+ * key), so re-creating the partitions would cost the table its foreign keys; SQLite has none.
+ */
 export function partitionNote(table: TableSchema): string | undefined {
   const p = table.partitioning
   if (!p) return undefined
