@@ -78,24 +78,60 @@ export function translateChecks(table: TableSchema, to: Dialect): { checks: Arra
   // SQLite keeps DECIMAL and unsigned BIGINT values as text (exactness, see sqlite/types.ts), where
   // `price < 100` would compare text with text: such a CHECK would refuse good rows.
   const textNumbers = new Set(to === 'sqlite' ? table.columns.filter((c) => c.type.kind === 'decimal' || (c.type.kind === 'int' && c.type.bits === 64 && c.type.unsigned)).map((c) => c.name) : [])
+  // MySQL compares text by the column's collation (usually case- and trailing-space-insensitive),
+  // SQLite byte for byte: a MySQL CHECK on text, created inline in SQLite (it cannot be added
+  // after the data, where a violating row would only leave it out), could refuse rows MySQL took.
+  const texts = new Set(to === 'sqlite' ? table.columns.filter((c) => ['string', 'text', 'enum', 'set'].includes(c.type.kind)).map((c) => c.name) : [])
   for (const ck of table.checks ?? []) {
     const r = translateExpression(ck.expression, ck.dialect, to, cols)
     const textual = r.ok ? r.columns.find((c) => textNumbers.has(c)) : undefined
+    const collated = r.ok && ck.dialect === 'mysql' ? r.columns.find((c) => texts.has(c)) ?? (/'/.test(r.sql) ? '(a text literal)' : undefined) : undefined
     if (textual) omitted.push(`check ${ck.name} (${ck.expression}) not migrated: SQLite stores column ${textual} as exact text, where the comparison would differ`)
+    else if (collated) omitted.push(`check ${ck.name} (${ck.expression}) not migrated: it compares text ${collated}, which MySQL does by collation and SQLite byte for byte`)
     else if (r.ok) checks.push({ name: ck.name, sql: r.sql })
     else omitted.push(`check ${ck.name} (${ck.expression}) not migrated: ${r.reason} has no equivalent known to be the same in ${to === 'postgres' ? 'PostgreSQL' : to === 'mysql' ? 'MySQL' : 'SQLite'}`)
   }
   return { checks, omitted }
 }
 
-/** Lines for `omitted` about a table's generated columns, created as plain columns holding the source's computed values. */
-export function generatedNotes(table: TableSchema): string[] {
-  return table.columns
-    .filter((c) => c.generated)
-    .map((c) => `column ${c.name}: generated (${c.generated!.stored ? 'stored' : 'virtual'}) AS (${c.generated!.expression}) in the source; created as a plain column holding the computed values (the expression is not carried, so new rows do not compute it)`)
+/**
+ * Generated columns of `table` for dialect `to`: the translated expression of each one that can be
+ * re-created as a generated column (main/connectors/sql-expr.ts; not when it refers to another
+ * generated column, which PostgreSQL forbids, or to an auto-increment column, which MySQL
+ * forbids, or when it is part of the primary key), and a line for `omitted` for each other one,
+ * which is created as a plain column holding the computed values the source had.
+ */
+export function translateGenerated(table: TableSchema, to: Dialect): { expressions: Map<string, string>; omitted: string[] } {
+  const expressions = new Map<string, string>()
+  const omitted: string[] = []
+  const cols = columnMap(table)
+  const generated = new Set(table.columns.filter((c) => c.generated).map((c) => c.name))
+  const auto = new Set(table.columns.filter((c) => c.autoIncrement).map((c) => c.name))
+  for (const c of table.columns) {
+    const g = c.generated
+    if (!g) continue
+    const r = translateExpression(g.expression, g.dialect, to, cols)
+    const why = !r.ok
+      ? `${r.reason} has no equivalent known to be the same`
+      : r.columns.some((x) => generated.has(x))
+        ? 'it refers to another generated column'
+        : to === 'mysql' && r.columns.some((x) => auto.has(x))
+          ? 'it refers to the AUTO_INCREMENT column'
+          : table.primaryKey.includes(c.name)
+            ? 'it is part of the primary key'
+            : undefined
+    if (r.ok && !why) expressions.set(c.name, r.sql)
+    else omitted.push(`column ${c.name}: generated (${g.stored ? 'stored' : 'virtual'}) AS (${g.expression}) in the source, not re-created (${why}): a plain column holding the computed values, which new rows do not compute`)
+  }
+  return { expressions, omitted }
 }
 
-/** Line for `omitted` about a partitioned source table. */
+/**
+ * Line for `omitted` about a partitioned source table. It becomes one table in every target:
+ * MySQL partitions are not used even where the bounds would be expressible, because InnoDB
+ * refuses foreign keys on partitioned tables (and every unique key must contain the partition
+ * key), so re-creating the partitions would cost the table its foreign keys; SQLite has none.
+ */
 export function partitionNote(table: TableSchema): string | undefined {
   const p = table.partitioning
   if (!p) return undefined

@@ -235,6 +235,8 @@ export function translateExpression(expr: string, from: Dialect, to: Dialect, co
           if (from === 'mysql' || to === 'mysql') return { ok: false, reason: "operator || (concatenation or OR depending on the dialect)" }
         }
         if (k.v === '%' && to === 'sqlite') return { ok: false, reason: 'operator % (SQLite: integer remainder only)' }
+        // Integer division truncates in PostgreSQL and SQLite, never in MySQL (7 / 2 = 3.5000).
+        if (k.v === '/' && from !== to) return { ok: false, reason: 'operator / (integer division differs between the dialects)' }
         parts.push(k.v === '!=' ? '<>' : k.v)
         break
       case 'id': {

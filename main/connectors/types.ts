@@ -205,6 +205,11 @@ export interface DdlPlan {
    * task `succeeded_with_warnings`.
    */
   omitted?: string[]
+  /**
+   * Columns created as generated columns (their expression translated): the target computes
+   * them, so a load never writes them (the plan leaves them out of the field mapping).
+   */
+  generated?: string[]
 }
 
 /** A native type chosen for a logical type, with a warning when the mapping is not exact. */

@@ -95,8 +95,8 @@ export interface Column {
   charset?: string
   collation?: string
   comment?: string
-  /** A generated (computed) column: its expression in the source dialect, and whether it is stored. */
-  generated?: { expression: string; stored: boolean }
+  /** A generated (computed) column: its expression in the source `dialect`, and whether it is stored. */
+  generated?: { expression: string; stored: boolean; dialect: 'mysql' | 'postgres' | 'sqlite' }
   /** MySQL `ON UPDATE CURRENT_TIMESTAMP`: the column takes the current time when its row is updated. */
   onUpdateCurrentTimestamp?: boolean
 }

@@ -355,6 +355,7 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
       if (targetCols) {
         const tc = findTarget(c.name)
         if (!tc) problems.push({ path, message: `source column '${c.name}' has no target column of the same name in ${targetName}; not written`, severity: 'warning', code: 'unmapped' })
+        else if (tc.generated) problems.push({ path, message: `target column ${targetName}.${tc.name} is a generated column: the target computes it, not written`, severity: 'warning', code: 'unmapped' })
         else ops.push({ kind: 'column', index: k, sourceName: c.name, targetName: tc.name, sourceType: c.type })
       } else ops.push({ kind: 'column', index: k, sourceName: c.name, targetName: env.caseFn(c.name), sourceType: c.type })
     })
@@ -385,7 +386,7 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
         problems.push({ path: pair.mapping ? `${mpath}[${j}]` : path, message: `column ${op.sourceName} is nullable but ${targetName}.${op.targetName} is NOT NULL: NULL rows become dirty records (set nullDefault to write a value instead)`, severity: 'warning', code: 'nullability' })
     })
     for (const c of targetCols) {
-      if (!seen.has(c.name) && !c.nullable && c.default === undefined && !c.autoIncrement)
+      if (!seen.has(c.name) && !c.nullable && c.default === undefined && !c.autoIncrement && !c.generated)
         problems.push({ path, message: `target column ${targetName}.${c.name} is NOT NULL, has no default and is not mapped: every row would fail`, severity: 'error', code: 'unmapped' })
     }
   } else {
@@ -393,6 +394,14 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
     ddl = ctx.writer.ddl(newSchema, target, pair.typeOverrides)
     for (const w of ddl.warnings) problems.push({ path, message: `${targetName}: ${w}`, severity: 'warning', code: 'type_mapping' })
     targetColumns = newSchema.columns
+    // Columns the target computes itself (generated columns re-created with their expression)
+    // are never written: they leave the field mapping.
+    if (ddl.generated?.length) {
+      const computed = new Set(ddl.generated)
+      const keep = ops.map((op) => !computed.has(op.targetName))
+      targetColumns = targetColumns.filter((_, j) => keep[j])
+      for (let j = ops.length - 1; j >= 0; j--) if (!keep[j]) ops.splice(j, 1)
+    }
   }
 
   const writeMode = pair.writeMode ?? job.writer.writeMode

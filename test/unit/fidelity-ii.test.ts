@@ -5,6 +5,10 @@
  * warning list pointing at `runs show --all` instead of at itself.
  */
 import { describe, expect, it } from 'vitest'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { float32Text } from '../../main/core/types.js'
 import { defaultUnfit, translateChecks } from '../../main/connectors/ddl-common.js'
 import { sqliteCreateChecks, sqliteGeneratedExpressions, translateExpression } from '../../main/connectors/sql-expr.js'
@@ -146,4 +150,22 @@ describe('verification filters and the summary', () => {
     expect(formatSummary(s, { all: true, shown: true })).not.toContain('more')
     expect(formatSummary({ ...s, notStarted: ['b', 'c'] })).toContain('not started (target not created): b, c')
   })
+})
+
+describe('the CLI into a closed pipe', () => {
+  it('`sluice schema` into a pipe whose reader has gone: stops quietly with its own exit code, no EPIPE crash', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sluice-epipe-'))
+    try {
+      const child = spawn(process.execPath, [path.resolve('bin/sluice.mjs'), '--data-dir', dir, 'schema'], { env: { ...process.env, SLUICE_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+      let err = ''
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+      // The reader is gone before the command writes a byte (like `| head` that already exited).
+      child.stdout.destroy()
+      const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)))
+      expect(err).not.toMatch(/EPIPE|Unhandled/)
+      expect(code).toBe(0)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 30_000)
 })

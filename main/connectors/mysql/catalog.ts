@@ -165,7 +165,7 @@ function assembleTable(s: string, tableName: string, t: R, checks: R[], colRows:
     if (/auto_increment/i.test(extra)) c.autoIncrement = true
     if (/on update current_timestamp/i.test(extra)) c.onUpdateCurrentTimestamp = true
     if (/\bGENERATED\b/i.test(extra) && r.gexpr) {
-      c.generated = { expression: String(r.gexpr), stored: /STORED|PERSISTENT/i.test(extra) }
+      c.generated = { expression: String(r.gexpr), stored: /STORED|PERSISTENT/i.test(extra), dialect: 'mysql' }
       delete c.default
     }
     if (r.cs) c.charset = String(r.cs)

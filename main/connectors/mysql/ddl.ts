@@ -17,7 +17,7 @@
  *   runs the ALTER as a prepared statement; the four statements must run in order on one
  *   connection (`execute()` does).
  */
-import { columnTypeSql, defaultUnfit, generatedNotes, partitionNote, translateChecks } from '../ddl-common.js'
+import { columnTypeSql, defaultUnfit, partitionNote, translateChecks, translateGenerated } from '../ddl-common.js'
 import type { LogicalType, TableRef, TableSchema } from '../../core/types.js'
 import type { DdlPlan } from '../types.js'
 import { quoteIdent } from './read.js'
@@ -69,11 +69,13 @@ export function binaryCollation(flavor?: { version: string; mariadb: boolean }):
  */
 export function mysqlDdl(table: TableSchema, target: TableRef, quoteTable: (r: TableRef) => string, overrides: Record<string, string> = {}, flavor?: { version: string; mariadb: boolean }): DdlPlan {
   const warnings: string[] = []
-  const omitted: string[] = [...(table.omitted ?? []), ...generatedNotes(table)]
+  const gen = translateGenerated(table, 'mysql')
+  const omitted: string[] = [...(table.omitted ?? []), ...gen.omitted]
   const collation = binaryCollation(flavor)
   const t = quoteTable(target)
   const native = new Map<string, string>()
   const lines: string[] = []
+  const generated: string[] = []
   const autoCols = table.columns.filter((c) => c.autoIncrement)
   const autoCol = autoCols[0]
   if (autoCols.length > 1) warnings.push(`${table.name}: MySQL allows one AUTO_INCREMENT column; kept on '${autoCol!.name}' only`)
@@ -82,6 +84,15 @@ export function mysqlDdl(table: TableSchema, target: TableRef, quoteTable: (r: T
     const sql = columnTypeSql(c, overrides, mysqlNativeType, warnings, `${table.name}.${c.name}`)
     native.set(c.name, sql)
     let line = `${quoteIdent(c.name)} ${sql}`
+    const genExpr = overrides[c.name] === undefined ? gen.expressions.get(c.name) : undefined
+    if (genExpr !== undefined) {
+      line += ` AS (${genExpr}) ${c.generated!.stored ? 'STORED' : 'VIRTUAL'}`
+      if (!c.nullable) line += ' NOT NULL'
+      if (c.comment) line += ` COMMENT ${sqlString(c.comment)}`
+      lines.push(line)
+      generated.push(c.name)
+      continue
+    }
     if (!c.nullable) line += ' NOT NULL'
     if (c === autoCol) {
       line += ' AUTO_INCREMENT'
@@ -172,6 +183,6 @@ export function mysqlDdl(table: TableSchema, target: TableRef, quoteTable: (r: T
       'DEALLOCATE PREPARE sluice_ai_stmt',
     )
   }
-  return { create, indexes, foreignKeys, sequences, warnings, omitted }
+  return { create, indexes, foreignKeys, sequences, warnings, omitted, ...(generated.length ? { generated } : {}) }
 }
 

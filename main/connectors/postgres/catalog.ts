@@ -114,7 +114,7 @@ export async function relationsColumns(db: Queryable, oids: readonly number[]): 
     if (r.attidentity === 'a' || r.attidentity === 'd' || serial) col.autoIncrement = true
     // Generated columns have an expression, not a default; identity columns report autoIncrement.
     if (r.def !== null && !r.attgenerated) col.default = r.def
-    if (r.def !== null && r.attgenerated === 's') col.generated = { expression: r.def, stored: true }
+    if (r.def !== null && r.attgenerated === 's') col.generated = { expression: r.def, stored: true, dialect: 'postgres' }
     if (r.collation) col.collation = r.collation
     if (r.comment !== null) col.comment = r.comment
     list.push(col)

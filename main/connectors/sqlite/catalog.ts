@@ -91,7 +91,7 @@ export function relationColumns(db: Database.Database, rel: Relation): { columns
     }
     if (r.dflt_value !== null) c.default = r.dflt_value
     // hidden 2: a virtual generated column, 3: a stored one (pragma table_xinfo).
-    if ((r.hidden === 2 || r.hidden === 3) && genExpr) c.generated = { expression: genExpr.get(r.name) ?? '?', stored: r.hidden === 3 }
+    if ((r.hidden === 2 || r.hidden === 3) && genExpr) c.generated = { expression: genExpr.get(r.name) ?? '?', stored: r.hidden === 3, dialect: 'sqlite' }
     if (rel.type === 'table' && !rel.withoutRowid && primaryKey.length === 1 && r.pk === 1 && (r.type ?? '').trim().toUpperCase() === 'INTEGER') {
       c.autoIncrement = true
       c.nullable = false // a rowid alias can never be NULL

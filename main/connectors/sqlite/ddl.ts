@@ -2,7 +2,7 @@
  * DDL to re-create a table (possibly described by another database's catalog) in SQLite, split
  * into the phases of {@link DdlPlan}.
  */
-import { columnTypeSql, defaultUnfit, fkActionClauses, generatedNotes, partitionNote, translateChecks } from '../ddl-common.js'
+import { columnTypeSql, defaultUnfit, fkActionClauses, partitionNote, translateChecks, translateGenerated } from '../ddl-common.js'
 import type { Column, TableRef, TableSchema } from '../../core/types.js'
 import type { DdlPlan } from '../types.js'
 import { quoteIdent } from './session.js'
@@ -78,7 +78,9 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
   const schema = target.schema ?? defaultSchema
   const qTable = `${quoteIdent(schema)}.${quoteIdent(target.name)}`
   const warnings: string[] = []
-  const omitted: string[] = [...(table.omitted ?? []), ...generatedNotes(table)]
+  const gen = translateGenerated(table, 'sqlite')
+  const omitted: string[] = [...(table.omitted ?? []), ...gen.omitted]
+  const generated: string[] = []
   const onUpdate: Column[] = []
   const defs: string[] = []
   const pk = table.primaryKey
@@ -88,6 +90,13 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
     const override = overrides[col.name]
     const sql = columnTypeSql(col, overrides, nativeTypeFor, warnings, `column "${col.name}"`)
     let def = `${quoteIdent(col.name)} ${sql}`
+    const genExpr = override === undefined ? gen.expressions.get(col.name) : undefined
+    if (genExpr !== undefined) {
+      defs.push(`${def} GENERATED ALWAYS AS (${genExpr}) ${col.generated!.stored ? 'STORED' : 'VIRTUAL'}${col.nullable ? '' : ' NOT NULL'}`)
+      generated.push(col.name)
+      if (col.comment) omitted.push(`comment on column "${col.name}" not migrated: SQLite has no comments`)
+      continue
+    }
     const canAlias = col.type.kind === 'int' && !(col.type.bits === 64 && col.type.unsigned) && (override === undefined || override.trim().toUpperCase() === 'INTEGER')
     if (col.autoIncrement && pk.length === 1 && pk[0] === col.name && canAlias) {
       rowidAlias = col.name
@@ -162,5 +171,5 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
     sequences.push(`UPDATE ${seqTable} SET seq = max(seq, ${floor}) WHERE name = ${name}`)
     sequences.push(`INSERT INTO ${seqTable} (name, seq) SELECT ${name}, ${floor} WHERE NOT EXISTS (SELECT 1 FROM ${seqTable} WHERE name = ${name})`)
   }
-  return { create, indexes, foreignKeys: [], sequences, warnings, omitted }
+  return { create, indexes, foreignKeys: [], sequences, warnings, omitted, ...(generated.length ? { generated } : {}) }
 }
