@@ -270,11 +270,14 @@ export async function runJob(ctx: RunContext): Promise<RunSummary> {
     const open = await closeWithin({ reader, writer }, CLOSE_GRACE_MS)
     if (open.length) log('warn', `${open.join(' and ')} connections still in use ${CLOSE_GRACE_MS} ms after the run ended; not waiting for them`)
   }
-  // Tables the run never reached (an errorLimit broken elsewhere, a failure): say so, since their
-  // targets were not even created.
-  const notStarted = tasks.filter((t) => t.state === 'created').map((t) => t.plan.taskId)
+  // Tables the run never reached (an errorLimit broken elsewhere, a failure): say so, and whether
+  // their targets exist (new small tables are created together before the load: bulkPrepare).
+  const never = tasks.filter((t) => t.state === 'created')
+  const notStarted = never.map((t) => t.plan.taskId)
   if (notStarted.length && state !== 'succeeded' && state !== 'succeeded_with_warnings') {
-    const line = `${notStarted.length} of ${tasks.length} tables not started (target not created, no rows moved): ${notStarted.join(', ')}`
+    const empty = never.filter((t) => t.created).map((t) => t.plan.taskId)
+    const how = empty.length === never.length ? 'no rows moved, targets created empty' : empty.length ? `no rows moved; created empty: ${empty.join(', ')}; the others not created` : 'target not created, no rows moved'
+    const line = `${notStarted.length} of ${tasks.length} tables not started (${how}): ${notStarted.join(', ')}`
     runError = runError ? `${runError}; ${line}` : line
     log('warn', line)
   }
@@ -526,6 +529,11 @@ async function bulkPrepare(ctx: RunContext, writer: Connector, tasks: TaskRt[], 
       const cols = new Map(created.columns.map((c) => [c.name, c]))
       p.targetColumns = p.targetColumns.map((c) => cols.get(c.name) ?? c)
       if (!p.keyColumns && created.primaryKey.length) p.keyColumns = created.primaryKey
+      for (const o of p.ddl!.omitted ?? []) {
+        const w = `${p.target.name}: ${o}`
+        t.schemaWarnings.push(w)
+        log('warn', w, p.taskId)
+      }
       t.bulk = [{ index: 0, read: p.read }]
       entries.push({ taskId: p.taskId, info: { owned: true, created: true, afterDdl: t.afterDdl }, splits: t.bulk })
     }
