@@ -337,6 +337,13 @@ export class Scheduler {
       if (et === 'serial-wait' && busy > 0) return { ready: false, waitingFor: 'the running instance of the same schedule (serial-wait)' }
       if (et === 'serial-discard' && busy > 0) return { ready: false, skip: 'another instance of the same schedule was running (serial-discard)' }
     }
+    // One writer per job (main/engine/writelock.ts): an instance of a job another run is writing
+    // waits for it instead of starting and being refused; parallel backfill instances of one job
+    // thus take turns on its targets.
+    if (i.targetKind === 'job') {
+      const held = this.store.locks.holder(`job:${i.targetId}`)
+      if (held && !this.store.locks.isStale(held)) return { ready: false, waitingFor: `job ${i.targetName} is being written by run ${held.runId} (one writer per target)` }
+    }
     if (i.backfillId) {
       const cap = Math.max(1, i.config.parallel ?? 1)
       const n = sch.countRunningInBackfill(i.backfillId)

@@ -39,7 +39,7 @@ export function createExecutor(store: Store, opts: { onEvent?: (e: EngineEvent) 
       ctx.setRunId(handle.runId)
       ctx.log('info', `run ${handle.runId}`)
       return {
-        done: handle.done.then((s) => ({ state: s.state === 'succeeded' ? 'succeeded' : s.state === 'terminated' ? 'terminated' : 'failed', ...(s.error ? { error: s.error } : {}) })),
+        done: handle.done.then((s) => ({ state: s.state === 'succeeded' || s.state === 'succeeded_with_warnings' ? 'succeeded' : s.state === 'terminated' ? 'terminated' : 'failed', ...(s.error ? { error: s.error } : {}) })),
         cancel: () => handle.cancel(),
       }
     },
