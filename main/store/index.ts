@@ -23,6 +23,7 @@ import { migrate, MIGRATIONS, type Migration } from './migrate.js'
 import { stateDbPath } from './paths.js'
 import { DirtyRepo, LogsRepo, QueryHistoryRepo, SettingsRepo } from './records.js'
 import { LocksRepo } from './locks.js'
+import { sealStoredSpecs } from './sealspecs.js'
 import { RunsRepo, RunTasksRepo, SplitsRepo } from './runs.js'
 import { NodeSecretBox, type SecretBox } from './secrets.js'
 
@@ -81,6 +82,8 @@ export function openStore(opts: StoreOptions): Store {
     db.pragma('busy_timeout = 5000')
     const applied = migrate(db, opts.migrations ?? MIGRATIONS)
     const box = opts.secretBox ?? new NodeSecretBox({ dataDir: opts.dataDir })
+    // Specs stored before their passwords were sealed get sealed once.
+    sealStoredSpecs(db, box)
     const runTasks = new RunTasksRepo(db)
     const store: Store = {
       connections: new ConnectionsRepo(db, box),
