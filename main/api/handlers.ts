@@ -428,6 +428,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return launch({ spec: a.spec, ...(a.name !== undefined ? { name: a.name } : {}), ...common })
     },
     async 'runs/cancel'(a) {
+      store.locks.reapDead()
       const run = requireRun(a?.runId)
       const handle = runs.get(run.id)
       if (handle) return void handle.cancel()
@@ -459,6 +460,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return { runs: list.map(toRunListItem), total: store.runs.count(filter) }
     },
     async 'runs/get'(a) {
+      store.locks.reapDead()
       const run = requireRun(a?.runId)
       const detail: RunDetail = { ...toRunListItem(run), spec: maskSpec(run.spec), vars: run.vars, tasks: store.runTasks.list(run.id).map(toTaskView) }
       if (run.summary) detail.summary = run.summary as unknown as NonNullable<RunDetail['summary']>

@@ -23,9 +23,9 @@ import { sleep, type Throttle } from './throttle.js'
  * How a split that may have been partly written before (a retry after a transient error, or a
  * resumed run) is made safe to write again, so that no row is duplicated or lost:
  * - `none`: the writeMode (update / replace) is idempotent by key already;
- * - `delete`: delete the split's key range on the target first (`sql` with bound `params`), used
- *   when the run owns the target table (created or truncated it) and the splitPk is an integer
- *   column copied as is, so the range means the same rows on both sides;
+ * - `delete`: delete the split's own rows on the target first (`sql` with bound `params`): its key
+ *   range AND the task's `where` on the target, when the run owns the target table (created or
+ *   truncated it) and the splitPk is an integer column copied as is (main/engine/redo.ts);
  * - `upsert`: write the split with writeMode `update` on the target's key (rows already there are
  *   overwritten with the same values);
  * - `impossible`: no key and no owned range: the split is not retried (the task fails with `reason`).

@@ -461,10 +461,9 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker
 }
 
 /**
- * How to make a re-write of `split` safe (see {@link RedoPlan}): idempotent writeModes need
- * nothing; a target the run owns with an integer splitPk copied as is gets its range deleted; a
- * target with a key is upserted; a whole-table split of an owned target is emptied; anything else
- * cannot be re-done without risking duplicates.
+ * How to make a re-write of `split` safe (see {@link RedoPlan}); the rule lives in
+ * main/engine/redo.ts: a redo removes only the task's own rows (its key range AND its `where` on
+ * the target, or its range while no other run wrote the target), upserts by key, or is refused.
  */
 export function redoPlan(t: { plan: PlannedTask; owned: boolean; filter?: TargetFilter; intruders?: string[] }, split: Split, writer: Connector, splitCount: number): RedoPlan {
   return safeRedoPlan(t, split, writer, splitCount)

@@ -25,6 +25,7 @@ import { DiffKeysRepo } from './diffs.js'
 import { stateDbPath } from './paths.js'
 import { DirtyRepo, LogsRepo, QueryHistoryRepo, SettingsRepo } from './records.js'
 import { LocksRepo } from './locks.js'
+import { sealStoredSpecs } from './sealspecs.js'
 import { RunsRepo, RunTasksRepo, SplitsRepo } from './runs.js'
 import { NodeSecretBox, type SecretBox } from './secrets.js'
 import { SchedulerRepo, WorkflowsRepo } from './scheduler.js'
@@ -97,6 +98,8 @@ export function openStore(opts: StoreOptions): Store {
     db.pragma('busy_timeout = 5000')
     const applied = migrate(db, opts.migrations ?? MIGRATIONS)
     const box = opts.secretBox ?? new NodeSecretBox({ dataDir: opts.dataDir })
+    // Specs stored before their passwords were sealed get sealed once.
+    sealStoredSpecs(db, box)
     const runTasks = new RunTasksRepo(db)
     const store: Store = {
       connections: new ConnectionsRepo(db, box),

@@ -286,6 +286,10 @@ ALTER TABLE runs ADD COLUMN secrets BLOB;
 ALTER TABLE runs ADD COLUMN secrets_scheme TEXT;
 ALTER TABLE job_versions ADD COLUMN secrets BLOB;
 ALTER TABLE job_versions ADD COLUMN secrets_scheme TEXT;
+CREATE TABLE store_passes (
+  name    TEXT PRIMARY KEY,                -- a one-time data pass run at open (main/store/sealspecs.ts)
+  done_at TEXT NOT NULL
+) WITHOUT ROWID;
 `),
   },
   {

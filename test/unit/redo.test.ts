@@ -120,3 +120,32 @@ describe('sqliteRefusal', () => {
     expect(sqliteRefusal({ kind: 'sqlite', path: '/tmp/state.db' }, 'select 1', '/tmp/state.db')).toMatch(/state DB/)
   })
 })
+
+describe('specs stored before sealing', () => {
+  it('are sealed once when the store opens: no clear password left, the run still has it in memory', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs')
+    const os = await import('node:os')
+    const path = await import('node:path')
+    const { openStore } = await import('../../main/store/index.js')
+    const { SEALED_KEY } = await import('../../main/store/sealspecs.js')
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sl-seal-'))
+    try {
+      let store = openStore({ dataDir: dir })
+      const run = store.runs.create({ name: 'old', spec: { version: 1 } })
+      store.close()
+      // As an older Sluice left it: the password in clear, no secrets column, the pass not run.
+      const Database = (await import('better-sqlite3')).default
+      const db = new Database(path.join(dir, 'sluice.db'))
+      db.prepare('UPDATE runs SET spec = ? WHERE id = ?').run(JSON.stringify({ version: 1, writer: { connection: 'postgres://u:OldClear-99@h/db' } }), run.id)
+      db.prepare('DELETE FROM store_passes WHERE name = ?').run(SEALED_KEY)
+      db.close()
+      store = openStore({ dataDir: dir })
+      const r = store.runs.get(run.id)!
+      expect(r.specText).not.toContain('OldClear-99')
+      expect(JSON.stringify(r.spec)).toContain('OldClear-99')
+      store.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
