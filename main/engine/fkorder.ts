@@ -22,11 +22,14 @@ export async function loadDependencies(writer: Connector, tasks: PlannedTask[]):
   for (const t of tasks) byTarget.set(key(t.target.schema, t.target.name), t.taskId)
   const deps = new Map<string, string[]>()
   if (tasks.length < 2) return deps
-  for (const t of tasks) {
-    if (!t.targetExists) continue
+  // Existing targets of the writer's default schema in one catalog snapshot (catalog once).
+  const existing = tasks.filter((t) => t.targetExists)
+  const local = existing.filter((t) => (t.target.schema ?? writer.defaultSchema) === writer.defaultSchema).map((t) => t.target.name)
+  const snap = local.length > 1 ? await writer.catalog.tablesDetailed?.(writer.defaultSchema, local).catch(() => undefined) : undefined
+  for (const t of existing) {
     let fks
     try {
-      fks = (await writer.catalog.table(t.target)).foreignKeys
+      fks = (snap?.get(t.target.name) ?? (await writer.catalog.table(t.target))).foreignKeys
     } catch {
       continue
     }
