@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os'
 import type { Value } from '../core/types.js'
 import { openConnector } from '../connectors/index.js'
-import type { ConnectionConfig, Connector, DdlPlan, Split } from '../connectors/types.js'
+import { isFileStoreKind, type ConnectionConfig, type Connector, type DdlPlan, type Split } from '../connectors/types.js'
 import type { JobSpec, Problem } from '../job/spec.js'
 import type { TimeContext } from '../job/variables.js'
 import type { ChannelMessage, RedoPlan, Unit } from './channel.js'
@@ -342,7 +342,9 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker
   // channel's connections, without worker start-up (tsx, modules) or a heap per channel.
   const sp = ctx.job.setting.speed
   const throttled = (sp.record ?? 0) > 0 || (sp.byte ?? 0) > 0
-  if (!throttled && process.env.SLUICE_RAW !== '0' && tasks.length && tasks.every((t) => rawEligible(ctx.reader.kind, ctx.writer.kind, { ops: t.plan.ops, sourceWidth: t.plan.sourceColumns.length, targets: t.plan.targetColumns }) === true)) return 'inprocess'
+  const rk = ctx.reader.kind
+  const wk = ctx.writer.kind
+  if (!throttled && process.env.SLUICE_RAW !== '0' && tasks.length && !isFileStoreKind(rk) && !isFileStoreKind(wk) && tasks.every((t) => rawEligible(rk, wk, { ops: t.plan.ops, sourceWidth: t.plan.sourceColumns.length, targets: t.plan.targetColumns }) === true)) return 'inprocess'
   const rows = tasks.reduce((n, t) => n + (t.plan.estimatedRows ?? 0), 0)
   return channels > 1 && rows >= WORKER_MIN_ROWS ? 'worker' : 'inprocess'
 }

@@ -22,7 +22,7 @@
  * - DataX's MySQL reader appends `zeroDateTimeBehavior=convertToNull` to the JDBC URL, so an
  *   imported MySQL reader gets `setting.zeroDate: "null"`.
  */
-import type { ConnectionConfig, ConnectorKind } from '../../connectors/types.js'
+import { isFileStoreKind, type ConnectionConfig, type ConnectorKind, type DatabaseConfig } from '../../connectors/types.js'
 import { maskUrl } from '../../connectors/url.js'
 import type { RunSummary } from '../../engine/events.js'
 import type { ConnectionRef, JobSpec, JobSpecInput, TablePair } from '../spec.js'
@@ -55,8 +55,8 @@ const WRITER_PLUGIN: Partial<Record<ConnectorKind, string>> = { mysql: 'mysqlwri
 
 /** Both sides of a job resolved for an export. */
 export interface ResolvedSides {
-  reader: ConnectionConfig
-  writer: ConnectionConfig
+  reader: DatabaseConfig
+  writer: DatabaseConfig
   readerName: string
   writerName: string
   /** MySQL: the database; PostgreSQL: the schema. */
@@ -75,8 +75,12 @@ export function resolveSides(job: JobSpec, resolve: (ref: ConnectionRef) => Conn
       throw new InteropError(`$.${side}.connection: ${msg}`)
     }
   }
-  const reader = one(job.reader.connection, 'reader')
-  const writer = one(job.writer.connection, 'writer')
+  const db = (c: ConnectionConfig, side: 'reader' | 'writer'): DatabaseConfig => {
+    if (isFileStoreKind(c.kind)) throw new InteropError(`$.${side}.connection: a ${c.kind} file connection has no database plugin to export to`)
+    return c as DatabaseConfig
+  }
+  const reader = db(one(job.reader.connection, 'reader'), 'reader')
+  const writer = db(one(job.writer.connection, 'writer'), 'writer')
   const rs = job.reader.schema ?? (reader.kind === 'mysql' ? reader.database : reader.schema)
   const ws = job.writer.schema ?? (writer.kind === 'mysql' ? writer.database : writer.schema)
   return {

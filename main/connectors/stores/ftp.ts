@@ -1,0 +1,302 @@
+/**
+ * The FTP / explicit FTPS store (`ftp://user:pass@host:21/folder`, `ftps://...`; basic-ftp).
+ *
+ * - FTPS is explicit (AUTH TLS on the control port, then PROT P data connections), set by `ssl`
+ *   or the `ftps://` scheme. The server certificate is verified against the system CAs, or
+ *   `options.ca` (PEM text); `options.rejectUnauthorized: false` accepts any certificate
+ *   (self-signed test servers; never on the internet).
+ * - Transfers are passive (EPSV, then PASV). basic-ftp implements passive mode only, so
+ *   `passive: false` is refused with a message rather than silently ignored.
+ * - An FTP control connection runs one command at a time: listings, renames and deletes share one
+ *   connection (queued), and every read or write opens its own connection for the transfer, so a
+ *   reader streaming a file never blocks a listing.
+ * - The root is `config.path` (absolute, or relative to the login folder).
+ * - Atomic upload: bytes go to `.<name>.sluice-<hex>.tmp`, renamed onto the name once the server
+ *   confirmed the whole transfer (226). FTP's rename (RNFR/RNTO) replaces on most servers; where it
+ *   refuses an existing target, the target is removed and the rename retried. `noOverwrite` checks
+ *   the name right before publishing (FTP has no atomic no-clobber rename).
+ */
+import { Client, FTPError, type FileInfo } from 'basic-ftp'
+import path from 'node:path'
+import { PassThrough, type Readable } from 'node:stream'
+import type { ConnectionConfig, TestResult } from '../types.js'
+import { byName, cleanRel, CountingStream, listedOk, testFailed, tmpSibling, transferAborted } from './remote.js'
+import type { FileStore, StoreEntry, StoreReadOptions, StoreUpload, StoreWriteOptions } from './types.js'
+
+/** An FTP server folder as a {@link FileStore}. */
+export class FtpStore implements FileStore {
+  readonly kind = 'ftp' as const
+  #control: Promise<Client> | undefined
+  #queue: Promise<unknown> = Promise.resolve()
+  #root: string | undefined
+  #welcome = ''
+  #closed = false
+  readonly #transfers = new Set<Client>()
+
+  /** @throws Error naming the field when the host is missing or active mode is asked for. */
+  constructor(readonly config: ConnectionConfig) {
+    if (!config.host) throw new Error('connection.host: an FTP connection needs the server host')
+    if (config.passive === false) throw new Error('connection.passive: active FTP mode is not supported (the FTP library, basic-ftp, transfers in passive mode only); use passive mode')
+  }
+
+  get #where(): string {
+    return `${this.config.ssl ? 'ftps' : 'ftp'} ${this.config.user ?? 'anonymous'}@${this.config.host}:${this.config.port ?? 21}`
+  }
+
+  /** A new logged-in client; the root is resolved against the login folder on first login. */
+  async #login(): Promise<Client> {
+    if (this.#closed) throw new Error(`${this.#where}: the store is closed`)
+    const c = this.config
+    const client = new Client(c.connectTimeoutMs ?? 30_000)
+    const opts = (c.options ?? {}) as { ca?: string; rejectUnauthorized?: boolean }
+    try {
+      const res = await client.access({
+        host: c.host,
+        port: c.port ?? 21,
+        user: c.user ?? 'anonymous',
+        password: c.password ?? (c.user && c.user !== 'anonymous' ? '' : 'anonymous@'),
+        secure: c.ssl ? true : false,
+        secureOptions: c.ssl ? { ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}), servername: c.host } : undefined,
+      })
+      this.#welcome ||= res.message.replace(/^\d{3}[ -]/, '').trim()
+      if (this.#root === undefined) {
+        const p = c.path ?? ''
+        this.#root = p.startsWith('/') ? p.replace(/\/+$/, '') || '/' : path.posix.join(await client.pwd(), p).replace(/\/+$/, '') || '/'
+      }
+      return client
+    } catch (e) {
+      client.close()
+      throw wrap(this.#where, 'login', '', e)
+    }
+  }
+
+  /** Run `fn` on the shared control connection, one at a time; a dropped connection is re-opened once. */
+  #withControl<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      for (let attempt = 0; ; attempt++) {
+        this.#control ??= this.#login()
+        const p = this.#control
+        let client: Client
+        try {
+          client = await p
+        } catch (e) {
+          if (this.#control === p) this.#control = undefined
+          throw e
+        }
+        if (client.closed) {
+          if (this.#control === p) this.#control = undefined
+          continue
+        }
+        try {
+          return await fn(client)
+        } catch (e) {
+          if (client.closed && attempt === 0) {
+            if (this.#control === p) this.#control = undefined
+            continue
+          }
+          throw e
+        }
+      }
+    }
+    const next = this.#queue.then(run, run)
+    this.#queue = next.catch(() => undefined)
+    return next
+  }
+
+  #abs(rel: string): string {
+    const r = cleanRel(rel)
+    return r ? path.posix.join(this.#root!, r) : this.#root!
+  }
+
+  async test(): Promise<TestResult> {
+    const t0 = performance.now()
+    try {
+      const entries = await this.list('')
+      return listedOk(t0, entries, this.#welcome ? { serverVersion: this.#welcome } : {})
+    } catch (e) {
+      return testFailed(t0, e)
+    }
+  }
+
+  async list(dir: string): Promise<StoreEntry[]> {
+    const base = cleanRel(dir)
+    return this.#withControl(async (client) => {
+      let items: FileInfo[]
+      try {
+        items = await client.list(this.#abs(base))
+      } catch (e) {
+        if (e instanceof FTPError && e.code === 550) return []
+        throw wrap(this.#where, 'list', dir, e)
+      }
+      return byName(items.filter((i) => i.name !== '.' && i.name !== '..').map((i) => entry(base ? `${base}/${i.name}` : i.name, i)))
+    })
+  }
+
+  async stat(rel: string): Promise<StoreEntry | null> {
+    const clean = cleanRel(rel)
+    if (!clean) return { path: '', name: '', type: 'dir', size: 0 }
+    const parent = path.posix.dirname(clean) === '.' ? '' : path.posix.dirname(clean)
+    const name = path.posix.basename(clean)
+    return (await this.list(parent)).find((e) => e.name === name) ?? null
+  }
+
+  async read(rel: string, opts: StoreReadOptions = {}): Promise<Readable> {
+    const st = await this.stat(rel)
+    if (!st) throw Object.assign(new Error(`${this.#where}: read '${rel}': no such file`), { code: 'ENOENT' })
+    if (st.type === 'dir') throw new Error(`${this.#where}: read '${rel}': is a folder`)
+    const client = await this.#login()
+    this.#transfers.add(client)
+    const out = new PassThrough({ highWaterMark: 1 << 20 })
+    const finish = (): void => {
+      this.#transfers.delete(client)
+      client.close()
+    }
+    const onAbort = (): void => {
+      out.destroy(transferAborted('read', opts.signal))
+      finish()
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
+    client.downloadTo(out, this.#abs(rel)).then(
+      () => {
+        opts.signal?.removeEventListener('abort', onAbort)
+        finish()
+      },
+      (e) => {
+        opts.signal?.removeEventListener('abort', onAbort)
+        if (!out.destroyed) out.destroy(wrap(this.#where, 'read', rel, e))
+        finish()
+      },
+    )
+    out.once('close', () => {
+      if (!client.closed && !out.readableEnded) finish()
+    })
+    return out
+  }
+
+  async write(rel: string, opts: StoreWriteOptions = {}): Promise<StoreUpload> {
+    const clean = cleanRel(rel)
+    if (!clean) throw new Error(`${this.#where}: write: an empty path`)
+    const parent = path.posix.dirname(clean) === '.' ? '' : path.posix.dirname(clean)
+    await this.mkdirp(parent)
+    if (opts.noOverwrite && (await this.stat(clean))) throw Object.assign(new Error(`${this.#where}: write '${rel}': the file exists (writeMode nonConflict)`), { code: 'EEXIST' })
+    const client = await this.#login()
+    this.#transfers.add(client)
+    const abs = this.#abs(clean)
+    const tmp = tmpSibling(abs)
+    const counter = new CountingStream()
+    const uploaded = client.uploadFrom(counter, tmp)
+    uploaded.catch(() => undefined)
+    let settled = false
+    const release = (): void => {
+      this.#transfers.delete(client)
+      client.close()
+    }
+    const removeTmp = (): Promise<void> => this.#withControl((c) => c.remove(tmp)).then(() => undefined, () => undefined)
+    const abort = async (): Promise<void> => {
+      opts.signal?.removeEventListener('abort', onAbort)
+      settled = true
+      if (!counter.destroyed) counter.destroy()
+      release()
+      await uploaded.catch(() => undefined)
+      await removeTmp()
+    }
+    const onAbort = (): void => void counter.destroy(transferAborted('write', opts.signal))
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
+    return {
+      stream: counter,
+      abort,
+      done: async () => {
+        if (settled) throw new Error(`${this.#where}: write '${rel}': the upload was aborted`)
+        try {
+          counter.end()
+          await uploaded
+          if (opts.signal?.aborted) throw transferAborted('write', opts.signal)
+          if (opts.noOverwrite && (await this.stat(clean))) throw Object.assign(new Error(`${this.#where}: write '${rel}': the file exists (writeMode nonConflict)`), { code: 'EEXIST' })
+          await this.#replace(tmp, abs)
+          settled = true
+          opts.signal?.removeEventListener('abort', onAbort)
+          release()
+          return { bytes: counter.bytes }
+        } catch (e) {
+          await abort()
+          throw (e as Error).message?.startsWith(this.#where) ? e : wrap(this.#where, 'write', rel, e)
+        }
+      },
+    }
+  }
+
+  /** RNFR/RNTO, removing an existing target first when the server refuses to replace it. */
+  #replace(from: string, to: string): Promise<void> {
+    return this.#withControl(async (client) => {
+      try {
+        await client.rename(from, to)
+      } catch (e) {
+        if (!(e instanceof FTPError)) throw e
+        await client.remove(to).catch(() => undefined)
+        await client.rename(from, to)
+      }
+    })
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const dst = cleanRel(to)
+    await this.mkdirp(path.posix.dirname(dst) === '.' ? '' : path.posix.dirname(dst))
+    try {
+      await this.#withControl(async () => undefined) // resolve the root first
+      await this.#replace(this.#abs(from), this.#abs(dst))
+    } catch (e) {
+      throw wrap(this.#where, 'rename', `${from}' -> '${to}`, e)
+    }
+  }
+
+  async delete(rel: string): Promise<boolean> {
+    return this.#withControl(async (client) => {
+      try {
+        await client.remove(this.#abs(rel))
+        return true
+      } catch (e) {
+        if (e instanceof FTPError && e.code === 550) {
+          // 550 is both "no such file" and "permission denied": tell them apart by a listing.
+          const parent = path.posix.dirname(this.#abs(rel))
+          const names = await client.list(parent).then((l) => l.map((i) => i.name), () => [] as string[])
+          if (!names.includes(path.posix.basename(this.#abs(rel)))) return false
+        }
+        throw wrap(this.#where, 'delete', rel, e)
+      }
+    })
+  }
+
+  async mkdirp(dir: string): Promise<void> {
+    const clean = cleanRel(dir)
+    if (!clean) return
+    await this.#withControl(async (client) => {
+      try {
+        await client.ensureDir(this.#abs(clean)) // changes the working folder; every path used is absolute
+      } catch (e) {
+        throw wrap(this.#where, 'mkdir', dir, e)
+      }
+    })
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    for (const c of this.#transfers) c.close()
+    this.#transfers.clear()
+    const control = await this.#control?.catch(() => undefined)
+    this.#control = undefined
+    control?.close()
+  }
+}
+
+function entry(rel: string, i: FileInfo): StoreEntry {
+  const dir = i.isDirectory
+  return { path: rel, name: i.name, type: dir ? 'dir' : 'file', size: dir ? 0 : i.size, ...(i.modifiedAt ? { mtime: i.modifiedAt } : {}) }
+}
+
+/** An Error naming the server, the operation and the path, keeping the FTP reply code as `code`. */
+function wrap(where: string, op: string, rel: string, e: unknown): Error {
+  const err = e as Error & { code?: unknown }
+  const out = new Error(`${where}: ${op}${rel ? ` '${rel}'` : ''}: ${err?.message ?? String(e)}`) as Error & { code?: string }
+  if (err?.code !== undefined) out.code = String(err.code)
+  return out
+}
