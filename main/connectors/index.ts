@@ -22,6 +22,12 @@ export async function openConnector(config: ConnectionConfig): Promise<Connector
       return (await import('./postgres/index.js')).createPostgresConnector(config)
     case 'sqlite':
       return (await import('./sqlite/index.js')).createSqliteConnector(config)
+    case 'file':
+    case 'ftp':
+    case 'sftp':
+    case 's3':
+      // A file store with its format (main/connectors/file/): the engine's reader / writer of files.
+      return new (await import('./file/connector.js')).FileConnector(config)
     default:
       throw new Error(`connection.kind: unknown connector kind '${(config as { kind: string }).kind}' (expected mysql, postgres or sqlite)`)
   }

@@ -177,6 +177,12 @@ export interface ReadSpec {
   where?: string
   /** Column used to cut the table into key ranges; default: the single-column primary key. */
   splitPk?: string
+  /**
+   * File readers only: decode these columns as these types (set by the planner from the target
+   * table for file columns that declare no type, so `'12.50'` reaches a DECIMAL column as a decimal
+   * and hex text reaches a bytes column as bytes).
+   */
+  types?: Record<string, LogicalType>
 }
 
 /**
@@ -225,6 +231,8 @@ export interface WriteSpec {
   writeMode: WriteMode
   /** Key columns for replace/update; default: the table's primary key. */
   keyColumns?: string[]
+  /** The split this writer writes (file writers name their part files by it; databases ignore it). */
+  splitIndex?: number
 }
 
 /** A row the target refused, with the database's reason. `index` is its position in the batch. */
@@ -249,6 +257,11 @@ export interface WriteOutcome {
  */
 export interface Writer {
   write(rows: Row[], signal?: AbortSignal): Promise<WriteOutcome>
+  /**
+   * Optional: called once after the split's last batch, before the split is checkpointed. A
+   * writer that buffers (file parts) publishes here; `close()` without `finish()` discards.
+   */
+  finish?(): Promise<void>
   /** Release the connection. Safe to call twice. */
   close(): Promise<void>
 }
@@ -285,7 +298,8 @@ export interface CatalogReader {
 }
 
 export interface Connector {
-  readonly kind: ConnectorKind
+  /** The database kind, or `file` for every file store (main/connectors/file/). */
+  readonly kind: ConnectorKind | 'file'
   readonly config: ConnectionConfig
   /** The schema used when a TableRef has none (MySQL database, PostgreSQL schema, `main`). */
   readonly defaultSchema: string

@@ -18,6 +18,7 @@ import type { TimeContext } from '../job/variables.js'
 import type { ChannelMessage, RedoPlan, Unit } from './channel.js'
 import type { Counters, DirtyRecord, EngineEvent, RunState, RunSummary, TaskState, TaskSummary } from './events.js'
 import { DEFAULT_RETRY, type RetryPolicy } from './faults.js'
+import { isFileConnector, withFileSides } from './files.js'
 import { planJob, type Plan, type PlannedTask } from './plan.js'
 import { InProcessHost, WorkerHost, type ChannelHost } from './pool.js'
 import { rawEligible } from './rawpath.js'
@@ -133,6 +134,11 @@ interface TaskRt {
 /** Open both sides, plan and run a job. Never throws for a data or job problem: the summary says it. */
 export async function runJob(ctx: RunContext): Promise<RunSummary> {
   const startedAt = new Date()
+  try {
+    ctx = withFileSides(ctx)
+  } catch {
+    /* a bad variable in writer.file is reported by the planner's checks below */
+  }
   const emit = (e: EngineEvent) => ctx.onEvent?.(e)
   const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string, taskId?: string) =>
     emit({ type: 'run/log', runId: ctx.runId, level, message, ts: new Date().toISOString(), ...(taskId ? { taskId } : {}) })
@@ -357,7 +363,8 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker
  */
 export function redoPlan(t: { plan: PlannedTask; owned: boolean }, split: Split, writer: Connector, splitCount: number): RedoPlan {
   const p = t.plan
-  if (p.writeMode !== 'insert') return { kind: 'none' }
+  // A file writer re-writes a split idempotently: it deletes the split's earlier parts first.
+  if (p.writeMode !== 'insert' || writer.kind === 'file') return { kind: 'none' }
   const r = split.range
   const table = writer.quoteTable(p.target)
   if (t.owned && r) {
@@ -493,6 +500,8 @@ async function runTasks(
           t.afterDdl = { indexes: p.ddl.indexes, foreignKeys: p.ddl.foreignKeys, sequences: p.ddl.sequences }
         }
         if (p.preSql.length) await writer.execute(p.preSql.filter(Boolean))
+        // A file target: writer.file.writeMode (truncate / append / nonConflict) applies now.
+        if (isFileConnector(writer)) await writer.prepareTarget(p.target)
         if (p.truncate && p.targetExists) {
           await writer.execute([writer.kind === 'sqlite' ? `DELETE FROM ${writer.quoteTable(p.target)}` : `TRUNCATE TABLE ${writer.quoteTable(p.target)}`])
           t.owned = true
@@ -532,6 +541,8 @@ async function runTasks(
         }
         if (t.afterDdl.sequences.length) await writer.execute(t.afterDdl.sequences)
       }
+      // A file target: the manifest, and the files the run tracks (export files).
+      if (isFileConnector(writer)) emit({ type: 'task/files', runId: ctx.runId, taskId: p.taskId, files: await writer.finishTarget(p.target) })
       if (p.postSql.length) await writer.execute(p.postSql.filter(Boolean))
       progress(t, true)
       if (job.verify && ctx.verifyTask) {
@@ -681,6 +692,7 @@ async function runTasks(
         ops: p.ops,
         sourceWidth: p.sourceColumns.length,
         srcNames: p.sourceColumns.map((c) => c.name),
+        ...(reader.kind === 'file' ? { errorIndex: p.sourceColumns.findIndex((c) => c.name === '@error') } : {}),
         zeroDate: job.setting.zeroDate,
         batchBytes: job.setting.batchBytes,
         redo: u.redo,
