@@ -125,7 +125,7 @@ export class FtpStore implements FileStore {
       try {
         items = await client.list(this.#abs(base))
       } catch (e) {
-        if (e instanceof FTPError && e.code === 550) return []
+        if (isMissing(e)) return []
         throw wrap(this.#where, 'list', dir, e)
       }
       return byName(items.filter((i) => i.name !== '.' && i.name !== '..').map((i) => entry(base ? `${base}/${i.name}` : i.name, i)))
@@ -191,7 +191,12 @@ export class FtpStore implements FileStore {
       this.#transfers.delete(client)
       client.close()
     }
-    const removeTmp = (): Promise<void> => this.#withControl((c) => c.remove(tmp)).then(() => undefined, () => undefined)
+    const removeTmp = (): Promise<void> =>
+      this.#withControl(async (c) => {
+        // Only when it is there: some servers answer DELE of a missing file badly.
+        const names = await c.list(path.posix.dirname(tmp)).then((l) => l.map((i) => i.name), () => [] as string[])
+        if (names.includes(path.posix.basename(tmp))) await c.remove(tmp)
+      }).then(() => undefined, () => undefined)
     const abort = async (): Promise<void> => {
       opts.signal?.removeEventListener('abort', onAbort)
       settled = true
@@ -250,26 +255,26 @@ export class FtpStore implements FileStore {
   }
 
   async delete(rel: string): Promise<boolean> {
+    const clean = cleanRel(rel)
     return this.#withControl(async (client) => {
+      // FTP answers 550 both for "no such file" and "permission denied": list the folder first.
+      const abs = this.#abs(clean)
+      const names = await client.list(path.posix.dirname(abs)).then((l) => l.filter((i) => !i.isDirectory).map((i) => i.name), () => [] as string[])
+      if (!names.includes(path.posix.basename(abs))) return false
       try {
-        await client.remove(this.#abs(rel))
+        await client.remove(abs)
         return true
       } catch (e) {
-        if (e instanceof FTPError && e.code === 550) {
-          // 550 is both "no such file" and "permission denied": tell them apart by a listing.
-          const parent = path.posix.dirname(this.#abs(rel))
-          const names = await client.list(parent).then((l) => l.map((i) => i.name), () => [] as string[])
-          if (!names.includes(path.posix.basename(this.#abs(rel)))) return false
-        }
         throw wrap(this.#where, 'delete', rel, e)
       }
     })
   }
 
+  /** Create `dir` and its parents ('' creates the root folder itself when missing). */
   async mkdirp(dir: string): Promise<void> {
     const clean = cleanRel(dir)
-    if (!clean) return
     await this.#withControl(async (client) => {
+      if (!clean && this.#root === '/') return
       try {
         await client.ensureDir(this.#abs(clean)) // changes the working folder; every path used is absolute
       } catch (e) {
@@ -286,6 +291,11 @@ export class FtpStore implements FileStore {
     this.#control = undefined
     control?.close()
   }
+}
+
+/** A reply meaning "no such file or folder" (550; ftp-srv answers 451 with the errno text). */
+function isMissing(e: unknown): boolean {
+  return e instanceof FTPError && (e.code === 550 || /no such file|not found|ENOENT/i.test(e.message))
 }
 
 function entry(rel: string, i: FileInfo): StoreEntry {

@@ -108,18 +108,23 @@ export class S3Store implements FileStore {
   async stat(rel: string): Promise<StoreEntry | null> {
     const clean = cleanRel(rel)
     if (!clean) return { path: '', name: '', type: 'dir', size: 0 }
+    let headError: unknown
     try {
       const h = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.#key(clean) }))
       return { path: clean, name: path.posix.basename(clean), type: 'file', size: Number(h.ContentLength ?? 0), ...(h.LastModified ? { mtime: h.LastModified } : {}) }
     } catch (e) {
-      if (!isNotFound(e)) throw wrap(this.#where, 'stat', rel, e)
+      // Not found: maybe a "folder". Some S3-compatible servers that keep objects as files
+      // (s3rver) answer HEAD of a folder with a 500; the listing below decides then.
+      if (!isNotFound(e)) headError = e
     }
     try {
-      const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.#key(clean)}/`, MaxKeys: 1 }))
-      return res.KeyCount ? { path: clean, name: path.posix.basename(clean), type: 'dir', size: 0 } : null
+      const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.#key(clean)}/`, Delimiter: '/', MaxKeys: 1 }))
+      if (res.KeyCount || res.Contents?.length || res.CommonPrefixes?.length) return { path: clean, name: path.posix.basename(clean), type: 'dir', size: 0 }
     } catch (e) {
-      throw wrap(this.#where, 'stat', rel, e)
+      throw wrap(this.#where, 'stat', rel, headError ?? e)
     }
+    if (headError) throw wrap(this.#where, 'stat', rel, headError)
+    return null
   }
 
   async read(rel: string, opts: StoreReadOptions = {}): Promise<Readable> {

@@ -124,6 +124,9 @@ export class SftpStore implements FileStore {
     if (st.type === 'dir') throw new Error(`${this.#where}: read '${rel}': is a folder`)
     const { sftp } = await this.#open()
     const stream = sftp.createReadStream(this.#abs(rel), { highWaterMark: 256 * 1024 } as never) as unknown as Readable
+    // Once every byte was delivered, a failure to close the remote handle (the session ended
+    // first) concerns no one: keep it from becoming an uncaught 'error'.
+    stream.once('end', () => stream.on('error', () => undefined))
     if (opts.signal) {
       const onAbort = (): void => void stream.destroy(transferAborted('read', opts.signal))
       if (opts.signal.aborted) onAbort()
@@ -145,8 +148,8 @@ export class SftpStore implements FileStore {
     const remote = sftp.createWriteStream(tmp)
     const written = new Promise<void>((resolve, reject) => {
       remote.once('close', resolve)
-      remote.once('error', reject)
-      counter.once('error', reject)
+      remote.on('error', reject)
+      counter.on('error', reject)
     })
     written.catch(() => undefined)
     counter.pipe(remote)
@@ -230,16 +233,24 @@ export class SftpStore implements FileStore {
     }
   }
 
+  /** Create `dir` and its parents ('' creates the root folder itself when missing). */
   async mkdirp(dir: string): Promise<void> {
     const clean = cleanRel(dir)
-    if (!clean) return
     const { sftp } = await this.#open()
-    const parts = clean.split('/')
-    for (let i = 1; i <= parts.length; i++) {
-      const abs = this.#abs(parts.slice(0, i).join('/'))
+    // The root's own missing ancestors first (absolute roots only), then the folders under it.
+    const rootParts = this.root.split('/').filter(Boolean)
+    const chain: string[] = []
+    for (let i = 1; i <= rootParts.length; i++) chain.push((this.root.startsWith('/') ? '/' : '') + rootParts.slice(0, i).join('/'))
+    const parts = clean ? clean.split('/') : []
+    for (let i = 1; i <= parts.length; i++) chain.push(this.#abs(parts.slice(0, i).join('/')))
+    const target = chain[chain.length - 1]
+    if (!target) return
+    const there = await call<Stats>((cb) => sftp.stat(target, cb)).catch(() => undefined)
+    if (there?.isDirectory()) return
+    for (const abs of chain) {
       try {
         const st = await call<Stats>((cb) => sftp.stat(abs, cb))
-        if (!st.isDirectory()) throw new Error(`${this.#where}: mkdir '${dir}': '${parts.slice(0, i).join('/')}' is a file`)
+        if (!st.isDirectory()) throw new Error(`${this.#where}: mkdir '${dir}': '${abs}' is a file`)
         continue
       } catch (e) {
         if ((e as { code?: number }).code !== NO_SUCH_FILE) throw e
@@ -249,7 +260,7 @@ export class SftpStore implements FileStore {
       } catch (e) {
         // Created meanwhile by a concurrent writer: fine when it is a folder now.
         const st = await call<Stats>((cb) => sftp.stat(abs, cb)).catch(() => undefined)
-        if (!st?.isDirectory()) throw new Error(`${this.#where}: mkdir '${parts.slice(0, i).join('/')}': ${(e as Error).message}`)
+        if (!st?.isDirectory()) throw new Error(`${this.#where}: mkdir '${abs}': ${(e as Error).message}`)
       }
     }
   }
