@@ -38,6 +38,7 @@ const AREAS = {
   verify: () => import('./verify/cli.js'),
   interop: () => import('./job/interop/cli.js'),
   api: () => import('./api/cli.js'),
+  files: () => import('./cli/files.js'),
 }
 type Area = keyof typeof AREAS
 
@@ -54,6 +55,7 @@ const COMMAND_AREA: Record<string, Area> = {
   export: 'interop',
   import: 'interop',
   serve: 'api',
+  files: 'files',
 }
 
 /** The first command word of `argv` (process.argv form), skipping the global options. */

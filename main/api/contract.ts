@@ -16,6 +16,25 @@ import type { ConnectionConfig, NativeTypeChoice, QueryResult, TestResult } from
 import type { EngineEvent, RunState, RunSummary } from '../engine/events.js'
 import type { Problem } from '../job/spec.js'
 
+/** State of an export file (main/store/export-files.ts). */
+export type ExportFileState = 'exists' | 'deleted' | 'absent'
+
+/** One file a run exported, as screens see it. */
+export interface ExportFileView {
+  id: number
+  runId: string
+  taskId: string
+  /** Display form of the writer connection (no secret). */
+  connection: string
+  path: string
+  rows: number
+  bytes: number
+  sha256: string
+  state: ExportFileState
+  createdAt: string
+  checkedAt?: string
+}
+
 /** Connection settings as screens see them: never the password, only whether one is saved. */
 export interface ConnectionSummary {
   id: string
@@ -192,6 +211,16 @@ export interface Api {
   'sql/cancel': (a: { queryId: string }) => Promise<void>
   'sql/history': (a: { connectionId: string; limit?: number }) => Promise<QueryHistoryItem[]>
 
+  /**
+   * Files runs exported (file writers): one run's (`runId`), or every run's newest first (the
+   * Data clean-up view), optionally in one state.
+   */
+  'exportFiles/list': (a: { runId?: string; state?: ExportFileState; limit?: number; offset?: number }) => Promise<{ files: ExportFileView[]; total: number }>
+  /** Delete a run's export files in state `exists` (or exactly `ids`): each ends `deleted`, or `absent` when already gone. */
+  'exportFiles/clean': (a: { runId: string; ids?: number[] }) => Promise<ExportFileView[]>
+  /** Look for a run's export files in their store: `exists` or `absent` (deleted ones are left as they are). */
+  'exportFiles/check': (a: { runId: string }) => Promise<ExportFileView[]>
+
   'settings/get': (a: Record<string, never>) => Promise<Record<string, unknown>>
   'settings/set': (a: { key: string; value: unknown }) => Promise<void>
 }
@@ -269,6 +298,7 @@ export const API_METHODS = [
   'jobs/list', 'jobs/get', 'jobs/save', 'jobs/delete', 'jobs/versions', 'jobs/validate', 'jobs/preview', 'jobs/schema', 'jobs/export',
   'runs/start', 'runs/cancel', 'runs/rerun', 'runs/list', 'runs/get', 'runs/logs', 'runs/dirty',
   'sql/query', 'sql/cancel', 'sql/history',
+  'exportFiles/list', 'exportFiles/clean', 'exportFiles/check',
   'settings/get', 'settings/set',
 ] as const satisfies readonly ApiMethod[]
 

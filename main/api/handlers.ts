@@ -479,6 +479,28 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
 
     // -- settings ------------------------------------------------------------------------------
+    // -- export files (file writers; main/engine/export-files.ts) --------------------------------
+    async 'exportFiles/list'(a) {
+      if (a?.state !== undefined && !['exists', 'deleted', 'absent'].includes(a.state)) throw apiError('BAD_REQUEST', `state: expected exists, deleted or absent`, 'state')
+      if (a?.runId !== undefined) {
+        const run = requireRun(a.runId)
+        const files = store.exportFiles.list(run.id).filter((f) => !a.state || f.state === a.state)
+        return { files, total: files.length }
+      }
+      return store.exportFiles.listAll({ ...(a?.state ? { state: a.state } : {}), ...(a?.limit !== undefined ? { limit: a.limit } : {}), ...(a?.offset !== undefined ? { offset: a.offset } : {}) })
+    },
+    async 'exportFiles/clean'(a) {
+      const run = requireRun(a?.runId)
+      if (a.ids !== undefined && (!Array.isArray(a.ids) || a.ids.some((x) => !Number.isInteger(x)))) throw apiError('BAD_REQUEST', 'ids: expected an array of integers', 'ids')
+      const { cleanExportFiles } = await import('../engine/export-files.js')
+      return cleanExportFiles(store, run.id, a.ids ? { ids: a.ids } : {})
+    },
+    async 'exportFiles/check'(a) {
+      const run = requireRun(a?.runId)
+      const { cleanExportFiles } = await import('../engine/export-files.js')
+      return cleanExportFiles(store, run.id, { checkOnly: true, ids: store.exportFiles.list(run.id).filter((f) => f.state !== 'deleted').map((f) => f.id) })
+    },
+
     async 'settings/get'() {
       return store.settings.all()
     },

@@ -12,6 +12,7 @@ import type { Store } from '../store/index.js'
 import type { Split } from '../connectors/types.js'
 import type { EngineEvent, RunSummary, TaskState } from './events.js'
 import { tableDataDiff } from './verify-stage.js'
+import { connectionLabel } from './export-files.js'
 import { runJob, type Checkpoints, type PreparedTask } from './run.js'
 
 /** A job document failed structural validation. */
@@ -145,6 +146,7 @@ export function startRun(opts: StartRunOptions): RunHandle {
       spec: specDoc,
     })
   const runId = run.id
+  const writerLabel = connectionLabel(job.writer.connection)
   store.settings.set(resumeKey(runId), record)
   const controller = new AbortController()
 
@@ -185,6 +187,10 @@ export function startRun(opts: StartRunOptions): RunHandle {
         break
       case 'run/log':
         logBuf.push({ level: e.level, message: e.message, ts: e.ts, ...(e.taskId ? { taskId: e.taskId } : {}) })
+        break
+      case 'task/files':
+        // Export-file tracking (main/store/export-files.ts, main/engine/export-files.ts).
+        store.exportFiles.add(runId, e.taskId, writerLabel, e.files)
         break
     }
     opts.onEvent?.(e)

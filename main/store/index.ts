@@ -22,6 +22,7 @@ import { JobsRepo } from './jobs.js'
 import { migrate, MIGRATIONS, type Migration } from './migrate.js'
 import { stateDbPath } from './paths.js'
 import { DirtyRepo, LogsRepo, QueryHistoryRepo, SettingsRepo } from './records.js'
+import { ExportFilesRepo } from './export-files.js'
 import { RunsRepo, RunTasksRepo, SplitsRepo } from './runs.js'
 import { NodeSecretBox, type SecretBox } from './secrets.js'
 
@@ -48,6 +49,8 @@ export interface Store {
   readonly dirty: DirtyRepo
   readonly queryHistory: QueryHistoryRepo
   readonly settings: SettingsRepo
+  /** Files runs exported (file writers), with their clean-up state. */
+  readonly exportFiles: ExportFilesRepo
   /** The DB file path. */
   readonly file: string
   /** The secret scheme in use (`SecretBox.scheme`). */
@@ -89,6 +92,7 @@ export function openStore(opts: StoreOptions): Store {
       dirty: new DirtyRepo(db),
       queryHistory: new QueryHistoryRepo(db),
       settings: new SettingsRepo(db),
+      exportFiles: new ExportFilesRepo(db),
       file,
       secretScheme: box.scheme,
       appliedMigrations: applied,
@@ -112,6 +116,7 @@ export { migrate, MIGRATIONS, appliedMigrations, type Migration } from './migrat
 export { encodeValue, decodeValue, encodeValues, decodeValues, type EncodedValue } from './codec.js'
 export type { ConnectionSummary, ConnectionInput, ConnectionPatch, PublicConnectionConfig, ConnectionsRepo } from './connections.js'
 export type { Job, JobListItem, JobVersion, SaveResult, JobsRepo } from './jobs.js'
+export { EXPORT_FILE_STATES, type ExportFile, type ExportFileState, type ExportFilesRepo } from './export-files.js'
 export {
   RUN_STATES,
   TASK_STATES,

@@ -156,6 +156,28 @@ export const MIGRATIONS: readonly Migration[] = [
     id: '2026-11-23-001-init',
     up: (db) => db.exec(INIT),
   },
+  {
+    // Export files of runs (main/store/export-files.ts).
+    id: '2026-12-05-125-export-files',
+    up: (db) =>
+      db.exec(`
+CREATE TABLE export_files (
+  id          INTEGER PRIMARY KEY,
+  run_id      TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  task_id     TEXT NOT NULL,
+  connection  TEXT NOT NULL,               -- display form, never a secret
+  path        TEXT NOT NULL,               -- store path under the connection's root
+  rows        INTEGER NOT NULL,
+  bytes       INTEGER NOT NULL,
+  sha256      TEXT NOT NULL,
+  state       TEXT NOT NULL DEFAULT 'exists' CHECK (state IN ('exists', 'deleted', 'absent')),
+  created_at  TEXT NOT NULL,
+  checked_at  TEXT,
+  UNIQUE (run_id, path)
+);
+CREATE INDEX export_files_by_state ON export_files (state, created_at);
+`),
+  },
 ]
 
 const ID = /^\d{4}-\d{2}-\d{2}-\d{3}-[a-z0-9-]+$/

@@ -6,7 +6,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs'
 import { fsync, open as fsOpen, close as fsClose } from 'node:fs'
-import { link, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
+import { link, mkdir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { Readable } from 'node:stream'
@@ -160,9 +160,11 @@ export class LocalStore implements FileStore {
       const code = (e as NodeJS.ErrnoException).code
       if (code === 'ENOENT') return false
       if (code === 'EISDIR' || code === 'EPERM') {
-        // An empty folder (clean-up of per-table folders).
-        await rm(resolveUnder(this.root, rel), { recursive: false }).catch(() => undefined)
-        return true
+        // An empty folder (the clean-up of a writer's fragment folder); a folder with files stays.
+        return rmdir(resolveUnder(this.root, rel)).then(
+          () => true,
+          () => false,
+        )
       }
       throw new Error(`delete '${rel}': ${(e as Error).message}`)
     }
