@@ -15,7 +15,7 @@ describe('migrations', () => {
     const d = path.join(dir, 'a')
     const file = path.join(dir, 'a.db')
     let s = openStore({ dataDir: d, file })
-    expect(s.appliedMigrations).toEqual(['2026-11-23-001-init'])
+    expect(s.appliedMigrations).toEqual(MIGRATIONS.map((m) => m.id))
     s.settings.set('theme', 'dark')
     s.close()
     s = openStore({ dataDir: d, file })
@@ -80,11 +80,11 @@ describe('migrations', () => {
     expect(err!.code).toBe('SCHEMA_TOO_NEW')
     expect(err!.message).toBe(
       'the state DB was written by a newer version of Sluice: it has migration 2099-01-01-001-future which this version does not know ' +
-        '(its latest is 2026-11-23-001-init). Upgrade Sluice, or use another --data-dir.',
+        `(its latest is ${MIGRATIONS.at(-1)!.id}). Upgrade Sluice, or use another --data-dir.`,
     )
     // Nothing was changed.
     const db2 = new Database(file)
-    expect(appliedMigrations(db2)).toEqual(['2026-11-23-001-init', '2099-01-01-001-future'])
+    expect(appliedMigrations(db2)).toEqual([...MIGRATIONS.map((m) => m.id), '2099-01-01-001-future'])
     db2.close()
   })
 
