@@ -8,39 +8,22 @@
  */
 process.env.TZ = 'America/Sao_Paulo'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import Database from 'better-sqlite3'
-import mysql from 'mysql2/promise'
-import pg from 'pg'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { openConnector } from '../../main/connectors/index.js'
 import type { ConnectionConfig } from '../../main/connectors/types.js'
-import type { Value } from '../../main/core/types.js'
 import { runJob } from '../../main/engine/run.js'
 import { parseJob } from '../../main/job/spec.js'
 import { timeContext } from '../../main/job/variables.js'
-import { readAll, sameValue, show } from '../helpers/compare.js'
-import { dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, MYSQL, PG, serversReady, uniq } from '../helpers/servers.js'
+import { checkEdge, createEdge, dbConfig, EDGE_COLS, EDGE_ROWS, type DbKind } from '../helpers/edge-fixture.js'
+import { dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, serversReady, uniq } from '../helpers/servers.js'
 
 const ready = await serversReady('mysql', 'postgres')
 
-type Kind = 'mysql' | 'postgres' | 'sqlite'
-const COLS = ['id', 'u64', 'i64', 'dec38', 'txt', 'body', 'bin', 'dt', 'd', 'ts', 'f', 'j', 'b'] as const
-
-const ROWS: Value[][] = [
-  [1, '18446744073709551615', '-9223372036854775808', '-1234567890123456789012345678.0123456789', '😀 中文 ü', 'tab\there\nnew\\line\rcr', Buffer.from([0, 0xff, 0, 0x5c, 0x0a]), '2024-02-29 23:59:59.999999', '0001-01-01', '2038-01-19 03:14:07.499999+00:00', 0.1, '{"a": [1, 2], "b": "ü"}', true],
-  [2, '0', '9223372036854775807', '0.0000000001', '', 'x', Buffer.alloc(0), '1000-01-01 00:00:00', '9999-12-31', '1970-01-01 00:00:01+00:00', -1.7976931348623157e308, '[]', false],
-  [3, null, null, null, null, null, null, null, null, null, null, null, null],
-  [4, '1', '1', '1.0000000000', '\\N', 'NULL', Buffer.from('\\N'), '2000-01-01 00:00:00.5', '2000-01-01', '2000-01-01 00:00:00+00:00', 1e-300, '{}', true],
-]
-
-const DDL: Record<Kind, string> = {
-  mysql: `CREATE TABLE edge (id INT PRIMARY KEY, u64 BIGINT UNSIGNED NULL, i64 BIGINT NULL, dec38 DECIMAL(38,10) NULL, txt VARCHAR(100) NULL, body TEXT NULL, bin BLOB NULL, dt DATETIME(6) NULL, d DATE NULL, ts TIMESTAMP(6) NULL DEFAULT NULL, f DOUBLE NULL, j JSON NULL, b BOOLEAN NULL) DEFAULT CHARSET=utf8mb4`,
-  postgres: `CREATE TABLE edge (id int PRIMARY KEY, u64 numeric(20,0), i64 bigint, dec38 numeric(38,10), txt varchar(100), body text, bin bytea, dt timestamp(6), d date, ts timestamptz(6), f double precision, j jsonb, b boolean)`,
-  sqlite: `CREATE TABLE edge (id INTEGER PRIMARY KEY, u64 DECIMAL_TEXT(20,0), i64 BIGINT, dec38 DECIMAL_TEXT(38,10), txt VARCHAR(100), body TEXT, bin BLOB, dt DATETIME, d DATE, ts TIMESTAMPTZ, f REAL, j JSON, b BOOLEAN)`,
-}
+type Kind = DbKind
+const COLS = EDGE_COLS
+const ROWS = EDGE_ROWS
 
 const NEXT: Record<Kind, Kind> = { mysql: 'postgres', postgres: 'sqlite', sqlite: 'mysql' }
 
@@ -48,32 +31,15 @@ describe.skipIf(!ready)('fidelity through files (CSV and Parquet)', () => {
   const id = uniq()
   const dir = mkdtempSync(path.join(tmpdir(), 'sluice-ffid-'))
   const made: Array<[Kind, string]> = []
-  const cfg = (kind: Kind, db: string): ConnectionConfig => (kind === 'mysql' ? { kind, ...MYSQL, database: db } : kind === 'postgres' ? { kind, ...PG, database: db } : { kind, path: db })
+  const cfg = dbConfig
   const srcDb: Record<Kind, string> = { mysql: `sl_ffid_${id}_src`, postgres: `sl_ffid_${id}_src`, sqlite: path.join(dir, 'src.sqlite') }
 
   beforeAll(async () => {
-    await freshMysqlDb(srcDb.mysql)
-    made.push(['mysql', srcDb.mysql])
-    const my = await mysql.createConnection({ ...MYSQL, database: srcDb.mysql, charset: 'utf8mb4', timezone: '+00:00' })
-    await my.query("SET time_zone = '+00:00'")
-    await my.query(DDL.mysql)
-    for (const r of ROWS) {
-      const v = r.map((x, i) => (COLS[i] === 'ts' && typeof x === 'string' ? x.replace('+00:00', '') : x))
-      await my.query(`INSERT INTO edge VALUES (${v.map(() => '?').join(',')})`, v)
-    }
-    await my.end()
-    await freshPgDb(srcDb.postgres)
-    made.push(['postgres', srcDb.postgres])
-    const c = new pg.Client({ ...PG, database: srcDb.postgres })
-    await c.connect()
-    await c.query(DDL.postgres)
-    for (const r of ROWS) await c.query(`INSERT INTO edge VALUES (${r.map((_, i) => `$${i + 1}`).join(',')})`, r as unknown[])
-    await c.end()
-    const s = new Database(srcDb.sqlite)
-    s.exec(DDL.sqlite)
-    const ins = s.prepare(`INSERT INTO edge VALUES (${COLS.map(() => '?').join(',')})`)
-    for (const r of ROWS) ins.run(...r.map((x, i) => (typeof x === 'boolean' ? (x ? 1 : 0) : COLS[i] === 'i64' && typeof x === 'string' ? BigInt(x) : x)))
-    s.close()
+    made.push(['mysql', await freshMysqlDb(srcDb.mysql)])
+    await createEdge('mysql', srcDb.mysql, true)
+    made.push(['postgres', await freshPgDb(srcDb.postgres)])
+    await createEdge('postgres', srcDb.postgres, true)
+    await createEdge('sqlite', srcDb.sqlite, true)
   })
 
   afterAll(async () => {
@@ -96,55 +62,13 @@ describe.skipIf(!ready)('fidelity through files (CSV and Parquet)', () => {
     expect(summary.rowsWritten).toBe(ROWS.length)
   }
 
-  async function check(from: Kind, to: Kind, target: string, via: string, created: boolean) {
-    const dst = await openConnector(cfg(to, target))
-    try {
-      const { columns, rows } = await readAll(dst, 'edge')
-      expect(columns).toEqual([...COLS])
-      expect(rows.length).toBe(ROWS.length)
-      for (let r = 0; r < ROWS.length; r++) {
-        for (let c = 0; c < COLS.length; c++) {
-          let want: Value = ROWS[r]![c]!
-          const got: Value = rows[r]![c]!
-          if (COLS[c] === 'b' && from === 'mysql') want = want === null ? null : want ? 1 : 0
-          if (COLS[c] === 'ts' && to === 'mysql' && created && typeof want === 'string') want = want.replace('+00:00', '') // a created MySQL column is DATETIME holding UTC (as in the direct migration)
-          if (COLS[c] === 'j' && typeof want === 'string' && typeof got === 'string') {
-            expect(JSON.parse(got), `${via} ${COLS[c]} row ${r}`).toEqual(JSON.parse(want))
-            continue
-          }
-          expect(sameValue(got, want), `${from} -> ${via} -> ${to} row ${r + 1} column ${COLS[c]}: got ${show(got)}, want ${show(want)}`).toBe(true)
-        }
-      }
-    } finally {
-      await dst.close()
-    }
-  }
+  const check = checkEdge
 
   async function target(to: Kind, name: string, create: boolean): Promise<string> {
-    if (to === 'sqlite') {
-      const f = path.join(dir, `${name}.sqlite`)
-      if (create) {
-        const s = new Database(f)
-        s.exec(DDL.sqlite)
-        s.close()
-      }
-      return f
-    }
-    const db = `sl_ffid_${id}_${name}`
+    const db = to === 'sqlite' ? path.join(dir, `${name}.sqlite`) : `sl_ffid_${id}_${name}`
     if (to === 'mysql') made.push(['mysql', await freshMysqlDb(db)])
-    else made.push(['postgres', await freshPgDb(db)])
-    if (create) {
-      if (to === 'mysql') {
-        const my = await mysql.createConnection({ ...MYSQL, database: db })
-        await my.query(DDL.mysql)
-        await my.end()
-      } else {
-        const c = new pg.Client({ ...PG, database: db })
-        await c.connect()
-        await c.query(DDL.postgres)
-        await c.end()
-      }
-    }
+    if (to === 'postgres') made.push(['postgres', await freshPgDb(db)])
+    if (create) await createEdge(to, db, false)
     return db
   }
 

@@ -6,7 +6,6 @@
  * table; export files tracked per run and cleaned up (exists -> deleted / absent).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import Database from 'better-sqlite3'
 import pg from 'pg'
 import iconv from 'iconv-lite'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'

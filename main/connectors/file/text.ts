@@ -116,7 +116,7 @@ export async function* readJsonLines(input: Readable, names: () => string[] | un
           if (v === null || v === undefined) rec[i] = null
           else if (typeof v === 'string') rec[i] = v
           else if (typeof v === 'number') {
-            if (Number.isInteger(v) && !Number.isSafeInteger(v)) err ??= `field ${cols[i]}: the integer ${v} is beyond 2^53 and lost its digits in a JSON number (write it as a string)`
+            if (Number.isInteger(v) && !Number.isSafeInteger(v) && Math.abs(v) < 1e21) err ??= `field ${cols[i]}: the integer ${v} is beyond 2^53 and lost its digits in a JSON number (write it as a string)`
             rec[i] = String(v)
           } else if (typeof v === 'boolean') rec[i] = v ? 'true' : 'false'
           else rec[i] = JSON.stringify(v)
