@@ -176,6 +176,14 @@ export async function* streamRead(session: Session, sql: string, params: unknown
     stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('read aborted'))
   }
   signal?.addEventListener('abort', onAbort, { once: true })
+  // mysql2 reports a connection lost mid-stream (server gone, SSH tunnel dropped) on the
+  // connection only, never on the query's stream, which would then wait forever: end it here.
+  const onLost = (e?: Error): void => {
+    stream.destroy(e ?? Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' }))
+  }
+  const onEnd = (): void => onLost()
+  conn.on('error', onLost)
+  conn.on('end', onEnd)
   try {
     let rows: Row[] = []
     let bytes = 0
@@ -195,6 +203,8 @@ export async function* streamRead(session: Session, sql: string, params: unknown
     done = true
   } finally {
     signal?.removeEventListener('abort', onAbort)
+    conn.removeListener('error', onLost)
+    conn.removeListener('end', onEnd)
     if (done) {
       conn.release()
     } else {
