@@ -44,6 +44,7 @@ import {
   type NormalizedPair,
 } from './common.js'
 import { exportColumns, applyImportedColumns, importColumns } from './columns.js'
+import { importDataXFileContent, isDataXFileContent } from './files.js'
 
 /** Channel count written when the job leaves `speed.channel` to Sluice's default (DataX requires one). */
 export const DEFAULT_EXPORT_CHANNELS = 4
@@ -450,6 +451,19 @@ export function importDataX(doc: unknown, opts: ImportOptions = {}): ImportResul
     for (const k of Object.keys(d.job)) if (k !== 'setting' && k !== 'content') report.push(`${root}.job.${k}: unknown key ignored`)
     d.job.content.forEach((c, ci) => contents.push({ c, at: `${root}.job.content[${ci}]`, setting: (d.job as Record<string, unknown>).setting }))
   })
+  // A file plugin on either side (txtfilereader/-writer, ftpreader/-writer): main/job/interop/files.ts.
+  const withFiles = contents.filter((x) => isDataXFileContent(x.c))
+  if (withFiles.length) {
+    if (contents.length > 1) report.push(`$.job.content: ${contents.length} entries; the first with a file plugin (${withFiles[0]!.at}) is imported, as stock DataX runs one`)
+    const f = withFiles[0]!
+    try {
+      const { job, connections } = importDataXFileContent(f.c as Record<string, unknown>, f.at, isObject(f.setting) ? f.setting : {}, opts, report)
+      return { job, connections, report }
+    } catch (e) {
+      if (e instanceof InteropError) throw new InteropError(e.message, report)
+      throw e
+    }
+  }
   if (contents.length > 1 && docs.length === 1) report.push(`$.job.content: ${contents.length} entries; stock DataX runs only the first (alibaba/DataX#1198), Sluice imports them all`)
 
   const parsed: ContentParsed[] = []
