@@ -39,8 +39,10 @@ export interface ExportFileView {
 export interface ConnectionSummary {
   id: string
   name: string
-  config: Omit<ConnectionConfig, 'password'>
+  config: Omit<ConnectionConfig, 'password' | 'privateKey' | 'passphrase'>
   hasPassword: boolean
+  /** The secrets saved (`password`, `privateKey`, `passphrase`, `ssh.password`, `ssh.privateKey`, ...); never their values. */
+  secrets: string[]
   createdAt: string
   updatedAt: string
 }
@@ -167,7 +169,7 @@ export interface Api {
   'connections/update': (a: { id: string; draft: ConnectionDraft }) => Promise<ConnectionSummary>
   'connections/delete': (a: { id: string }) => Promise<void>
   'connections/duplicate': (a: { id: string; name?: string }) => Promise<ConnectionSummary>
-  /** Test a saved connection, or a draft (a draft's undefined password falls back to `id`'s saved one). */
+  /** Test a saved connection, or a draft (a draft's undefined secrets, password, keys and passphrases, fall back to `id`'s saved ones). */
   'connections/test': (a: { id: string } | { draft: ConnectionDraft; id?: string }) => Promise<TestResult>
 
   'catalog/schemas': (a: { connectionId: string }) => Promise<string[]>

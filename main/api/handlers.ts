@@ -21,6 +21,7 @@ import { resolveConnectionRef, startRun, type RunHandle } from '../engine/servic
 import { jobJsonSchema, parseJob, type ConnectionRef, type Problem, type TablePair } from '../job/spec.js'
 import { substitute, timeContext } from '../job/variables.js'
 import type { Store, RunTask, Run } from '../store/index.js'
+import { SECRET_PATHS } from '../store/connections.js'
 import type { Api, ApiEvent, ConnectionDraft, RunDetail, RunListItem, TaskPreview } from './contract.js'
 import { apiError } from './errors.js'
 
@@ -241,10 +242,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (a && 'draft' in a && a.draft !== undefined) {
         const draft = checkDraft(a.draft)
         config = { ...draft.config }
-        if (config.password === undefined && a.id !== undefined) {
-          const saved = store.connections.resolveConfig(str(a.id, 'id'))
-          if (saved.password !== undefined) config.password = saved.password
-        }
+        if (a.id !== undefined) config = withSavedSecrets(config, store.connections.resolveConfig(str(a.id, 'id')))
       } else {
         const id = str((a as { id?: unknown })?.id, 'id')
         if (!store.connections.get(id)) throw apiError('NOT_FOUND', `no connection with id ${JSON.stringify(id)}`, 'id')
@@ -550,6 +548,27 @@ export function createHandlers(deps: HandlerDeps): Handlers {
 function str(v: unknown, path: string): string {
   if (typeof v !== 'string' || v === '') throw apiError('BAD_REQUEST', `${path}: expected a non-empty string`, path)
   return v
+}
+
+/**
+ * A draft being edited, with each secret it leaves out (`undefined`: "keep the saved one", as
+ * `connections/update` reads it) taken from the saved connection: password, private keys and
+ * passphrases, also those of the SSH tunnel and its jump host (main/store/connections.ts SECRET_PATHS).
+ */
+function withSavedSecrets(draft: ConnectionConfig, saved: ConnectionConfig): ConnectionConfig {
+  const out = JSON.parse(JSON.stringify(draft)) as ConnectionConfig
+  for (const p of SECRET_PATHS) {
+    const parts = p.split('.')
+    let from = saved as unknown as Record<string, unknown> | undefined
+    let to = out as unknown as Record<string, unknown> | undefined
+    for (const k of parts.slice(0, -1)) {
+      from = from?.[k] as Record<string, unknown> | undefined
+      to = to?.[k] as Record<string, unknown> | undefined
+    }
+    const leaf = parts[parts.length - 1]!
+    if (to && typeof to === 'object' && to[leaf] === undefined && typeof from?.[leaf] === 'string') to[leaf] = from[leaf]
+  }
+  return out
 }
 
 function checkDraft(d: unknown): ConnectionDraft {
