@@ -298,7 +298,8 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
       const sc: Column = { name: op.sourceName, ordinal: op.index + 1, type: op.sourceType, nativeType: sourceColumns[op.index]!.nativeType ?? '', nullable: sourceSchema?.columns.find((c) => c.name === op.sourceName)?.nullable ?? true }
       const n = checkNarrowing(sc, targetColumns[j]!)
       if (n) problems.push({ path: pair.mapping ? `${mpath}[${j}]` : path, message: `column ${op.sourceName} -> ${targetName}.${op.targetName}: ${n.message}`, severity: n.severity, code: 'narrowing' })
-      if (!targetColumns[j]!.nullable && sc.nullable && op.nullDefault === undefined)
+      // (A file column's nullability is unknown: no warning for every NOT NULL target column.)
+      if (!targetColumns[j]!.nullable && sc.nullable && op.nullDefault === undefined && ctx.reader.kind !== 'file')
         problems.push({ path: pair.mapping ? `${mpath}[${j}]` : path, message: `column ${op.sourceName} is nullable but ${targetName}.${op.targetName} is NOT NULL: NULL rows become dirty records (set nullDefault to write a value instead)`, severity: 'warning', code: 'nullability' })
     })
     for (const c of targetCols) {
