@@ -15,7 +15,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { describeType, type TableRef } from '../core/types.js'
-import { openConnector, type ConnectionConfig, type Connector } from '../connectors/index.js'
+import { isFileStoreKind, openConnector, type ConnectionConfig, type Connector } from '../connectors/index.js'
 import { planJob } from '../engine/plan.js'
 import { resolveConnectionRef, startRun, type RunHandle } from '../engine/service.js'
 import { jobJsonSchema, parseJob, type ConnectionRef, type Problem, type TablePair } from '../job/spec.js'
@@ -136,6 +136,21 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         [job.writer.connection, '$.writer.connection'],
       ] as const) {
         try {
+          // A file side plans with the job's file options (format, columns): its own connector.
+          const cfg = (() => {
+            try {
+              return resolveConnectionRef(store, ref, path)
+            } catch {
+              return undefined
+            }
+          })()
+          if (cfg && isFileStoreKind(cfg.kind)) {
+            const { fileSideConfig } = await import('../engine/files.js')
+            const connector = await openConnector(fileSideConfig(cfg, path.startsWith('$.reader') ? 'reader' : 'writer', job, a.vars ?? {}, time))
+            opened.push(() => connector.close())
+            sides.push(connector)
+            continue
+          }
           const { connector, release } = await connectorForRef(ref, path)
           opened.push(release)
           sides.push(connector)

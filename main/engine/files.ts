@@ -37,3 +37,14 @@ export function withFileSides<T extends { reader: ConnectionConfig; writer: Conn
   }
   return reader === ctx.reader && writer === ctx.writer ? ctx : { ...ctx, reader, writer }
 }
+
+/**
+ * One side's settings with its file options (as {@link withFileSides}), for planning outside a
+ * run (validate, the wizard's preview): a database side is returned as it is.
+ */
+export function fileSideConfig(config: ConnectionConfig, side: 'reader' | 'writer', job: JobSpec, vars: Record<string, string>, time: TimeContext): ConnectionConfig {
+  if (!isFileStoreKind(config.kind)) return config
+  const other: ConnectionConfig = { kind: 'sqlite', path: ':memory:' }
+  const r = withFileSides({ reader: side === 'reader' ? config : other, writer: side === 'writer' ? config : other, job, runId: 'plan', vars, time })
+  return side === 'reader' ? r.reader : r.writer
+}

@@ -55,6 +55,14 @@ const en = {
     retryFailed: 'Retry failed tasks', openJob: 'Open job', throughput: 'Throughput', logs: 'Log', dirtyRecords: 'Dirty records', task: 'Task',
     reason: 'Reason', code: 'Code', values: 'Source values',
   },
+  files: {
+    patterns: 'Files (path patterns)', addPattern: '+ another pattern', patternHint: "Relative to the connection folder; wildcards * ? and {'{a,b}'}, variables such as {'${YYYYMMDD}'}. Each file is one split.",
+    targets: 'Base file names', format: 'Format', byExtension: 'by file extension', compression: 'Compression', auto: 'auto', none: 'none',
+    delimiter: 'Field delimiter', delimiterHint: 'escapes: \\t, \\001, \\u0001', header: 'Header row', quote: 'Quote', skipRows: 'Skip lines', nullFormat: 'NULL as',
+    encoding: 'Encoding', bytes: 'Bytes', folder: 'Folder', fileName: 'File name', fileNameDefault: 'default: the table name', batchRows: 'Rows per part file',
+    parquetCodec: 'Parquet codec', manifest: 'Manifest', exportFiles: 'Export files', clean: 'Clean up files', cleaned: '{n} files deleted',
+    path: 'Path', rows: 'Rows', state: 'State', exists: 'exists', deleted: 'deleted', absent: 'absent',
+  },
   sql: {
     run: 'Run', cancel: 'Cancel', history: 'History', elapsed: '{ms} ms', rows: '{n} rows | {n} row | {n} rows', affected: '{n} rows affected',
     truncated: 'first {n} rows', more: 'Fetch {n} more', rowsPerPage: 'rows / page', rowsShort: 'rows',
@@ -108,6 +116,14 @@ const zh: typeof en = {
     dirty: '脏数据', table: '表', stages: '阶段', progress: '进度', error: '错误', terminate: '终止', rerun: '重跑',
     retryFailed: '重试失败的表', openJob: '打开任务', throughput: '吞吐量', logs: '日志', dirtyRecords: '脏数据记录', task: '表任务',
     reason: '原因', code: '错误码', values: '源数据',
+  },
+  files: {
+    patterns: '文件（路径模式）', addPattern: '+ 再加一个模式', patternHint: "相对连接的目录；支持 * ? 和 {'{a,b}'} 通配，以及 {'${YYYYMMDD}'} 等变量。每个文件是一个切分。",
+    targets: '文件基本名', format: '格式', byExtension: '按扩展名', compression: '压缩', auto: '自动', none: '无',
+    delimiter: '列分隔符', delimiterHint: '转义：\\t、\\001、\\u0001', header: '表头行', quote: '引号', skipRows: '跳过行数', nullFormat: 'NULL 写作',
+    encoding: '编码', bytes: '二进制', folder: '目录', fileName: '文件名', fileNameDefault: '默认：表名', batchRows: '每个分片文件行数',
+    parquetCodec: 'Parquet 压缩', manifest: '清单文件', exportFiles: '导出文件', clean: '清理文件', cleaned: '已删除 {n} 个文件',
+    path: '路径', rows: '行数', state: '状态', exists: '存在', deleted: '已删除', absent: '不存在',
   },
   sql: {
     run: '执行', cancel: '取消', history: '历史记录', elapsed: '{ms} 毫秒', rows: '{n} 行 | {n} 行 | {n} 行', affected: '影响 {n} 行',
