@@ -351,6 +351,13 @@ export function exportFileJob(job: JobSpec, format: ExportFormat, resolve: (ref:
   const rName = connectionName(job.reader.connection, 'reader')
   const wName = connectionName(job.writer.connection, 'writer')
   if (format === 'dataworks') throw new InteropError('DataWorks script mode with file sides is not exported (its FTP / OSS data sources are configured in DataWorks); export to DataX or SeaTunnel')
+  if (format === 'datax') {
+    const db = [rc, wc].find((c) => !isFileStoreKind(c.kind) && c.kind !== 'mysql' && c.kind !== 'postgres')
+    if (db) {
+      warnings.push(`DataX has no plugin for ${db.kind}: nothing exported (export to SeaTunnel, whose Jdbc connector reads and writes SQLite)`)
+      return { files: [], warnings }
+    }
+  }
   const pairs = normalizePairs(job, opts.tables, warnings)
   const tool = format === 'datax' ? 'DataX' : 'SeaTunnel'
   fileOptionsWarnings(job.reader.file, '$.reader.file', warnings, tool)
