@@ -3,8 +3,8 @@
  * is exported in the wizard to gzip CSV on an SFTP server (OpenSSH sshd on loopback; the
  * connection is saved through the store, its form being covered by the connection tests), the
  * run page lists the part files and the manifest with rows, bytes and SHA-256, and "Clean up
- * files" deletes them from the server (state deleted). "Export for server" turns the file job
- * into a DataX ftpwriter job.
+ * files" deletes them from the server (state deleted). "Export for server": DataX has no SQLite
+ * reader (the modal says so); SeaTunnel gets a Jdbc source and an SftpFile sink.
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
