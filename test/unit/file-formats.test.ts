@@ -136,7 +136,7 @@ describe('Parquet', () => {
     expect(await w.add(rows)).toEqual([])
     await w.finish()
     out.end()
-    await new Promise((r) => out.on('finish', r))
+    await new Promise<void>((r) => out.on('finish', () => r()))
     const pq = await openParquet(new LocalStore({ path: dir }), 't.parquet')
     expect(pq.rowGroups).toEqual([{ start: 0, end: 2 }, { start: 2, end: 3 }])
     expect(pq.columns.map((c) => c.type)).toEqual(types)
