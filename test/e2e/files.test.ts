@@ -1,7 +1,7 @@
 /**
  * End-to-end, files: in Chromium against `sluice serve` (in-process), a Chinook table (SQLite demo)
  * is exported in the wizard to gzip CSV on an SFTP server (OpenSSH sshd on loopback; the
- * connection is saved through the store, its form being covered by the connection tests), the
+ * connection is created in the connection form), the
  * run page lists the part files and the manifest with rows, bytes and SHA-256, and "Clean up
  * files" deletes them from the server (state deleted). "Export for server": DataX has no SQLite
  * reader (the modal says so); SeaTunnel gets a Jdbc source and an SftpFile sink.
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { storeFor } from '../../main/connectors/stores/index.js'
 import { fileServersReady, startSshd, type SshServer } from '../helpers/file-servers.js'
 import { CHINOOK_SQLITE, uniq } from '../helpers/servers.js'
+import { createSftpConnectionInUi } from './connection-ui.js'
 import { browserReady, ensureRendererBuilt, fill, openWorkbench, pick, shot, type Workbench } from './setup.js'
 
 const ready = browserReady() && fileServersReady('sshd')
@@ -30,7 +31,6 @@ describe.skipIf(!ready)('files e2e (Chromium, SFTP)', () => {
     sshd = await startSshd()
     wb = await openWorkbench()
     wb.store.connections.create({ name: `chinook-${id}`, config: { kind: 'sqlite', path: src } })
-    wb.store.connections.create({ name: `sftp-${id}`, config: { kind: 'sftp', host: sshd.host, port: sshd.port, user: sshd.user, path: sshd.home, privateKey: sshd.keys.ed25519 } })
   }, 240_000)
 
   afterAll(async () => {
@@ -42,6 +42,10 @@ describe.skipIf(!ready)('files e2e (Chromium, SFTP)', () => {
   it('exports Genre to gzip CSV on SFTP in the wizard, lists the files on the run page and cleans them up', async () => {
     const { page, server } = wb
     await page.goto(server.url)
+    // The SFTP connection is created in the connection form (key file picked, listing and host key
+    // shown, the host key pinned when saved: test/e2e/connection-ui.ts).
+    await createSftpConnectionInUi(page, `sftp-${id}`, sshd)
+    expect(wb.store.connections.getByName(`sftp-${id}`)!.config.hostKey).toBe(sshd.hostKey)
     await page.getByTestId('nav-jobs').click()
     await page.getByTestId('job-new').click()
     await fill(page, 'job-name', `genre-to-sftp-${id}`)
