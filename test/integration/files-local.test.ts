@@ -231,6 +231,40 @@ describe.skipIf(!ready)('file jobs on a local folder', () => {
     expect(readFileSync(path.join(root, 'gbk', gfile)).includes(Buffer.from('名字', 'utf8'))).toBe(false)
   })
 
+  it('a querySql to TSV, then into a table created from the declared column list', async () => {
+    const src = path.join(dir, 'chinook-q.sqlite')
+    copyFileSync(CHINOOK_SQLITE, src)
+    const root = path.join(dir, 'q')
+    const files: ConnectionConfig = { kind: 'file', path: root }
+    const out = await run(
+      { reader: { connection: `sqlite:${src}` }, writer: { connection: `file://${root}`, file: { format: 'tsv', fileName: 'big_invoices' } }, tables: [{ source: { querySql: 'SELECT InvoiceId, Total, InvoiceDate FROM Invoice WHERE Total > 20' } }] },
+      { kind: 'sqlite', path: src },
+      files,
+    )
+    expect(out.summary.error).toBeUndefined()
+    const text = readFileSync(path.join(root, 'big_invoices-000-00001.tsv'), 'utf8')
+    expect(text.split('\n')[0]).toBe('InvoiceId\tTotal\tInvoiceDate')
+    const rows = out.summary.rowsWritten
+    expect(rows).toBeGreaterThan(0)
+    const { summary } = await run(
+      {
+        reader: { connection: `file://${root}`, file: { format: 'tsv', column: [{ name: 'InvoiceId', type: 'int' }, { name: 'Total', type: 'decimal(10,2)' }, { name: 'InvoiceDate', type: 'datetime' }] } },
+        writer: { connection: pgCfg },
+        tables: [{ source: 'big_invoices-*.tsv', target: 'big_invoices' }],
+      },
+      files,
+      pgCfg,
+    )
+    expect(summary.error).toBeUndefined()
+    const c = new pg.Client({ ...PG, database: pgDb })
+    await c.connect()
+    const types = await c.query("SELECT column_name, data_type, numeric_precision, numeric_scale FROM information_schema.columns WHERE table_name = 'big_invoices' ORDER BY ordinal_position")
+    const n = await c.query('SELECT count(*)::int AS n, min("Total")::text AS t FROM big_invoices')
+    await c.end()
+    expect(types.rows.map((r) => `${r.column_name}:${r.data_type}${r.numeric_precision ? `(${r.numeric_precision},${r.numeric_scale})` : ''}`)).toEqual(['InvoiceId:integer(32,0)', 'Total:numeric(10,2)', 'InvoiceDate:timestamp without time zone'])
+    expect(n.rows[0]).toEqual({ n: rows, t: '21.86' })
+  })
+
   it('a whole database as one folder per table; export files tracked per run and cleaned up (deleted / absent)', async () => {
     const src = path.join(dir, 'chinook.sqlite')
     copyFileSync(CHINOOK_SQLITE, src)
