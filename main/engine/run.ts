@@ -493,7 +493,7 @@ async function runTasks(
         const planned = reader.splits(p.read, wanted, { tapered: wanted > channels })
         planned.catch(() => undefined)
         if (!p.targetExists && p.ddl) {
-          log('info', `creating ${p.target.name}`, p.taskId)
+          log('info', isFileConnector(writer) ? `writing files for ${p.target.name}` : `creating ${p.target.name}`, p.taskId)
           await writer.execute(p.ddl.create)
           t.created = true
           t.owned = true

@@ -679,6 +679,9 @@ async function peek(s: Readable): Promise<{ bytes: Buffer; stream: Readable }> {
   })
 }
 
+/** Bytes a part may queue ahead of its compression and upload before a write waits. */
+const PART_BUFFER = 16 << 20
+
 /** One part file being written: encoding, compression, SHA-256 and byte count on the way to the store. */
 class Part {
   readonly hash = createHash('sha256')
@@ -721,8 +724,12 @@ class Part {
     return this.head
   }
 
+  /**
+   * Write formatted bytes. Back-pressure only past {@link PART_BUFFER} bytes queued: compression
+   * (zlib's thread pool) then works on one batch while the next one is formatted.
+   */
   async write(chunk: Buffer): Promise<void> {
-    if (!this.head.write(chunk)) await new Promise<void>((resolve, reject) => {
+    if (!this.head.write(chunk) && this.head.writableLength > PART_BUFFER) await new Promise<void>((resolve, reject) => {
       const onErr = (e: Error) => reject(e)
       this.head.once('drain', () => {
         this.head.off('error', onErr)
