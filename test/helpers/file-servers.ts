@@ -221,6 +221,8 @@ export interface FtpServer {
   root: string
   /** The self-signed certificate (PEM), for `options.ca`. */
   cert: string
+  /** How many times each command (`PORT`, `EPSV`, `STOR`...) was handled after a login so far. */
+  commands(): Record<string, number>
   stop(): Promise<void>
 }
 
@@ -251,7 +253,15 @@ export async function startFtp(): Promise<FtpServer> {
     tls: { key, cert },
     log: silentLogger(),
   })
-  srv.on('login', (data: { username: string; password: string }, resolve: (o: { root: string }) => void, reject: (e: Error) => void) => {
+  const directives: string[] = []
+  srv.on('login', (data: { username: string; password: string; connection: { commands: { handle(c: string | { directive: string }): unknown } } }, resolve: (o: { root: string }) => void, reject: (e: Error) => void) => {
+    // Record the commands the server handles (the tests check which transfer mode was used).
+    const cmds = data.connection.commands
+    const handle = cmds.handle.bind(cmds)
+    cmds.handle = (c) => {
+      directives.push(typeof c === 'string' ? c.trim().split(' ')[0]!.toUpperCase() : c.directive)
+      return handle(c)
+    }
     if (data.username === user && data.password === password) resolve({ root })
     else reject(new Error('Invalid username or password'))
   })
@@ -263,6 +273,11 @@ export async function startFtp(): Promise<FtpServer> {
     password,
     root,
     cert,
+    commands: () => {
+      const n: Record<string, number> = {}
+      for (const d of directives) n[d] = (n[d] ?? 0) + 1
+      return n
+    },
     async stop() {
       await srv.close().catch(() => undefined)
       rmSync(dir, { recursive: true, force: true })

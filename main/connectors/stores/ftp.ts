@@ -5,8 +5,10 @@
  *   or the `ftps://` scheme. The server certificate is verified against the system CAs, or
  *   `options.ca` (PEM text); `options.rejectUnauthorized: false` accepts any certificate
  *   (self-signed test servers; never on the internet).
- * - Transfers are passive (EPSV, then PASV). basic-ftp implements passive mode only, so
- *   `passive: false` is refused with a message rather than silently ignored.
+ * - Transfers are passive (EPSV, then PASV) by default. `passive: false` uses active mode: the
+ *   store listens on the control connection's local address and sends PORT (EPRT over IPv6); the
+ *   server connects back. basic-ftp has passive mode only, so active mode is a transfer strategy of
+ *   ours ({@link enterActiveMode}); it needs the server to be able to reach this machine.
  * - An FTP control connection runs one command at a time: listings, renames and deletes share one
  *   connection (queued), and every read or write opens its own connection for the transfer, so a
  *   reader streaming a file never blocks a listing.
@@ -16,8 +18,10 @@
  *   refuses an existing target, the target is removed and the rename retried. `noOverwrite` checks
  *   the name right before publishing (FTP has no atomic no-clobber rename).
  */
-import { Client, FTPError, type FileInfo } from 'basic-ftp'
+import { Client, FTPError, type FileInfo, type FTPContext, type FTPResponse } from 'basic-ftp'
+import net from 'node:net'
 import path from 'node:path'
+import tls from 'node:tls'
 import { PassThrough, type Readable } from 'node:stream'
 import type { ConnectionConfig, TestResult } from '../types.js'
 import { byName, cleanRel, CountingStream, listedOk, testFailed, tmpSibling, transferAborted } from './remote.js'
@@ -33,10 +37,9 @@ export class FtpStore implements FileStore {
   #closed = false
   readonly #transfers = new Set<Client>()
 
-  /** @throws Error naming the field when the host is missing or active mode is asked for. */
+  /** @throws Error naming the field when the host is missing. */
   constructor(readonly config: ConnectionConfig) {
     if (!config.host) throw new Error('connection.host: an FTP connection needs the server host')
-    if (config.passive === false) throw new Error('connection.passive: active FTP mode is not supported (the FTP library, basic-ftp, transfers in passive mode only); use passive mode')
   }
 
   get #where(): string {
@@ -59,6 +62,7 @@ export class FtpStore implements FileStore {
         secureOptions: c.ssl ? { ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}), servername: c.host } : undefined,
       })
       this.#welcome ||= res.message.replace(/^\d{3}[ -]/, '').trim()
+      if (c.passive === false) client.prepareTransfer = enterActiveMode
       if (this.#root === undefined) {
         const p = c.path ?? ''
         this.#root = p.startsWith('/') ? p.replace(/\/+$/, '') || '/' : path.posix.join(await client.pwd(), p).replace(/\/+$/, '') || '/'
@@ -291,6 +295,77 @@ export class FtpStore implements FileStore {
     this.#control = undefined
     control?.close()
   }
+}
+
+/**
+ * Active-mode transfer strategy for basic-ftp (RFC 959 PORT, RFC 2428 EPRT): listen on the control
+ * connection's local address, announce it, and take the server's connection as the data socket
+ * (TLS client side over FTPS, resuming the control connection's session, as in passive mode).
+ * basic-ftp starts the transfer on the 125/150 reply and expects the data socket by then; the server
+ * connects before that reply, but the two can reach us in either order, so the transfer command's
+ * 125/150 is held back until the connection is there (or refused after the timeout).
+ */
+async function enterActiveMode(ftp: FTPContext): Promise<FTPResponse> {
+  const local = ftp.socket.localAddress
+  if (!local) throw new Error('active mode: the control connection has no local address')
+  const server = net.createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, local, () => resolve())
+  })
+  const port = (server.address() as net.AddressInfo).port
+  let timer: NodeJS.Timeout | undefined
+  const arrived = new Promise<net.Socket | tls.TLSSocket>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`active mode: the server did not connect to ${local}:${port} within ${ftp.timeout} ms`)), ftp.timeout || 30_000)
+    server.once('connection', (raw: net.Socket) => {
+      clearTimeout(timer)
+      server.close()
+      if (ftp.socket instanceof tls.TLSSocket) {
+        const store = ftp as unknown as { tlsSessionStore?: Buffer }
+        const sock = tls.connect({ ...ftp.tlsOptions, socket: raw, session: store.tlsSessionStore ?? ftp.socket.getSession() })
+        sock.on('session', (session: Buffer) => (store.tlsSessionStore = session))
+        resolve(sock)
+      } else resolve(raw)
+    })
+  })
+  arrived.catch(() => server.close())
+  let res: FTPResponse
+  try {
+    res = net.isIPv6(local)
+      ? await ftp.request(`EPRT |2|${local}|${port}|`)
+      : await ftp.request(`PORT ${local.replace(/^::ffff:/, '').split('.').join(',')},${port >> 8},${port & 255}`)
+  } catch (e) {
+    clearTimeout(timer)
+    server.close()
+    throw e
+  }
+  // Hold the transfer command's 125/150 until the data connection is there (see above). Until then
+  // an unconnected placeholder stands in (basic-ftp checks for a data socket before a download).
+  ftp.dataSocket = new net.Socket()
+  let connected = false
+  const handle = ftp.handle.bind(ftp)
+  ftp.handle = (command, handler) => {
+    ftp.handle = handle
+    return handle(command, (r, task) => {
+      if (!(r instanceof Error) && (r.code === 125 || r.code === 150) && !connected) {
+        arrived.then(
+          (sock) => {
+            connected = true
+            ftp.dataSocket = sock
+            handler(r, task)
+          },
+          (e: Error) => handler(e, task),
+        )
+        return
+      }
+      if (r instanceof Error || r.code >= 400) {
+        clearTimeout(timer)
+        server.close()
+      }
+      handler(r, task)
+    })
+  }
+  return res
 }
 
 /** A reply meaning "no such file or folder" (550; ftp-srv answers 451 with the errno text). */
