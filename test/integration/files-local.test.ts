@@ -285,6 +285,11 @@ describe.skipIf(!ready)('file jobs on a local folder', () => {
     expect(genre.connection).toBe(`file://${out}`)
     const { createHash } = await import('node:crypto')
     expect(genre.sha256).toBe(createHash('sha256').update(readFileSync(path.join(out, genre.path))).digest('hex'))
+    for (const f of tracked) {
+      const bytes = readFileSync(path.join(out, f.path))
+      expect(f.bytes, f.path).toBe(bytes.length)
+      expect(f.sha256, f.path).toBe(createHash('sha256').update(bytes).digest('hex'))
+    }
     // Someone removed one file already: it ends absent, the rest deleted.
     unlinkSync(path.join(out, 'Artist/Artist-000-00001.csv.gz'))
     const after = await cleanExportFiles(store, handle.runId)

@@ -99,13 +99,7 @@ export class LocalStore implements FileStore {
     if (opts.noOverwrite && (await this.stat(rel))) throw Object.assign(new Error(`write '${rel}': the file exists (writeMode nonConflict)`), { code: 'EEXIST' })
     const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.sluice-${randomBytes(4).toString('hex')}.tmp`)
     const stream = createWriteStream(tmp, { highWaterMark: 1 << 20 })
-    let bytes = 0
     stream.on('error', () => undefined) // surfaced by done()
-    const orig = stream.write.bind(stream)
-    stream.write = ((chunk: Buffer | string, ...rest: unknown[]) => {
-      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
-      return (orig as (...a: unknown[]) => boolean)(chunk, ...rest)
-    }) as typeof stream.write
     const onAbort = () => stream.destroy(opts.signal!.reason ?? new Error('aborted'))
     opts.signal?.addEventListener('abort', onAbort, { once: true })
     let finished = false
@@ -127,6 +121,7 @@ export class LocalStore implements FileStore {
             stream.end(() => resolve())
           })
           await fsyncPath(tmp)
+          const bytes = (await stat(tmp)).size
           if (opts.noOverwrite) {
             await link(tmp, abs).catch((e: NodeJS.ErrnoException) => {
               throw Object.assign(new Error(`write '${rel}': ${e.code === 'EEXIST' ? 'the file exists (writeMode nonConflict)' : e.message}`), { code: e.code })
