@@ -129,6 +129,48 @@ describe.skipIf(!ready)('SSH tunnels', () => {
     }
   })
 
+  it('a PostgreSQL -> MySQL job with both sides through SSH tunnels (saved connections, key + passphrase) moves every row', { timeout: 120_000 }, async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-tunnel-pg-'))
+    const store = openStore({ dataDir })
+    const pg0 = await openConnector(pgCfg())
+    try {
+      await pg0.execute([
+        'DROP TABLE IF EXISTS src',
+        'CREATE TABLE src (id bigint PRIMARY KEY, label text NOT NULL, amount numeric(38,10), at timestamptz)',
+        `INSERT INTO src SELECT g, 'row ' || g || ' 数据', g * 1.0000000001, timestamptz '2026-01-01 00:00:00+08' + g * interval '1 second' FROM generate_series(1, 5000) g`,
+      ])
+      const key = { privateKey: sshd.keys.rsaPem, passphrase: sshd.keys.passphrase }
+      store.connections.create({ name: 'pg-ssh', config: pgCfg(tunnel(key)) })
+      store.connections.create({ name: 'my-ssh', config: myCfg(tunnel(key)) })
+      const h = startRun({
+        store,
+        spec: { version: 1, reader: { connection: 'pg-ssh' }, writer: { connection: 'my-ssh', createTable: true, truncate: true }, tables: [{ source: 'src', target: 'from_pg' }], setting: { speed: { channel: 2 } } },
+      })
+      const s = await h.done
+      expect(s.error).toBeUndefined()
+      expect(s.state).toBe('succeeded')
+      expect(s.rowsWritten).toBe(5000)
+      // Both saved connections got their tunnel host key pinned at first use.
+      expect(store.connections.getByName('pg-ssh')!.config.ssh?.hostKey).toBe(sshd.hostKey)
+      expect(store.connections.getByName('my-ssh')!.config.ssh?.hostKey).toBe(sshd.hostKey)
+      const my = await openConnector(myCfg())
+      try {
+        const x = await readAll(pg0, 'src')
+        const y = await readAll(my, 'from_pg')
+        expect(y.rows.length).toBe(5000)
+        // (MySQL's TIMESTAMP in a UTC session: the instant as UTC wall-clock time.)
+        expect(y.rows[0]).toEqual([1, 'row 1 数据', '1.0000000001', '2025-12-31 16:00:01'])
+        expect(x.rows.length).toBe(5000)
+      } finally {
+        await my.close()
+      }
+    } finally {
+      await pg0.close()
+      store.close()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+
   it('a MySQL -> PostgreSQL job reading through tunnels in worker channels survives every sshd session being killed mid-run', { timeout: 180_000 }, async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-tunnel-'))
     const store = openStore({ dataDir })
