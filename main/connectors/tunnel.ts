@@ -32,6 +32,8 @@ export class SshTunnel {
   readonly hostKeys: Record<string, string> = {}
   /** How many SSH sessions were opened (1 + reconnects). */
   sessions = 0
+  /** The last error forwarding a connection (the SSH host could not reach the database, the session could not be re-opened). */
+  lastError: Error | undefined
   port = 0
 
   /** @param config a MySQL or PostgreSQL config with `ssh` set; pins are written into it. */
@@ -135,7 +137,8 @@ export class SshTunnel {
       let live
       try {
         live = await this.#connect()
-      } catch {
+      } catch (e) {
+        this.lastError = e as Error
         sock.destroy()
         return
       }
@@ -150,8 +153,12 @@ export class SshTunnel {
         ch.once('close', () => sock.destroy())
         sock.once('close', () => ch.destroy())
         return
-      } catch {
-        // The session died under us (or the target refused): drop it and try once more.
+      } catch (e) {
+        this.lastError = e as Error
+        // The SSH host refused to open the channel (the database is down or unreachable from
+        // there): the session is fine, the connection is not possible.
+        if (/open failure/i.test((e as Error).message)) break
+        // Otherwise the session died under us: drop it and try once more on a new one.
         if (this.#live === live) {
           this.#session = undefined
           this.#live = undefined
@@ -201,8 +208,11 @@ export async function openTunneled(config: ConnectionConfig, open: (c: Connectio
       }
     },
     async test(): Promise<TestResult> {
+      tunnel.lastError = undefined
       const r = await test()
-      return { ...r, hostKeys: { ...tunnel.hostKeys } }
+      // The driver only saw its connection close: say why, from the tunnel's side.
+      const why = !r.ok && tunnel.lastError ? { error: `${tunnel.lastError.message} (the driver said: ${r.error ?? 'connection closed'})` } : {}
+      return { ...r, ...why, hostKeys: { ...tunnel.hostKeys } }
     },
     tunnel,
   })

@@ -94,6 +94,17 @@ describe.skipIf(!ready)('SSH tunnels', () => {
     expect(auth?.code).toBe('AUTH_FAILED')
   })
 
+  it('says when the SSH host cannot reach the database behind it', async () => {
+    const c = await openConnector({ ...myCfg(tunnel()), port: 1 })
+    try {
+      const t = await c.test()
+      expect(t.ok).toBe(false)
+      expect(t.error).toMatch(/^ssh: the tunnel host cannot reach 127\.0\.0\.1:1: .*open failure/i)
+    } finally {
+      await c.close()
+    }
+  })
+
   it('goes through a jump host (ssh -J), pinning both host keys', async () => {
     const cfg = myCfg(tunnel({ jump: { host: sshd.host, port: sshd.port, user: sshd.user, privateKey: sshd.keys.ed25519 } }))
     const c = await openConnector(cfg)
