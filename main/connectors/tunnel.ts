@@ -211,7 +211,8 @@ export async function openTunneled(config: ConnectionConfig, open: (c: Connectio
       tunnel.lastError = undefined
       const r = await test()
       // The driver only saw its connection close: say why, from the tunnel's side.
-      const why = !r.ok && tunnel.lastError ? { error: `${tunnel.lastError.message} (the driver said: ${r.error ?? 'connection closed'})` } : {}
+      const last = tunnel.lastError as Error | undefined // set by #forward while test() ran
+      const why = !r.ok && last ? { error: `${last.message} (the driver said: ${r.error ?? 'connection closed'})` } : {}
       return { ...r, ...why, hostKeys: { ...tunnel.hostKeys } }
     },
     tunnel,
