@@ -30,7 +30,7 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import type { LogicalType, Value } from '../../core/types.js'
+import { approxValueBytes, type LogicalType, type Value } from '../../core/types.js'
 import type { FileStore } from '../stores/types.js'
 import { loadZstd } from './compress.js'
 
@@ -205,6 +205,9 @@ function columnPlan(name: string, t: LogicalType): ColPlan {
   }
 }
 
+/** A row group is written once its values hold about this many bytes, even before `rowGroupRows` (memory bound). */
+export const ROW_GROUP_BYTES = 32 << 20
+
 /** Options of {@link ParquetPartWriter}. */
 export interface ParquetWriteOptions {
   codec: 'snappy' | 'gzip' | 'zstd' | 'none'
@@ -213,12 +216,14 @@ export interface ParquetWriteOptions {
 
 /**
  * Writes one Parquet file to a stream, a row group at a time (rows are buffered up to
- * `rowGroupRows`, then encoded and flushed), so memory holds one row group.
+ * `rowGroupRows` or {@link ROW_GROUP_BYTES}, then encoded and flushed), so memory holds one row group.
  */
 export class ParquetPartWriter {
   private readonly plans: ColPlan[]
   private cols: unknown[][]
   private n = 0
+  /** Approximate bytes of the buffered row group (see approxValueBytes). */
+  private bytes = 0
   private writer?: import('hyparquet-writer').ParquetWriter
   private pending: Promise<void> = Promise.resolve()
 
@@ -260,9 +265,12 @@ export class ParquetPartWriter {
         bad.push({ index: i, ...err })
         continue
       }
-      for (let j = 0; j < w; j++) this.cols[j]!.push(conv[j])
+      for (let j = 0; j < w; j++) {
+        this.cols[j]!.push(conv[j])
+        this.bytes += approxValueBytes(r[j]!)
+      }
       this.n++
-      if (this.n >= this.o.rowGroupRows) await this.flushGroup()
+      if (this.n >= this.o.rowGroupRows || this.bytes >= ROW_GROUP_BYTES) await this.flushGroup()
     }
     return bad
   }
@@ -303,6 +311,7 @@ export class ParquetPartWriter {
     this.cols = this.plans.map(() => [])
     const n = this.n
     this.n = 0
+    this.bytes = 0
     await this.writer!.write({ columnData, rowGroupSize: n })
   }
 
