@@ -265,6 +265,29 @@ describe.skipIf(!ready)('file jobs on a local folder', () => {
     expect(n.rows[0]).toEqual({ n: rows, t: '21.86' })
   })
 
+  it('writeMode append keeps earlier parts, nonConflict refuses, truncate starts over; an empty file reads as no rows', async () => {
+    const src = path.join(dir, 'chinook-w.sqlite')
+    copyFileSync(CHINOOK_SQLITE, src)
+    const root = path.join(dir, 'modes')
+    const files: ConnectionConfig = { kind: 'file', path: root }
+    const job = (writeMode: string) => ({ reader: { connection: `sqlite:${src}` }, writer: { connection: `file://${root}`, file: { writeMode } }, tables: [{ source: 'Genre' }], setting: { speed: { channel: 1 } } })
+    const lite: ConnectionConfig = { kind: 'sqlite', path: src }
+    expect((await run(job('append'), lite, files, { runId: 'run-aaaaaaaa-0000-0000-0000-000011111111' })).summary.error).toBeUndefined()
+    expect((await run(job('append'), lite, files, { runId: 'run-aaaaaaaa-0000-0000-0000-000022222222' })).summary.error).toBeUndefined()
+    // Parts and manifests of an append carry the run's tag (the last 8 hex digits of its id).
+    expect(readdirSync(root).sort()).toEqual(['Genre-11111111-000-00001.csv', 'Genre-11111111.manifest.json', 'Genre-22222222-000-00001.csv', 'Genre-22222222.manifest.json'])
+    const refused = await run(job('nonConflict'), lite, files)
+    expect(refused.summary.state).toBe('failed')
+    expect(refused.summary.error).toMatch(/writeMode is nonConflict and Genre-11111111-000-00001\.csv exists/)
+    expect((await run(job('truncate'), lite, files)).summary.error).toBeUndefined()
+    expect(readdirSync(root).sort()).toEqual(['Genre-000-00001.csv', 'Genre.manifest.json'])
+    // Reading them back: the empty file among them gives no rows and no error.
+    writeFileSync(path.join(root, 'Genre-999-00001.csv'), '')
+    const back = await run({ reader: { connection: `file://${root}` }, writer: { connection: `file://${root}`, file: { path: 'copy', format: 'jsonl' } }, tables: [{ source: 'Genre-*.csv', target: 'g' }] }, files, files)
+    expect(back.summary.error).toBeUndefined()
+    expect(back.summary.rowsWritten).toBe(25)
+  })
+
   it('a whole database as one folder per table; export files tracked per run and cleaned up (deleted / absent)', async () => {
     const src = path.join(dir, 'chinook.sqlite')
     copyFileSync(CHINOOK_SQLITE, src)

@@ -489,7 +489,7 @@ export class FileConnector implements Connector {
           approx = 0
         }
       }
-      if (first) await setup(undefined)
+      // An empty file has no rows (and no header to check).
       if (rows.length) yield { rows, approxBytes: Math.max(approx, 1) }
     } finally {
       signal?.removeEventListener('abort', onAbort)
@@ -535,7 +535,9 @@ export class FileConnector implements Connector {
     const l = this.targetLayout(target)
     const mode = this.wo.writeMode ?? 'truncate'
     const re = this.partRegex(target)
-    const existing = (await st.list(l.dir)).filter((e) => e.type === 'file' && (re.test(e.name) || e.name === `${l.base}.manifest.json`))
+    const esc = l.base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    const manifest = new RegExp(`^${esc}(?:-[0-9a-f]{8})?\\.manifest\\.json$`)
+    const existing = (await st.list(l.dir)).filter((e) => e.type === 'file' && (re.test(e.name) || manifest.test(e.name)))
     if (mode === 'nonConflict' && existing.length) throw new Error(`writer.file.writeMode is nonConflict and ${join(l.dir, existing[0]!.name)} exists`)
     if (mode === 'truncate') for (const e of existing) await st.delete(e.path)
     await st.mkdirp(l.dir)
