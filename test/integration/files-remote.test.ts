@@ -82,7 +82,9 @@ describe.skipIf(!ready)('files on SFTP, S3 and FTP between databases', () => {
     const files = store.exportFiles.list(out)
     expect(files.filter((f) => f.path.endsWith('.csv.gz')).map((f) => f.rows)).toEqual([2, 2])
     await createEdge('postgres', pgDst, false)
-    await run({ reader: { connection: 'sftp', file: { format: 'csv' } }, writer: { connection: 'pg-dst' }, tables: [{ source: 'exp/${bizdate}/edge-*.csv.gz', target: 'edge' }] })
+    const imp = await run({ reader: { connection: 'sftp', file: { format: 'csv' } }, writer: { connection: 'pg-dst' }, tables: [{ source: 'exp/${bizdate}/edge-*.csv.gz', target: 'edge' }] })
+    // The manifest next to the parts gives the exact row count (progress, ETA).
+    expect(store.runTasks.list(imp)[0]!.estimatedRows).toBe(EDGE_ROWS.length)
     await checkEdge('mysql', 'postgres', pgDst, 'CSV on SFTP', false)
     const cleaned = await cleanExportFiles(store, out)
     expect(cleaned.map((f) => f.state)).toEqual(['deleted', 'deleted', 'deleted'])

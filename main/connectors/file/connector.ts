@@ -147,7 +147,7 @@ export class FileConnector implements Connector {
   /** Target tables "created" by ddl() during planning (a file target always starts absent). */
   private readonly planned = new Map<string, TableSchema>()
   /** Reader column lists by pattern, from the first file (plan time). */
-  private readonly described = new Map<string, { cols: ColSpec[]; files: string[] }>()
+  private readonly described = new Map<string, { cols: ColSpec[]; files: string[]; rows?: number }>()
 
   constructor(readonly config: ConnectionConfig) {
     this.side = ((config.options as { file?: FileSideOptions } | undefined)?.file ?? { role: 'reader' }) as FileSideOptions
@@ -173,6 +173,7 @@ export class FileConnector implements Connector {
           primaryKey: [],
           indexes: [],
           foreignKeys: [],
+          ...(d.rows !== undefined ? { estimatedRows: d.rows } : {}),
         }
       },
       async others() {
@@ -212,16 +213,48 @@ export class FileConnector implements Connector {
   // ---------------------------------------------------------------- reading
 
   /** Files matching a reader pattern, and the column list (declared, else from the first file). */
-  private async describe(pattern: string): Promise<{ cols: ColSpec[]; files: string[] }> {
+  private async describe(pattern: string): Promise<{ cols: ColSpec[]; files: string[]; rows?: number }> {
     const hit = this.described.get(pattern)
     if (hit) return hit
     const st = await this.store()
     const files = (await matchFiles(st, pattern)).map((e) => e.path)
     if (!files.length) throw new NotFoundError(`no file matches '${pattern}'`)
     const cols = await this.columnsOf(files[0]!, undefined)
-    const d = { cols, files }
+    const rows = await this.manifestRows(files)
+    const d = { cols, files, ...(rows !== undefined ? { rows } : {}) }
     this.described.set(pattern, d)
     return d
+  }
+
+  /**
+   * The exact row count of `files` when manifests next to them (written by Sluice) list every one
+   * of them; undefined otherwise (never a guess). Used for progress, ETA and the channel mode.
+   */
+  private async manifestRows(files: string[]): Promise<number | undefined> {
+    const st = await this.store()
+    const listed = new Map<string, number>()
+    for (const d of new Set(files.map((f) => (f.includes('/') ? f.slice(0, f.lastIndexOf('/')) : '')))) {
+      for (const e of await st.list(d)) {
+        if (e.type !== 'file' || !e.name.endsWith('.manifest.json') || e.size > 16 << 20) continue
+        try {
+          const chunks: Buffer[] = []
+          for await (const c of await st.read(e.path)) chunks.push(Buffer.from(c as Buffer))
+          const m = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { files?: Array<{ path: string; rows: number }> }
+          const prefix = e.path.slice(0, e.path.length - e.name.length)
+          // A manifest lists the files of its own folder (paths relative to the writer's root).
+          for (const f of m.files ?? []) if (typeof f.rows === 'number') listed.set(prefix + f.path.split('/').pop(), f.rows)
+        } catch {
+          /* not a Sluice manifest */
+        }
+      }
+    }
+    let n = 0
+    for (const f of files) {
+      const r = listed.get(f)
+      if (r === undefined) return undefined
+      n += r
+    }
+    return n
   }
 
   /**
