@@ -41,6 +41,7 @@ const AREAS = {
   api: () => import('./api/cli.js'),
   scheduler: () => import('./scheduler/cli.js'),
   cleanup: () => import('./cleanup/cli.js'),
+  files: () => import('./cli/files.js'),
 }
 type Area = keyof typeof AREAS
 
@@ -65,6 +66,7 @@ const COMMAND_AREA: Record<string, Area | Area[]> = {
   instances: 'scheduler',
   workflow: 'scheduler',
   scheduler: 'scheduler',
+  files: 'files',
 }
 
 /** The first command word of `argv` (process.argv form), skipping the global options. */

@@ -10,7 +10,7 @@
  *   - `inputs.json` — the project files the bundle was made from, with the build's start time:
  *     bin/sluice.mjs runs the bundle only while none of them (nor package-lock.json) is newer,
  *     and otherwise runs the sources through tsx, so an edit is never hidden by a stale bundle.
- * better-sqlite3 (native) and electron stay external. Offline: esbuild ships its binary in
+ * better-sqlite3 (native), ssh2 (its optional native crypto; loaded only for SFTP and SSH tunnels) and electron stay external. Offline: esbuild ships its binary in
  * node_modules. `--out <dir>` builds elsewhere (tests). Exit code 1 on a build error.
  */
 import { build } from 'esbuild'
@@ -36,7 +36,7 @@ try {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['better-sqlite3', 'electron'],
+    external: ['better-sqlite3', 'electron', 'ssh2', 'cpu-features'],
     // CommonJS packages bundled into ESM still call require() for Node built-ins.
     banner: { js: "import { createRequire as __sluiceCreateRequire } from 'node:module'; const require = __sluiceCreateRequire(import.meta.url);" },
     sourcemap: 'linked',

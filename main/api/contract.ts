@@ -25,12 +25,33 @@ import type { WorkflowDetail, WorkflowListItem, WorkflowSpec } from '../workflow
 export type * from '../scheduler/types.js'
 export type * from '../workflow/types.js'
 
+/** State of an export file (main/store/export-files.ts). */
+export type ExportFileState = 'exists' | 'deleted' | 'absent'
+
+/** One file a run exported, as screens see it. */
+export interface ExportFileView {
+  id: number
+  runId: string
+  taskId: string
+  /** Display form of the writer connection (no secret). */
+  connection: string
+  path: string
+  rows: number
+  bytes: number
+  sha256: string
+  state: ExportFileState
+  createdAt: string
+  checkedAt?: string
+}
+
 /** Connection settings as screens see them: never the password, only whether one is saved. */
 export interface ConnectionSummary {
   id: string
   name: string
-  config: Omit<ConnectionConfig, 'password'>
+  config: Omit<ConnectionConfig, 'password' | 'privateKey' | 'passphrase'>
   hasPassword: boolean
+  /** The secrets saved (`password`, `privateKey`, `passphrase`, `ssh.password`, `ssh.privateKey`, ...); never their values. */
+  secrets: string[]
   createdAt: string
   updatedAt: string
 }
@@ -167,7 +188,7 @@ export interface Api {
   /** The jobs whose latest version refers to the connection (by id, or by name as older jobs do). */
   'connections/usage': (a: { id: string }) => Promise<Array<{ id: string; name: string }>>
   'connections/duplicate': (a: { id: string; name?: string }) => Promise<ConnectionSummary>
-  /** Test a saved connection, or a draft (a draft's undefined password falls back to `id`'s saved one). */
+  /** Test a saved connection, or a draft (a draft's undefined secrets, password, keys and passphrases, fall back to `id`'s saved ones). */
   'connections/test': (a: { id: string } | { draft: ConnectionDraft; id?: string }) => Promise<TestResult>
 
   'catalog/schemas': (a: { connectionId: string }) => Promise<string[]>
@@ -214,6 +235,16 @@ export interface Api {
   'sql/query': (a: { connectionId: string; sql: string; params?: unknown[]; maxRows?: number; queryId?: string }) => Promise<QueryResult & { elapsedMs: number }>
   'sql/cancel': (a: { queryId: string }) => Promise<void>
   'sql/history': (a: { connectionId: string; limit?: number }) => Promise<QueryHistoryItem[]>
+
+  /**
+   * Files runs exported (file writers): one run's (`runId`), or every run's newest first (the
+   * Data clean-up view), optionally in one state.
+   */
+  'exportFiles/list': (a: { runId?: string; state?: ExportFileState; limit?: number; offset?: number }) => Promise<{ files: ExportFileView[]; total: number }>
+  /** Delete a run's export files in state `exists` (or exactly `ids`): each ends `deleted`, or `absent` when already gone. */
+  'exportFiles/clean': (a: { runId: string; ids?: number[] }) => Promise<ExportFileView[]>
+  /** Look for a run's export files in their store: `exists` or `absent` (deleted ones are left as they are). */
+  'exportFiles/check': (a: { runId: string }) => Promise<ExportFileView[]>
 
   'settings/get': (a: Record<string, never>) => Promise<Record<string, unknown>>
   'settings/set': (a: { key: string; value: unknown }) => Promise<void>
@@ -387,6 +418,7 @@ export const API_METHODS = [
   'jobs/list', 'jobs/get', 'jobs/save', 'jobs/delete', 'jobs/versions', 'jobs/validate', 'jobs/preview', 'jobs/schema', 'jobs/export', 'jobs/import',
   'runs/start', 'runs/cancel', 'runs/rerun', 'runs/list', 'runs/get', 'runs/logs', 'runs/dirty', 'runs/diffs',
   'sql/query', 'sql/cancel', 'sql/history',
+  'exportFiles/list', 'exportFiles/clean', 'exportFiles/check',
   'settings/get', 'settings/set',
   'cleanup/overview', 'cleanup/dryRun', 'cleanup/start', 'cleanup/cancel', 'cleanup/history', 'cleanup/get', 'jobs/fromMapping',
   'schedules/get', 'schedules/set', 'schedules/preview', 'schedules/publish', 'schedules/pause', 'schedules/resume', 'schedules/remove', 'schedules/list',

@@ -15,7 +15,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { describeType, type TableRef } from '../core/types.js'
-import { openConnector, type ConnectionConfig, type Connector } from '../connectors/index.js'
+import { isFileStoreKind, openConnector, type ConnectionConfig, type Connector } from '../connectors/index.js'
 import { checkConnectionPath, type PathPolicy } from './confine.js'
 import { jobsUsingConnection, relinkJobs, workbenchHandlers } from './workbench.js'
 import { probeReads } from '../engine/probe.js'
@@ -25,6 +25,7 @@ import { maskSpec } from '../job/secrets.js'
 import { jobJsonSchema, parseJob, type ConnectionRef, type Problem, type TablePair } from '../job/spec.js'
 import { substitute, timeContext } from '../job/variables.js'
 import type { Store, RunTask, Run } from '../store/index.js'
+import { SECRET_PATHS } from '../store/connections.js'
 import type { Api, ApiEvent, ConnectionDraft, RunDetail, RunListItem, TaskPreview } from './contract.js'
 import { apiError } from './errors.js'
 import { sqliteRefusal } from './sqlguard.js'
@@ -152,6 +153,21 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         [job.writer.connection, '$.writer.connection'],
       ] as const) {
         try {
+          // A file side plans with the job's file options (format, columns): its own connector.
+          const cfg = (() => {
+            try {
+              return resolveConnectionRef(store, ref, path)
+            } catch {
+              return undefined
+            }
+          })()
+          if (cfg && isFileStoreKind(cfg.kind)) {
+            const { fileSideConfig } = await import('../engine/files.js')
+            const connector = await openConnector(fileSideConfig(cfg, path.startsWith('$.reader') ? 'reader' : 'writer', job, a.vars ?? {}, time))
+            opened.push(() => connector.close())
+            sides.push(connector)
+            continue
+          }
           const { connector, release } = await connectorForRef(ref, path)
           opened.push(release)
           sides.push(connector)
@@ -292,10 +308,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (a && 'draft' in a && a.draft !== undefined) {
         const draft = checkDraft(a.draft)
         config = { ...draft.config }
-        if (config.password === undefined && a.id !== undefined) {
-          const saved = store.connections.resolveConfig(str(a.id, 'id'))
-          if (saved.password !== undefined) config.password = saved.password
-        }
+        if (a.id !== undefined) config = withSavedSecrets(config, store.connections.resolveConfig(str(a.id, 'id')))
       } else {
         const id = str((a as { id?: unknown })?.id, 'id')
         if (!store.connections.get(id)) throw apiError('NOT_FOUND', `no connection with id ${JSON.stringify(id)}`, 'id')
@@ -539,6 +552,28 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
 
     // -- settings ------------------------------------------------------------------------------
+    // -- export files (file writers; main/engine/export-files.ts) --------------------------------
+    async 'exportFiles/list'(a) {
+      if (a?.state !== undefined && !['exists', 'deleted', 'absent'].includes(a.state)) throw apiError('BAD_REQUEST', `state: expected exists, deleted or absent`, 'state')
+      if (a?.runId !== undefined) {
+        const run = requireRun(a.runId)
+        const files = store.exportFiles.list(run.id).filter((f) => !a.state || f.state === a.state)
+        return { files, total: files.length }
+      }
+      return store.exportFiles.listAll({ ...(a?.state ? { state: a.state } : {}), ...(a?.limit !== undefined ? { limit: a.limit } : {}), ...(a?.offset !== undefined ? { offset: a.offset } : {}) })
+    },
+    async 'exportFiles/clean'(a) {
+      const run = requireRun(a?.runId)
+      if (a.ids !== undefined && (!Array.isArray(a.ids) || a.ids.some((x) => !Number.isInteger(x)))) throw apiError('BAD_REQUEST', 'ids: expected an array of integers', 'ids')
+      const { cleanExportFiles } = await import('../engine/export-files.js')
+      return cleanExportFiles(store, run.id, a.ids ? { ids: a.ids } : {})
+    },
+    async 'exportFiles/check'(a) {
+      const run = requireRun(a?.runId)
+      const { cleanExportFiles } = await import('../engine/export-files.js')
+      return cleanExportFiles(store, run.id, { checkOnly: true, ids: store.exportFiles.list(run.id).filter((f) => f.state !== 'deleted').map((f) => f.id) })
+    },
+
     async 'settings/get'() {
       return store.settings.all()
     },
@@ -590,6 +625,27 @@ export function createHandlers(deps: HandlerDeps): Handlers {
 function str(v: unknown, path: string): string {
   if (typeof v !== 'string' || v === '') throw apiError('BAD_REQUEST', `${path}: expected a non-empty string`, path)
   return v
+}
+
+/**
+ * A draft being edited, with each secret it leaves out (`undefined`: "keep the saved one", as
+ * `connections/update` reads it) taken from the saved connection: password, private keys and
+ * passphrases, also those of the SSH tunnel and its jump host (main/store/connections.ts SECRET_PATHS).
+ */
+function withSavedSecrets(draft: ConnectionConfig, saved: ConnectionConfig): ConnectionConfig {
+  const out = JSON.parse(JSON.stringify(draft)) as ConnectionConfig
+  for (const p of SECRET_PATHS) {
+    const parts = p.split('.')
+    let from = saved as unknown as Record<string, unknown> | undefined
+    let to = out as unknown as Record<string, unknown> | undefined
+    for (const k of parts.slice(0, -1)) {
+      from = from?.[k] as Record<string, unknown> | undefined
+      to = to?.[k] as Record<string, unknown> | undefined
+    }
+    const leaf = parts[parts.length - 1]!
+    if (to && typeof to === 'object' && to[leaf] === undefined && typeof from?.[leaf] === 'string') to[leaf] = from[leaf]
+  }
+  return out
 }
 
 function checkDraft(d: unknown): ConnectionDraft {

@@ -255,10 +255,12 @@ export function register(program: Command): void {
       const store = storeFor(cmd)
       try {
         const job = parsed.job
-        const reader = await openConnector(resolveConnectionRef(store, job.reader.connection, '$.reader.connection'))
-        const writer = await openConnector(resolveConnectionRef(store, job.writer.connection, '$.writer.connection'))
+        const time = timeContext(o.bizdate ? { bizdate: o.bizdate } : {})
+        const { fileSideConfig } = await import('../engine/files.js')
+        const reader = await openConnector(fileSideConfig(resolveConnectionRef(store, job.reader.connection, '$.reader.connection'), 'reader', job, o.var, time))
+        const writer = await openConnector(fileSideConfig(resolveConnectionRef(store, job.writer.connection, '$.writer.connection'), 'writer', job, o.var, time))
         try {
-          const plan = await planJob(job, { reader, writer, vars: o.var, time: timeContext(o.bizdate ? { bizdate: o.bizdate } : {}) })
+          const plan = await planJob(job, { reader, writer, vars: o.var, time })
           plan.problems.push(...(await probeReads(job, plan.tasks, reader)))
           printProblems(plan.problems)
           const errors = plan.problems.filter((p) => p.severity === 'error').length

@@ -24,22 +24,92 @@ import type {
 
 export type ConnectorKind = 'mysql' | 'postgres' | 'sqlite'
 
+/** File store kinds (main/connectors/stores/): a local folder, FTP/FTPS, SFTP, S3 or S3-compatible. */
+export type FileStoreKind = 'file' | 'ftp' | 'sftp' | 's3'
+
+/** Every kind a saved connection can be: a database or a file store. */
+export type ConnectionKind = ConnectorKind | FileStoreKind
+
+/** The file store kinds, for narrowing a {@link ConnectionKind}. */
+export const FILE_STORE_KINDS: readonly FileStoreKind[] = ['file', 'ftp', 'sftp', 's3']
+
+/** True when `kind` is a file store kind (file, ftp, sftp, s3) rather than a database. */
+export function isFileStoreKind(kind: string | undefined): kind is FileStoreKind {
+  return (FILE_STORE_KINDS as readonly string[]).includes(kind ?? '')
+}
+
+/**
+ * One SSH hop (the tunnel host or its jump host). Authenticates with `password` or `privateKey`
+ * (OpenSSH or PEM text; `passphrase` when the key is encrypted). `hostKey` is the pinned host key
+ * fingerprint (`SHA256:<base64>`, as `ssh-keygen -lf` prints it): absent, the first connection pins
+ * it; present, a server presenting another key is refused.
+ */
+export interface SshHop {
+  host: string
+  /** Default 22. */
+  port?: number
+  user: string
+  password?: string
+  privateKey?: string
+  passphrase?: string
+  hostKey?: string
+}
+
+/**
+ * An SSH tunnel in front of a MySQL or PostgreSQL connection (main/connectors/tunnel.ts). The
+ * connector connects to a local listener on 127.0.0.1 and every connection is forwarded by the SSH
+ * host to `host:port` of the connection (as the SSH host resolves it). Optionally through one
+ * `jump` host (like `ssh -J`).
+ */
+export interface SshTunnelConfig extends SshHop {
+  /** Keepalive interval in milliseconds (default 15,000); 3 unanswered keepalives drop the session. */
+  keepaliveMs?: number
+  jump?: SshHop
+}
+
 /**
  * Plain, serializable connection settings (what a worker thread receives). `password` is clear
  * text here: it is only ever in memory; the state DB stores it encrypted (see main/store/secrets.ts).
  */
 export interface ConnectionConfig {
-  kind: ConnectorKind
+  kind: ConnectionKind
   host?: string
   port?: number
+  /** Database user; FTP/SFTP login; S3 access key id. */
   user?: string
+  /** Database / FTP / SFTP password; S3 secret access key. */
   password?: string
   /** MySQL database / PostgreSQL database. */
   database?: string
   /** PostgreSQL schema (default `public`). */
   schema?: string
-  /** SQLite file path (absolute, or relative to the process cwd); `:memory:` allowed in tests. */
+  /**
+   * SQLite file path (absolute, or relative to the process cwd); `:memory:` allowed in tests.
+   * File stores: the root folder every store path is resolved under (local and remote absolute
+   * paths; FTP may be relative to the login folder), or the key prefix inside the S3 bucket.
+   */
   path?: string
+  /** SFTP: private key text (OpenSSH or PEM); secret, stored encrypted. */
+  privateKey?: string
+  /** SFTP: passphrase of an encrypted `privateKey`; secret, stored encrypted. */
+  passphrase?: string
+  /**
+   * SFTP: the pinned host key fingerprint `SHA256:<base64>`. Absent, the first connection pins it
+   * (and a saved connection keeps it); present, any other key is refused with both fingerprints named.
+   */
+  hostKey?: string
+  /** FTP: passive mode (default true); false uses active mode (PORT, the server connects back). */
+  passive?: boolean
+  /** S3: the bucket. */
+  bucket?: string
+  /** S3: the region (default `us-east-1`). */
+  region?: string
+  /** S3-compatible stores: the endpoint URL (`http://127.0.0.1:9000`); AWS when absent. */
+  endpoint?: string
+  /** S3: path-style addressing (`endpoint/bucket/key`), needed by most S3-compatible servers. */
+  forcePathStyle?: boolean
+  /** MySQL / PostgreSQL: reach the database through an SSH tunnel. */
+  ssh?: SshTunnelConfig
   /**
    * The session time zone the connector sets (`SET time_zone` / `SET TIME ZONE`), default `+00:00`
    * (UTC). It decides how the database renders TIMESTAMP (MySQL) and timestamptz (PostgreSQL) as
@@ -48,10 +118,14 @@ export interface ConnectionConfig {
   timezone?: string
   /** Connect timeout in milliseconds (default 10,000). */
   connectTimeoutMs?: number
+  /** Database TLS; FTP: explicit FTPS (AUTH TLS), also set by the `ftps://` scheme. */
   ssl?: boolean
   /** Extra driver options, passed through as-is (documented per connector). */
   options?: Record<string, unknown>
 }
+
+/** A database connection's config (kind mysql, postgres or sqlite), as the database connectors take it. */
+export type DatabaseConfig = ConnectionConfig & { kind: ConnectorKind }
 
 /** Result of "Test connection". */
 export interface TestResult {
@@ -64,6 +138,10 @@ export interface TestResult {
   error?: string
   /** The driver's error code (`ECONNREFUSED`, `ER_ACCESS_DENIED_ERROR`, `28P01`, `SQLITE_CANTOPEN`). */
   code?: string
+  /** File stores: the entries found at the root (or bucket prefix), at most 50, for the form to show. */
+  entries?: { name: string; type: 'file' | 'dir'; size: number }[]
+  /** SFTP and SSH tunnels: the host keys seen (`SHA256:<base64>`), keyed `hostKey`, `ssh.hostKey`, `ssh.jump.hostKey`. */
+  hostKeys?: Record<string, string>
 }
 
 /** Column metadata of a query result (SQL editor, querySql readers). */
@@ -104,6 +182,12 @@ export interface ReadSpec {
    * planner reads such a table as one split, so the order holds across the whole table.
    */
   orderBy?: string
+  /**
+   * File readers only: decode these columns as these types (set by the planner from the target
+   * table for file columns that declare no type, so `'12.50'` reaches a DECIMAL column as a decimal
+   * and hex text reaches a bytes column as bytes).
+   */
+  types?: Record<string, LogicalType>
 }
 
 /**
@@ -158,6 +242,8 @@ export interface WriteSpec {
    * each new transaction until one commits; never after. Placeholders as in `Connector.query`.
    */
   firstSql?: { sql: string; params: unknown[] }
+  /** The split this writer writes (file writers name their part files by it; databases ignore it). */
+  splitIndex?: number
 }
 
 /** A row the target refused, with the database's reason. `index` is its position in the batch. */
@@ -182,6 +268,11 @@ export interface WriteOutcome {
  */
 export interface Writer {
   write(rows: Row[], signal?: AbortSignal): Promise<WriteOutcome>
+  /**
+   * Optional: called once after the split's last batch, before the split is checkpointed. A
+   * writer that buffers (file parts) publishes here; `close()` without `finish()` discards.
+   */
+  finish?(): Promise<void>
   /** Release the connection. Safe to call twice. */
   close(): Promise<void>
 }
@@ -236,7 +327,8 @@ export interface CatalogReader {
 }
 
 export interface Connector {
-  readonly kind: ConnectorKind
+  /** The database kind, or `file` for every file store (main/connectors/file/). */
+  readonly kind: ConnectorKind | 'file'
   readonly config: ConnectionConfig
   /** The schema used when a TableRef has none (MySQL database, PostgreSQL schema, `main`). */
   readonly defaultSchema: string
@@ -298,3 +390,26 @@ export class NotFoundError extends Error {
 }
 
 export type { Column, TableRef, TableSchema, Row, Value }
+
+/**
+ * A hook a saved connection's resolved config carries (non-enumerable, under this symbol, so it never
+ * reaches JSON, `postMessage` or a spread copy): SFTP stores and SSH tunnels call it when they pin a
+ * host key at first use, so the saved connection keeps the fingerprint. `where` is the config path
+ * (`hostKey`, `ssh.hostKey`, `ssh.jump.hostKey`).
+ */
+export const PIN_HOST_KEY: unique symbol = Symbol.for('sluice.pinHostKey')
+
+/** The function stored under {@link PIN_HOST_KEY}. */
+export type HostKeyPinner = (where: string, fingerprint: string) => void
+
+/**
+ * Record a host key seen at first use: set it on the config in memory (so copies made later, e.g.
+ * for worker threads, carry the pin) and hand it to the saved connection's pinner when there is one.
+ */
+export function pinHostKey(config: ConnectionConfig, where: 'hostKey' | 'ssh.hostKey' | 'ssh.jump.hostKey', fingerprint: string): void {
+  if (where === 'hostKey') config.hostKey = fingerprint
+  else if (where === 'ssh.hostKey' && config.ssh) config.ssh.hostKey = fingerprint
+  else if (where === 'ssh.jump.hostKey' && config.ssh?.jump) config.ssh.jump.hostKey = fingerprint
+  const pin = (config as { [PIN_HOST_KEY]?: HostKeyPinner })[PIN_HOST_KEY]
+  if (typeof pin === 'function') pin(where, fingerprint)
+}

@@ -45,6 +45,11 @@ export interface Unit {
   sourceWidth: number
   /** Source column names (dirty records carry them). */
   srcNames: string[]
+  /**
+   * File readers: index of the `@error` source column; a row with a non-NULL value there (a line
+   * that could not be parsed, a field not of its column's type) is a dirty record with that reason.
+   */
+  errorIndex?: number
   zeroDate: ZeroDatePolicy
   /** `setting.batchBytes`. */
   batchBytes: number
@@ -207,6 +212,22 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
     let out: Row[] = rows
     let origin: number[] | undefined // index in `rows` of each row in `out`, when some were dropped
     const dirty: DirtyRecord[] = []
+    const ei = p.errorIndex ?? -1
+    if (ei >= 0) {
+      let kept: Row[] | undefined
+      for (let i = 0; i < rows.length; i++) {
+        const e = rows[i]![ei]
+        if (e !== null && e !== undefined) {
+          dirty.push({ taskId: p.taskId, reason: String(e), code: 'FILE_VALUE', columns: p.srcNames, values: rows[i]! as Value[] })
+          kept ??= rows.slice(0, i)
+        } else if (kept) kept.push(rows[i]!)
+      }
+      if (kept) {
+        // The refused lines count as read.
+        report(rows.length - kept.length, 0, 0)
+        rows = kept
+      }
+    }
     if (!mapper.identity) {
       out = new Array<Row>(rows.length)
       let k = 0
@@ -263,16 +284,17 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
 
   try {
     arm()
-    const cache = env.writer.kind === 'sqlite' ? undefined : env.writers
+    // File writers publish their parts at the split's end (commit): never kept between splits.
+    const cache = env.writer.kind === 'sqlite' || env.writer.kind === 'file' ? undefined : env.writers
     const key = cache ? JSON.stringify(write) : ''
-    w = cache ? await cache.take(key, () => env.writer.writer(write)) : await env.writer.writer(write)
+    w = cache ? await cache.take(key, () => env.writer.writer(write)) : await env.writer.writer({ ...write, splitIndex: p.split.index })
     const writer = w
     // The raw path (main/connectors/raw.ts) when the reader, the writer and every column pair
     // allow it and no speed limit needs row-sized chunks; otherwise canonical rows. Env
     // `SLUICE_RAW=0` turns it off (diagnosis, and tests comparing both paths).
     const rr = process.env.SLUICE_RAW === '0' ? undefined : rawReadable(env.reader)
     const rw = rawWriter(writer)
-    let raw = !!rr && !!rw && !throttle.limited && rawEligible(env.reader.kind, env.writer.kind, { ops: p.ops, sourceWidth: p.sourceWidth, targets: write.columns }) === true
+    let raw = !!rr && !!rw && !throttle.limited && env.reader.kind !== 'file' && env.writer.kind !== 'file' && rawEligible(env.reader.kind, env.writer.kind, { ops: p.ops, sourceWidth: p.sourceWidth, targets: write.columns }) === true
     let it: AsyncIterator<RowBatch | RawBatch> | undefined
     let next: Promise<IteratorResult<RowBatch | RawBatch>> | undefined
     if (raw) {
@@ -330,6 +352,7 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
       }
       arm()
     }
+    if (w.finish) await w.finish()
     if (cache) cache.keep(key, w)
     else await w.close()
     w = undefined

@@ -40,6 +40,8 @@ export type EngineEvent =
     }
   | ({ type: 'run/progress'; runId: string; taskId: string; estimatedRows?: number } & Counters)
   | { type: 'run/log'; runId: string; level: LogLevel; taskId?: string; message: string; ts: string }
+  /** A file target's task published its files (main/connectors/file/): export-file tracking. */
+  | { type: 'task/files'; runId: string; taskId: string; files: Array<{ path: string; rows: number; bytes: number; sha256: string }> }
 
 /** One dirty record as the engine hands it to the state DB: the source row and why it failed. */
 export interface DirtyRecord {

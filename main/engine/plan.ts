@@ -346,12 +346,14 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
     })
   } else if (pair.mappingMode === 'position' && targetCols) {
     sourceColumns.forEach((c, k) => {
+      if (hiddenFileColumn(ctx, c.name)) return
       const tc = targetCols[k]
       if (!tc) problems.push({ path, message: `source column '${c.name}' (position ${k}) has no target column at that position; not written`, severity: 'warning', code: 'unmapped' })
       else ops.push({ kind: 'column', index: k, sourceName: c.name, targetName: tc.name, sourceType: c.type })
     })
   } else {
     sourceColumns.forEach((c, k) => {
+      if (hiddenFileColumn(ctx, c.name)) return
       if (targetCols) {
         const tc = findTarget(c.name)
         if (!tc) problems.push({ path, message: `source column '${c.name}' has no target column of the same name in ${targetName}; not written`, severity: 'warning', code: 'unmapped' })
@@ -366,6 +368,7 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
     seen.add(op.targetName)
   }
   if (ops.length === 0) problems.push({ path, message: `no column of ${taskId} is mapped to ${targetName}`, severity: 'error', code: 'unmapped' })
+  if (targetCols && ctx.reader.kind === 'file') adoptTargetTypes(read, sourceColumns, ops, targetCols)
 
   // 5. Target columns in write order, DDL for a new table, narrowing checks for an existing one.
   let targetColumns: Column[]
@@ -382,7 +385,8 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
       // timeFormat re-spells times written as text (timeformat.ts): between two date/time or two non-time types it does nothing.
       if (op.timeFormat && !timeFormatApplies(op.sourceType.kind, targetColumns[j]!.type.kind))
         problems.push({ path: pair.mapping ? `${mpath}[${j}].timeFormat` : path, message: `column ${op.sourceName} -> ${targetName}.${op.targetName}: timeFormat does nothing here (${op.sourceType.kind} -> ${targetColumns[j]!.type.kind}); it converts between text and dates/times`, severity: 'warning', code: 'time_format' })
-      if (!targetColumns[j]!.nullable && sc.nullable && op.nullDefault === undefined)
+      // (A file column's nullability is unknown: no warning for every NOT NULL target column.)
+      if (!targetColumns[j]!.nullable && sc.nullable && op.nullDefault === undefined && ctx.reader.kind !== 'file')
         problems.push({ path: pair.mapping ? `${mpath}[${j}]` : path, message: `column ${op.sourceName} is nullable but ${targetName}.${op.targetName} is NOT NULL: NULL rows become dirty records (set nullDefault to write a value instead)`, severity: 'warning', code: 'nullability' })
     })
     for (const c of targetCols) {
@@ -428,6 +432,27 @@ async function planPair(job: JobSpec, pair: TablePair, path: string, index: numb
     preSql: (pair.preSql ?? []).map((s, j) => sub(s, `${path}.preSql[${j}]`) ?? ''),
     postSql: (pair.postSql ?? []).map((s, j) => sub(s, `${path}.postSql[${j}]`) ?? ''),
     ...(sourceSchema?.estimatedRows !== undefined ? { estimatedRows: sourceSchema.estimatedRows } : {}),
+  }
+}
+
+/** File readers' hidden columns (`@file`, `@line`, `@error`): never mapped unless named in a mapping. */
+function hiddenFileColumn(ctx: PlanContext, name: string): boolean {
+  return ctx.reader.kind === 'file' && name.startsWith('@')
+}
+
+/**
+ * A file column that declares no type is read as the type of the target column it feeds (an
+ * existing table's), so hex reaches a bytes column as bytes and `t` a boolean as true.
+ */
+function adoptTargetTypes(read: ReadSpec, cols: ResultColumn[], ops: MapOp[], targets: Column[]): void {
+  const byName = new Map(targets.map((c) => [c.name, c]))
+  for (const op of ops) {
+    if (op.kind !== 'column' || cols[op.index]!.nativeType !== 'untyped text' || op.timeFormat) continue
+    const tc = byName.get(op.targetName)
+    if (!tc) continue
+    read.types = { ...read.types, [op.sourceName]: tc.type }
+    op.sourceType = tc.type
+    cols[op.index] = { ...cols[op.index]!, type: tc.type }
   }
 }
 

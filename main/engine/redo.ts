@@ -143,6 +143,8 @@ export async function targetFilter(p: PlannedTask, reader: Connector, writer: Co
   if (p.read.querySql !== undefined) return { kind: 'opaque', reason: 'the task reads a querySql, which cannot be evaluated on the target' }
   const where = p.read.where?.trim()
   if (!where) return { kind: 'none' }
+  // A file writer re-writes its own parts (redoPlan): no rows to identify on the target.
+  if (reader.kind === 'file' || writer.kind === 'file') return { kind: 'opaque', reason: 'a file side: a redo rewrites its own part files' }
   const f = rewriteWhere(where, p, reader.kind, (s) => writer.quoteIdent(s), writer.kind)
   if (f.kind !== 'sql') return f
   try {

@@ -11,12 +11,13 @@
  */
 import { availableParallelism } from 'node:os'
 import { openConnector } from '../connectors/index.js'
-import type { ConnectionConfig, Connector, DdlPlan, Split } from '../connectors/types.js'
+import { isFileStoreKind, type ConnectionConfig, type Connector, type DdlPlan, type Split } from '../connectors/types.js'
 import type { JobSpec, Problem } from '../job/spec.js'
 import type { TimeContext } from '../job/variables.js'
 import type { ChannelMessage, RedoPlan, Unit } from './channel.js'
 import type { Counters, DirtyRecord, EngineEvent, RunState, RunSummary, TaskState, TaskSummary } from './events.js'
 import { DEFAULT_RETRY, type RetryPolicy } from './faults.js'
+import { isFileConnector, withFileSides } from './files.js'
 import { planJob, type Plan, type PlannedTask } from './plan.js'
 import { InProcessHost, WorkerHost, type ChannelHost } from './pool.js'
 import { rawEligible } from './rawpath.js'
@@ -167,6 +168,11 @@ interface TaskRt {
 /** Open both sides, plan and run a job. Never throws for a data or job problem: the summary says it. */
 export async function runJob(ctx: RunContext): Promise<RunSummary> {
   const startedAt = new Date()
+  try {
+    ctx = withFileSides(ctx)
+  } catch {
+    /* a bad variable in writer.file is reported by the planner's checks below */
+  }
   const emit = (e: EngineEvent) => ctx.onEvent?.(e)
   const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string, taskId?: string) =>
     emit({ type: 'run/log', runId: ctx.runId, level, message, ts: new Date().toISOString(), ...(taskId ? { taskId } : {}) })
@@ -452,7 +458,9 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker
   // channel's connections, without worker start-up (tsx, modules) or a heap per channel.
   const sp = ctx.job.setting.speed
   const throttled = (sp.record ?? 0) > 0 || (sp.byte ?? 0) > 0
-  if (!throttled && process.env.SLUICE_RAW !== '0' && tasks.length && tasks.every((t) => rawEligible(ctx.reader.kind, ctx.writer.kind, { ops: t.plan.ops, sourceWidth: t.plan.sourceColumns.length, targets: t.plan.targetColumns }) === true)) return 'inprocess'
+  const rk = ctx.reader.kind
+  const wk = ctx.writer.kind
+  if (!throttled && process.env.SLUICE_RAW !== '0' && tasks.length && !isFileStoreKind(rk) && !isFileStoreKind(wk) && tasks.every((t) => rawEligible(rk, wk, { ops: t.plan.ops, sourceWidth: t.plan.sourceColumns.length, targets: t.plan.targetColumns }) === true)) return 'inprocess'
   // Threads pay off for big tables on the canonical path (per-value work in JS); a database of
   // many small tables is bound by round trips, and a thread (with its own heap and connections)
   // per channel would only add start-up and memory: 300 small tables took 448 MB in workers.
@@ -466,6 +474,8 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker
  * the target, or its range while no other run wrote the target), upserts by key, or is refused.
  */
 export function redoPlan(t: { plan: PlannedTask; owned: boolean; filter?: TargetFilter; intruders?: string[] }, split: Split, writer: Connector, splitCount: number): RedoPlan {
+  // A file writer re-writes a split idempotently: it deletes the split's earlier parts first.
+  if (writer.kind === 'file') return { kind: 'none' }
   return safeRedoPlan(t, split, writer, splitCount)
 }
 
@@ -684,7 +694,7 @@ async function runTasks(
         const planned: Promise<Split[]> = wanted === 1 ? Promise.resolve([{ index: 0, read: p.read }]) : reader.splits(p.read, wanted, { tapered: wanted > channels })
         planned.catch(() => undefined)
         if (!p.targetExists && p.ddl) {
-          log('info', `creating ${p.target.name}`, p.taskId)
+          log('info', isFileConnector(writer) ? `writing files for ${p.target.name}` : `creating ${p.target.name}`, p.taskId)
           await writer.execute(p.ddl.create)
           t.created = true
           t.owned = true
@@ -697,6 +707,8 @@ async function runTasks(
         }
         if (p.preSql.length) await writer.execute(p.preSql.filter(Boolean))
         // Truncated before any task (runJob, truncate.ts): t.owned is set already.
+        // A file target: writer.file.writeMode (truncate / append / nonConflict) applies now.
+        if (isFileConnector(writer)) await writer.prepareTarget(p.target)
         // Append / partitioned load (loadmode.ts): the data time's rows or partition are the run's own.
         if (p.load) {
           const del = await prepareLoad(writer, p, (m) => log('info', m, p.taskId))
@@ -780,6 +792,8 @@ async function runTasks(
         }
         if (t.afterDdl.sequences.length) await writer.execute(t.afterDdl.sequences)
       }
+      // A file target: the manifest, and the files the run tracks (export files).
+      if (isFileConnector(writer)) emit({ type: 'task/files', runId: ctx.runId, taskId: p.taskId, files: await writer.finishTarget(p.target) })
       if (p.postSql.length) await writer.execute(p.postSql.filter(Boolean))
       progress(t, true)
       if (job.verify && ctx.verifyTask) {
@@ -968,6 +982,7 @@ async function runTasks(
         ops: p.ops,
         sourceWidth: p.sourceColumns.length,
         srcNames: p.sourceColumns.map((c) => c.name),
+        ...(reader.kind === 'file' ? { errorIndex: p.sourceColumns.findIndex((c) => c.name === '@error') } : {}),
         zeroDate: job.setting.zeroDate,
         batchBytes: job.setting.batchBytes,
         redo: u.redo,

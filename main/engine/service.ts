@@ -12,6 +12,7 @@ import type { RunTaskInput, RunTaskPatch, Store } from '../store/index.js'
 import type { Split } from '../connectors/types.js'
 import type { EngineEvent, RunSummary, TaskState } from './events.js'
 import { tableDataDiff } from './verify-stage.js'
+import { connectionLabel } from './export-files.js'
 import { runJob, type Checkpoints, type PreparedTask } from './run.js'
 import { takeRunLeases, targetLocker } from './writelock.js'
 import { normalizeRunConfig } from '../job/runconfig.js'
@@ -209,6 +210,7 @@ export function startRun(opts: StartRunOptions): RunHandle {
       spec: specDoc,
     })
   const runId = run.id
+  const writerLabel = connectionLabel(job.writer.connection)
   // One writer per run and per saved job (targets are locked once planned, see targetLocker).
   const leases = takeRunLeases(store, runId, previous?.jobId ?? opts.jobId, !previous)
   // The settings value keeps the data time; tasks' preparation goes to run_task_prep, one row each.
@@ -281,6 +283,10 @@ export function startRun(opts: StartRunOptions): RunHandle {
         break
       case 'run/log':
         logBuf.push({ level: e.level, message: e.message, ts: e.ts, ...(e.taskId ? { taskId: e.taskId } : {}) })
+        break
+      case 'task/files':
+        // Export-file tracking (main/store/export-files.ts, main/engine/export-files.ts).
+        store.exportFiles.add(runId, e.taskId, writerLabel, e.files)
         break
     }
     opts.onEvent?.(e)

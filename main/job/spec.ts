@@ -25,6 +25,7 @@
  * This file is imported by the renderer too (for types and the schema): keep it free of Node APIs.
  */
 import { z } from 'zod'
+import { FileReaderSchema, FileWriterSchema } from './file-spec.js'
 
 const nonEmpty = z.string().min(1)
 
@@ -180,6 +181,7 @@ export const JobSpecSchema = z.strictObject({
     schema: z.string().optional().describe('MySQL database / PostgreSQL schema; default: the connection\'s'),
     where: z.string().optional().describe('Filter applied to every table (variables allowed)'),
     splitPk: z.string().optional(),
+    file: FileReaderSchema.optional(),
   }),
   writer: z.strictObject({
     connection: ConnectionRefSchema,
@@ -191,6 +193,7 @@ export const JobSpecSchema = z.strictObject({
     preSql: SqlList.describe('Statements run on the target before the load'),
     postSql: SqlList.describe('Statements run on the target after the load'),
     ...LoadModeFields,
+    file: FileWriterSchema.optional(),
   }),
   tables: z
     .union([

@@ -26,6 +26,7 @@ import { stateDbPath } from './paths.js'
 import { DirtyRepo, LogsRepo, QueryHistoryRepo, SettingsRepo } from './records.js'
 import { LocksRepo } from './locks.js'
 import { sealStoredSpecs } from './sealspecs.js'
+import { ExportFilesRepo } from './export-files.js'
 import { RunsRepo, RunTasksRepo, SplitsRepo } from './runs.js'
 import { NodeSecretBox, type SecretBox } from './secrets.js'
 import { SchedulerRepo, WorkflowsRepo } from './scheduler.js'
@@ -63,6 +64,8 @@ export interface Store {
   readonly scheduler: SchedulerRepo
   /** Saved workflows and their versions (scheduler.ts). */
   readonly workflows: WorkflowsRepo
+  /** Files runs exported (file writers), with their clean-up state. */
+  readonly exportFiles: ExportFilesRepo
   /** The DB file path. */
   readonly file: string
   /** The secret scheme in use (`SecretBox.scheme`). */
@@ -116,6 +119,7 @@ export function openStore(opts: StoreOptions): Store {
       cleanups: new CleanupsRepo(db),
       scheduler: new SchedulerRepo(db),
       workflows: new WorkflowsRepo(db),
+      exportFiles: new ExportFilesRepo(db),
       file,
       secretScheme: box.scheme,
       appliedMigrations: applied,
@@ -143,6 +147,7 @@ export { encodeValue, decodeValue, encodeValues, decodeValues, type EncodedValue
 export type { ConnectionSummary, ConnectionInput, ConnectionPatch, PublicConnectionConfig, ConnectionsRepo } from './connections.js'
 export type { CleanupsRepo, CleanupInput } from './cleanups.js'
 export type { Job, JobListItem, JobVersion, SaveResult, JobsRepo } from './jobs.js'
+export { EXPORT_FILE_STATES, type ExportFile, type ExportFileState, type ExportFilesRepo } from './export-files.js'
 export {
   RUN_STATES,
   TASK_STATES,

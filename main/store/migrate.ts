@@ -216,6 +216,28 @@ export const MIGRATIONS: readonly Migration[] = [
     up: (db) => db.exec(SCHEDULER_DDL),
   },
   {
+    // Export files of runs (main/store/export-files.ts).
+    id: '2026-12-05-125-export-files',
+    up: (db) =>
+      db.exec(`
+CREATE TABLE export_files (
+  id          INTEGER PRIMARY KEY,
+  run_id      TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  task_id     TEXT NOT NULL,
+  connection  TEXT NOT NULL,               -- display form, never a secret
+  path        TEXT NOT NULL,               -- store path under the connection's root
+  rows        INTEGER NOT NULL,
+  bytes       INTEGER NOT NULL,
+  sha256      TEXT NOT NULL,
+  state       TEXT NOT NULL DEFAULT 'exists' CHECK (state IN ('exists', 'deleted', 'absent')),
+  created_at  TEXT NOT NULL,
+  checked_at  TEXT,
+  UNIQUE (run_id, path)
+);
+CREATE INDEX export_files_by_state ON export_files (state, created_at);
+`),
+  },
+  {
     // issue 13: a run whose data moved but a schema object was left out ends `succeeded_with_warnings`.
     id: '2026-12-05-130-run-state-with-warnings',
     disableForeignKeys: true,

@@ -87,6 +87,7 @@ export class Side {
     readonly where: string | undefined,
     private readonly signal?: AbortSignal,
   ) {
+    if (connector.kind === 'file') throw new Error('verification needs two databases: a file side cannot be verified')
     this.dialect = connector.kind
     if (connector.kind === 'sqlite') {
       const p = connector.config.path

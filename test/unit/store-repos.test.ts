@@ -48,7 +48,7 @@ describe('connections', () => {
     expect(a.createdAt).toMatch(ISO_MS)
     expect(a.hasPassword).toBe(false)
     const b = s.connections.create({ name: 'maria', config: { kind: 'mysql', host: '127.0.0.1', port: 3306, user: 'root', password: 'pw1', options: { x: 1 } } })
-    expect(s.connections.get(b.id)).toEqual({ id: b.id, name: 'maria', config: { kind: 'mysql', host: '127.0.0.1', port: 3306, user: 'root', options: { x: 1 } }, hasPassword: true, createdAt: b.createdAt, updatedAt: b.updatedAt })
+    expect(s.connections.get(b.id)).toEqual({ id: b.id, name: 'maria', config: { kind: 'mysql', host: '127.0.0.1', port: 3306, user: 'root', options: { x: 1 } }, hasPassword: true, secrets: ['password'], createdAt: b.createdAt, updatedAt: b.updatedAt })
     expect(s.connections.list().map((c) => c.name)).toEqual(['Chinook', 'maria'])
 
     // password undefined keeps it, '' clears it, a string replaces it

@@ -155,7 +155,7 @@ describe('passwords in the store', () => {
     const c = s.connections.create({ name: 'x', config: { kind: 'mysql', user: 'u', password: PASSWORD } })
     expect(JSON.stringify(c)).not.toContain(PASSWORD)
     expect(JSON.stringify(s.connections.list())).not.toContain(PASSWORD)
-    expect(c).toEqual({ id: c.id, name: 'x', config: { kind: 'mysql', user: 'u' }, hasPassword: true, createdAt: c.createdAt, updatedAt: c.updatedAt })
+    expect(c).toEqual({ id: c.id, name: 'x', config: { kind: 'mysql', user: 'u' }, hasPassword: true, secrets: ['password'], createdAt: c.createdAt, updatedAt: c.updatedAt })
     const full = s.connections.resolveConfig(c.id)
     expect(JSON.stringify(full)).toBe('{"kind":"mysql","user":"u","password":"***"}')
     expect(inspect(full)).not.toContain(PASSWORD)

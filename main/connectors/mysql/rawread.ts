@@ -1072,6 +1072,15 @@ export async function* streamReadRaw(session: Session, sql: string, params: unkn
     failure ??= e
     notify()
   })
+  // A connection lost mid-read (server gone, SSH tunnel dropped) is reported by mysql2 on the
+  // connection only, not on an event-style query: without this the read would wait forever.
+  const onLost = (e?: Error): void => {
+    failure ??= e ?? Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' })
+    notify()
+  }
+  const onEnd = (): void => onLost()
+  conn.on('error', onLost)
+  conn.on('end', onEnd)
   try {
     for (;;) {
       if (failure) throw failure
@@ -1091,6 +1100,8 @@ export async function* streamReadRaw(session: Session, sql: string, params: unkn
   } finally {
     unwatch()
     signal?.removeEventListener('abort', onAbort)
+    conn.removeListener('error', onLost)
+    conn.removeListener('end', onEnd)
     if (done) {
       if (binary) conn.unprepare(execSql)
       conn.release()

@@ -240,6 +240,14 @@ export async function* streamRead(session: Session, sql: string, params: unknown
     stream.destroy()
     notify()
   })
+  // mysql2 reports a connection lost mid-stream (server gone, SSH tunnel dropped) on the
+  // connection only, never on the query's stream, which would then wait forever: end it here.
+  const onLost = (e?: Error): void => {
+    stream.destroy(e ?? Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST' }))
+  }
+  const onEnd = (): void => onLost()
+  conn.on('error', onLost)
+  conn.on('end', onEnd)
   try {
     for (;;) {
       if (failure) throw failure
@@ -257,6 +265,8 @@ export async function* streamRead(session: Session, sql: string, params: unknown
   } finally {
     unwatch()
     signal?.removeEventListener('abort', onAbort)
+    conn.removeListener('error', onLost)
+    conn.removeListener('end', onEnd)
     if (done) {
       conn.release()
     } else {

@@ -22,7 +22,7 @@
  * - DataX's MySQL reader appends `zeroDateTimeBehavior=convertToNull` to the JDBC URL, so an
  *   imported MySQL reader gets `setting.zeroDate: "null"`.
  */
-import type { ConnectionConfig, ConnectorKind } from '../../connectors/types.js'
+import { isFileStoreKind, type ConnectionConfig, type ConnectorKind, type DatabaseConfig } from '../../connectors/types.js'
 import { maskUrl } from '../../connectors/url.js'
 import type { RunSummary } from '../../engine/events.js'
 import type { ConnectionRef, JobSpec, JobSpecInput, TablePair } from '../spec.js'
@@ -44,6 +44,7 @@ import {
   type NormalizedPair,
 } from './common.js'
 import { exportColumns, applyImportedColumns, importColumns } from './columns.js'
+import { importDataXFileContent, isDataXFileContent } from './files.js'
 
 /** Channel count written when the job leaves `speed.channel` to Sluice's default (DataX requires one). */
 export const DEFAULT_EXPORT_CHANNELS = 4
@@ -55,8 +56,8 @@ const WRITER_PLUGIN: Partial<Record<ConnectorKind, string>> = { mysql: 'mysqlwri
 
 /** Both sides of a job resolved for an export. */
 export interface ResolvedSides {
-  reader: ConnectionConfig
-  writer: ConnectionConfig
+  reader: DatabaseConfig
+  writer: DatabaseConfig
   readerName: string
   writerName: string
   /** MySQL: the database; PostgreSQL: the schema. */
@@ -75,8 +76,12 @@ export function resolveSides(job: JobSpec, resolve: (ref: ConnectionRef) => Conn
       throw new InteropError(`$.${side}.connection: ${msg}`)
     }
   }
-  const reader = one(job.reader.connection, 'reader')
-  const writer = one(job.writer.connection, 'writer')
+  const db = (c: ConnectionConfig, side: 'reader' | 'writer'): DatabaseConfig => {
+    if (isFileStoreKind(c.kind)) throw new InteropError(`$.${side}.connection: a ${c.kind} file connection has no database plugin to export to`)
+    return c as DatabaseConfig
+  }
+  const reader = db(one(job.reader.connection, 'reader'), 'reader')
+  const writer = db(one(job.writer.connection, 'writer'), 'writer')
   const rs = job.reader.schema ?? (reader.kind === 'mysql' ? reader.database : reader.schema)
   const ws = job.writer.schema ?? (writer.kind === 'mysql' ? writer.database : writer.schema)
   return {
@@ -446,6 +451,19 @@ export function importDataX(doc: unknown, opts: ImportOptions = {}): ImportResul
     for (const k of Object.keys(d.job)) if (k !== 'setting' && k !== 'content') report.push(`${root}.job.${k}: unknown key ignored`)
     d.job.content.forEach((c, ci) => contents.push({ c, at: `${root}.job.content[${ci}]`, setting: (d.job as Record<string, unknown>).setting }))
   })
+  // A file plugin on either side (txtfilereader/-writer, ftpreader/-writer): main/job/interop/files.ts.
+  const withFiles = contents.filter((x) => isDataXFileContent(x.c))
+  if (withFiles.length) {
+    if (contents.length > 1) report.push(`$.job.content: ${contents.length} entries; the first with a file plugin (${withFiles[0]!.at}) is imported, as stock DataX runs one`)
+    const f = withFiles[0]!
+    try {
+      const { job, connections } = importDataXFileContent(f.c as Record<string, unknown>, f.at, isObject(f.setting) ? f.setting : {}, opts, report)
+      return { job, connections, report }
+    } catch (e) {
+      if (e instanceof InteropError) throw new InteropError(e.message, report)
+      throw e
+    }
+  }
   if (contents.length > 1 && docs.length === 1) report.push(`$.job.content: ${contents.length} entries; stock DataX runs only the first (alibaba/DataX#1198), Sluice imports them all`)
 
   const parsed: ContentParsed[] = []

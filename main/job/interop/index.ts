@@ -15,6 +15,7 @@ import { InteropError, isObject, type ExportFormat, type ExportOptions, type Exp
 import { exportDataWorks } from './dataworks.js'
 import { exportDataX } from './datax.js'
 import { exportSeaTunnel } from './seatunnel.js'
+import { exportFileJob, hasFileSide } from './files.js'
 
 export { importDataX, formatDataXSummary, exportDataX, type ImportResult, type ImportOptions } from './datax.js'
 export { importDataWorks, exportDataWorks } from './dataworks.js'
@@ -39,6 +40,8 @@ export function resolveWithoutStore(ref: ConnectionRef): ConnectionConfig {
  * @throws InteropError when a connection cannot be resolved.
  */
 export function exportJob(job: JobSpec, format: ExportFormat, resolve: (ref: ConnectionRef) => ConnectionConfig = resolveWithoutStore, opts: ExportOptions = {}): ExportResult {
+  // A file side (local folder, FTP, SFTP, S3): DataX's text / FTP plugins, SeaTunnel's *File connectors.
+  if (hasFileSide(job, resolve)) return exportFileJob(job, format, resolve, opts)
   switch (format) {
     case 'datax':
       return exportDataX(job, resolve, opts)

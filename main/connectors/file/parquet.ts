@@ -1,0 +1,526 @@
+/**
+ * Parquet with logical types, through hyparquet (reading) and hyparquet-writer (writing).
+ *
+ * Logical types written (Parquet format spec, LogicalTypes.md):
+ * | Sluice       | Parquet                                                                   |
+ * | bool         | BOOLEAN                                                                   |
+ * | int ≤ 32     | INT32 (INT_8 / INT_16 / UINT_8 / UINT_16); unsigned 32 -> INT64          |
+ * | int 64       | INT64; unsigned 64 -> INT64 UINT_64                                       |
+ * | decimal(p,s) | FIXED_LEN_BYTE_ARRAY DECIMAL(p,s), unscaled big-endian two's complement   |
+ * | decimal      | without a declared precision: STRING (its exact text)                     |
+ * | float        | FLOAT / DOUBLE                                                            |
+ * | date         | INT32 DATE (days since 1970-01-01)                                        |
+ * | datetime     | INT64 TIMESTAMP(MICROS, isAdjustedToUTC=false): wall clock                |
+ * | timestamptz  | INT64 TIMESTAMP(MICROS, isAdjustedToUTC=true): the instant (read back +00:00) |
+ * | bytes        | BYTE_ARRAY                                                                |
+ * | json         | BYTE_ARRAY JSON (the JSON text as stored)                                 |
+ * | text and the rest | BYTE_ARRAY STRING                                                    |
+ * The Sluice logical type of each column is also kept in the file's key-value metadata
+ * (`sluice.columns`), so a file Sluice wrote reads back with the very types (time, enum, uuid...).
+ *
+ * Reading never lets a DECIMAL pass through a JS number (hyparquet converts DECIMAL to a number):
+ * the DECIMAL annotation is removed from the metadata handed to hyparquet, so the unscaled value
+ * arrives raw (INT32, INT64 or bytes) and is spelled exactly here. Timestamps arrive as raw
+ * integers through custom parsers (no Date), dates as day numbers.
+ */
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import type { Writable } from 'node:stream'
+import { gunzipSync, gzipSync } from 'node:zlib'
+import { approxValueBytes, type LogicalType, type Value } from '../../core/types.js'
+import type { FileStore } from '../stores/types.js'
+import { loadZstd } from './compress.js'
+
+type SchemaElement = import('hyparquet').SchemaElement
+type FileMetaData = import('hyparquet').FileMetaData
+
+/** A Parquet column as read from a file's schema. */
+export interface ParquetColumn {
+  name: string
+  type: LogicalType
+  nativeType: string
+}
+
+// ---------- exact conversions ----------
+
+const DAY_MS = 86_400_000
+
+/** Days since 1970-01-01 of a `YYYY-MM-DD` date (proleptic Gregorian, any year 0001–9999). */
+export function daysFromDate(s: string): number {
+  const y = Number(s.slice(0, 4))
+  const m = Number(s.slice(5, 7))
+  const d = Number(s.slice(8, 10))
+  const t = new Date(0)
+  t.setUTCFullYear(y, m - 1, d)
+  t.setUTCHours(0, 0, 0, 0)
+  return Math.round(t.getTime() / DAY_MS)
+}
+
+/** `YYYY-MM-DD` of a day number. */
+export function dateFromDays(days: number): string {
+  const t = new Date(days * DAY_MS)
+  return `${String(t.getUTCFullYear()).padStart(4, '0')}-${String(t.getUTCMonth() + 1).padStart(2, '0')}-${String(t.getUTCDate()).padStart(2, '0')}`
+}
+
+/**
+ * Microseconds since the epoch of a canonical datetime / timestamptz text (the offset, when
+ * present, is applied: the result is the instant).
+ * @throws Error naming the value when it is not canonical.
+ */
+export function microsFromText(s: string): bigint {
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:([+-])(\d{2}):?(\d{2})(?::?(\d{2}))?|Z)?$/.exec(s)
+  if (!m) throw new Error(`'${s}' is not a datetime`)
+  const days = BigInt(daysFromDate(m[1]!))
+  let secs = days * 86400n + BigInt(Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]))
+  if (m[6]) {
+    const off = Number(m[7]) * 3600 + Number(m[8]) * 60 + Number(m[9] ?? 0)
+    secs -= BigInt(m[6] === '-' ? -off : off)
+  }
+  return secs * 1_000_000n + BigInt((m[5] ?? '').padEnd(6, '0') || '0')
+}
+
+/** Canonical text of microseconds since the epoch (fraction without trailing zeros); `utc` appends `+00:00`. */
+export function textFromMicros(us: bigint, utc: boolean, fracDigits = 6): string {
+  const unit = fracDigits === 9 ? 1_000_000_000n : 1_000_000n
+  let secs = us / unit
+  let frac = us % unit
+  if (frac < 0n) {
+    frac += unit
+    secs -= 1n
+  }
+  let days = secs / 86400n
+  let rem = secs % 86400n
+  if (rem < 0n) {
+    rem += 86400n
+    days -= 1n
+  }
+  const r = Number(rem)
+  const hh = String(Math.floor(r / 3600)).padStart(2, '0')
+  const mi = String(Math.floor((r % 3600) / 60)).padStart(2, '0')
+  const ss = String(r % 60).padStart(2, '0')
+  const f = frac ? '.' + frac.toString().padStart(fracDigits, '0').replace(/0+$/, '') : ''
+  return `${dateFromDays(Number(days))} ${hh}:${mi}:${ss}${f}${utc ? '+00:00' : ''}`
+}
+
+/**
+ * The unscaled integer of an exact decimal text at `scale` (`'-12.5'`, scale 2 -> -1250n).
+ * @throws Error when the text has more fraction digits than `scale` (it would be rounded) or is not a decimal.
+ */
+export function unscaled(s: string, scale: number): bigint {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(s.trim())
+  if (!m || (!m[2] && !m[3])) throw new Error(`'${s}' is not a decimal`)
+  let digits = (m[2] ?? '') + (m[3] ?? '')
+  let exp = -(m[3] ?? '').length + Number(m[4] ?? 0)
+  // value = digits * 10^exp; want digits * 10^(exp + scale)
+  let shift = exp + scale
+  if (shift < 0) {
+    const cut = digits.slice(digits.length + shift)
+    if (/[^0]/.test(cut)) throw new Error(`'${s}' has more than ${scale} fraction digits (it would be rounded)`)
+    digits = digits.slice(0, digits.length + shift) || '0'
+    shift = 0
+  }
+  const v = BigInt((digits || '0') + '0'.repeat(shift))
+  return m[1] === '-' ? -v : v
+}
+
+/** Exact decimal text of an unscaled integer at `scale`. */
+export function decimalText(v: bigint, scale: number): string {
+  const neg = v < 0n
+  let s = (neg ? -v : v).toString()
+  if (scale > 0) {
+    s = s.padStart(scale + 1, '0')
+    s = `${s.slice(0, s.length - scale)}.${s.slice(s.length - scale)}`
+  }
+  return (neg ? '-' : '') + s
+}
+
+function bigintFromBytes(b: Uint8Array): bigint {
+  if (!b.length) return 0n
+  let v = 0n
+  for (const x of b) v = (v << 8n) | BigInt(x)
+  if (b[0]! & 0x80) v -= 1n << BigInt(b.length * 8)
+  return v
+}
+
+/** Bytes needed for a FIXED_LEN_BYTE_ARRAY decimal of `precision` digits. */
+export function decimalBytes(precision: number): number {
+  let n = 1
+  while (2n ** BigInt(8 * n - 1) - 1n < 10n ** BigInt(precision)) n++
+  return n
+}
+
+// ---------- writing ----------
+
+interface ColPlan {
+  element: SchemaElement
+  conv: (v: Value) => unknown
+}
+
+/** The Parquet schema element and value conversion for a column of logical type `t`. */
+function columnPlan(name: string, t: LogicalType): ColPlan {
+  const str = (v: Value) => (typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v))
+  const text: ColPlan = { element: { name, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type: 'OPTIONAL' }, conv: str }
+  switch (t.kind) {
+    case 'bool':
+      return { element: { name, type: 'BOOLEAN', repetition_type: 'OPTIONAL' }, conv: (v) => v === true || v === 1 || v === '1' || v === 'true' }
+    case 'int':
+    case 'year': {
+      // Converted types, not the INTEGER logical type: hyparquet-writer spells its bitWidth as an
+      // i32 where the Thrift schema has an i8, which other readers (DuckDB) refuse.
+      const bits = t.kind === 'year' ? 16 : t.bits
+      const unsigned = t.kind === 'int' && !!t.unsigned
+      const ct = (unsigned ? 'UINT_' : 'INT_') + (bits === 24 ? 32 : bits)
+      if (bits <= 32 && !(unsigned && bits === 32))
+        return { element: { name, type: 'INT32', ...(bits < 32 || unsigned ? { converted_type: ct as 'INT_8' } : {}), repetition_type: 'OPTIONAL' }, conv: (v) => Number(v) }
+      if (unsigned && bits === 64) return { element: { name, type: 'INT64', converted_type: 'UINT_64', repetition_type: 'OPTIONAL' }, conv: (v) => BigInt(v as string) }
+      return { element: { name, type: 'INT64', repetition_type: 'OPTIONAL' }, conv: (v) => BigInt(v as string) }
+    }
+    case 'decimal': {
+      if (t.precision === undefined || t.precision < 1 || t.precision > 76) return text
+      const scale = t.scale ?? 0
+      const len = decimalBytes(t.precision)
+      return {
+        element: { name, type: 'FIXED_LEN_BYTE_ARRAY', type_length: len, converted_type: 'DECIMAL', precision: t.precision, scale, logical_type: { type: 'DECIMAL', precision: t.precision, scale }, repetition_type: 'OPTIONAL' },
+        conv: (v) => unscaled(typeof v === 'string' ? v : String(v), scale),
+      }
+    }
+    case 'float':
+      return t.bits === 32 ? { element: { name, type: 'FLOAT', repetition_type: 'OPTIONAL' }, conv: (v) => Number(v) } : { element: { name, type: 'DOUBLE', repetition_type: 'OPTIONAL' }, conv: (v) => Number(v) }
+    case 'date':
+      return { element: { name, type: 'INT32', converted_type: 'DATE', logical_type: { type: 'DATE' }, repetition_type: 'OPTIONAL' }, conv: (v) => daysFromDate(String(v)) }
+    case 'datetime':
+      return { element: { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' }, repetition_type: 'OPTIONAL' }, conv: (v) => microsFromText(String(v)) }
+    case 'timestamptz':
+      return { element: { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' }, repetition_type: 'OPTIONAL' }, conv: (v) => microsFromText(String(v)) }
+    case 'bytes':
+    case 'geometry':
+      return { element: { name, type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' }, conv: (v) => (Buffer.isBuffer(v) ? new Uint8Array(v.buffer, v.byteOffset, v.length) : Buffer.from(String(v))) }
+    case 'json':
+      return { element: { name, type: 'BYTE_ARRAY', logical_type: { type: 'JSON' }, repetition_type: 'OPTIONAL' }, conv: (v) => Buffer.from(str(v), 'utf8') }
+    default:
+      return text
+  }
+}
+
+/** A row group is written once its values hold about this many bytes, even before `rowGroupRows` (memory bound). */
+export const ROW_GROUP_BYTES = 32 << 20
+
+/** Options of {@link ParquetPartWriter}. */
+export interface ParquetWriteOptions {
+  codec: 'snappy' | 'gzip' | 'zstd' | 'none'
+  rowGroupRows: number
+}
+
+/**
+ * Writes one Parquet file to a stream, a row group at a time (rows are buffered up to
+ * `rowGroupRows` or {@link ROW_GROUP_BYTES}, then encoded and flushed), so memory holds one row group.
+ */
+export class ParquetPartWriter {
+  private readonly plans: ColPlan[]
+  private cols: unknown[][]
+  private n = 0
+  /** Approximate bytes of the buffered row group (see approxValueBytes). */
+  private bytes = 0
+  private writer?: import('hyparquet-writer').ParquetWriter
+  private pending: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly names: string[],
+    private readonly types: LogicalType[],
+    private readonly out: Writable,
+    private readonly o: ParquetWriteOptions,
+  ) {
+    this.plans = names.map((n, i) => columnPlan(n, types[i]!))
+    this.cols = names.map(() => [])
+  }
+
+  /**
+   * Add rows. Returns the indexes (in `rows`) of rows a value of which cannot be written as its
+   * column's Parquet type, with the reason.
+   */
+  async add(rows: Value[][]): Promise<Array<{ index: number; reason: string; column: string }>> {
+    const bad: Array<{ index: number; reason: string; column: string }> = []
+    const w = this.plans.length
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!
+      const conv = new Array<unknown>(w)
+      let err: { reason: string; column: string } | undefined
+      for (let j = 0; j < w; j++) {
+        const v = r[j]!
+        if (v === null) {
+          conv[j] = null
+          continue
+        }
+        try {
+          conv[j] = this.plans[j]!.conv(v)
+        } catch (e) {
+          err = { column: this.names[j]!, reason: `column ${this.names[j]}: ${(e as Error).message}` }
+          break
+        }
+      }
+      if (err) {
+        bad.push({ index: i, ...err })
+        continue
+      }
+      for (let j = 0; j < w; j++) {
+        this.cols[j]!.push(conv[j])
+        this.bytes += approxValueBytes(r[j]!)
+      }
+      this.n++
+      if (this.n >= this.o.rowGroupRows || this.bytes >= ROW_GROUP_BYTES) await this.flushGroup()
+    }
+    return bad
+  }
+
+  private async open(): Promise<void> {
+    if (this.writer) return
+    const hw = await import('hyparquet-writer')
+    const compressors: Record<string, (b: Uint8Array) => Uint8Array> = {}
+    if (this.o.codec === 'gzip') compressors.GZIP = (b) => gzipSync(b)
+    if (this.o.codec === 'zstd') {
+      const z = await loadZstd()
+      compressors.ZSTD = (b) => z.compress(b, 3)
+    }
+    const bw = new hw.ByteWriter(1 << 20)
+    const out = this.out
+    // Drain the encoded bytes to the upload after every row group (offsets keep counting).
+    ;(bw as unknown as { flush: () => Promise<void> }).flush = () => {
+      const chunk = Buffer.from(bw.buffer.slice(0, bw.index))
+      bw.index = 0
+      return writeAsync(out, chunk)
+    }
+    ;(bw as unknown as { finish: () => Promise<void> }).finish = () => (bw as unknown as { flush: () => Promise<void> }).flush()
+    const schema: SchemaElement[] = [{ name: 'schema', num_children: this.plans.length }, ...this.plans.map((p) => p.element)]
+    this.writer = new hw.ParquetWriter({
+      writer: bw as never,
+      schema: schema as never,
+      codec: this.o.codec === 'none' ? 'UNCOMPRESSED' : (this.o.codec.toUpperCase() as 'SNAPPY'),
+      compressors: compressors as never,
+      kvMetadata: [{ key: 'sluice.columns', value: JSON.stringify(this.names.map((name, i) => ({ name, type: this.types[i] }))) }],
+      createdBy: 'sluice',
+    })
+  }
+
+  private async flushGroup(): Promise<void> {
+    await this.open()
+    if (!this.n) return
+    const columnData = this.plans.map((p, j) => ({ name: p.element.name, data: this.cols[j]! as never }))
+    this.cols = this.plans.map(() => [])
+    const n = this.n
+    this.n = 0
+    this.bytes = 0
+    await this.writer!.write({ columnData, rowGroupSize: n })
+  }
+
+  /** Write the last row group and the footer. */
+  async finish(): Promise<void> {
+    await this.flushGroup()
+    await this.open()
+    await this.writer!.finish()
+    await this.pending
+  }
+}
+
+function writeAsync(out: Writable, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (out.write(chunk)) return resolve()
+    const onErr = (e: Error) => {
+      out.off('drain', onDrain)
+      reject(e)
+    }
+    const onDrain = () => {
+      out.off('error', onErr)
+      resolve()
+    }
+    out.once('drain', onDrain)
+    out.once('error', onErr)
+  })
+}
+
+// ---------- reading ----------
+
+/** The Sluice logical type of a Parquet leaf column. */
+export function logicalTypeOf(e: SchemaElement): { type: LogicalType; native: string } {
+  const lt = e.logical_type
+  const ct = e.converted_type
+  const native = [e.type, lt?.type ?? ct].filter(Boolean).join(' ')
+  if (ct === 'DECIMAL' || lt?.type === 'DECIMAL') {
+    const precision = lt?.type === 'DECIMAL' ? lt.precision : e.precision
+    const scale = lt?.type === 'DECIMAL' ? lt.scale : e.scale ?? 0
+    return { type: { kind: 'decimal', ...(precision !== undefined ? { precision, scale } : {}) }, native: `${native}(${precision},${scale})` }
+  }
+  if (lt?.type === 'TIMESTAMP') return { type: { kind: lt.isAdjustedToUTC ? 'timestamptz' : 'datetime', precision: 6 }, native }
+  if (ct === 'TIMESTAMP_MICROS' || ct === 'TIMESTAMP_MILLIS') return { type: { kind: 'timestamptz', precision: 6 }, native }
+  if (e.type === 'INT96') return { type: { kind: 'datetime', precision: 6 }, native }
+  if (ct === 'DATE' || lt?.type === 'DATE') return { type: { kind: 'date' }, native }
+  if (lt?.type === 'TIME' || ct === 'TIME_MICROS' || ct === 'TIME_MILLIS') return { type: { kind: 'time', precision: 6 }, native }
+  if (lt?.type === 'JSON' || ct === 'JSON') return { type: { kind: 'json' }, native }
+  if (lt?.type === 'UUID') return { type: { kind: 'uuid' }, native }
+  if (lt?.type === 'STRING' || ct === 'UTF8' || ct === 'ENUM' || lt?.type === 'ENUM') return { type: { kind: 'text' }, native }
+  switch (e.type) {
+    case 'BOOLEAN':
+      return { type: { kind: 'bool' }, native }
+    case 'INT32': {
+      const unsigned = (lt?.type === 'INTEGER' && !lt.isSigned) || ct === 'UINT_32' || ct === 'UINT_16' || ct === 'UINT_8'
+      const bits = lt?.type === 'INTEGER' ? lt.bitWidth : ct === 'INT_8' || ct === 'UINT_8' ? 8 : ct === 'INT_16' || ct === 'UINT_16' ? 16 : 32
+      return { type: { kind: 'int', bits: (unsigned && bits === 32 ? 64 : bits) as 8 | 16 | 32 | 64, ...(unsigned ? { unsigned } : {}) }, native }
+    }
+    case 'INT64': {
+      const unsigned = (lt?.type === 'INTEGER' && !lt.isSigned) || ct === 'UINT_64'
+      return { type: { kind: 'int', bits: 64, ...(unsigned ? { unsigned } : {}) }, native }
+    }
+    case 'FLOAT':
+      return { type: { kind: 'float', bits: 32 }, native }
+    case 'DOUBLE':
+      return { type: { kind: 'float', bits: 64 }, native }
+    default:
+      return { type: { kind: 'bytes' }, native }
+  }
+}
+
+/** An opened Parquet file: columns, row groups, and a reader of row ranges as canonical values. */
+export interface ParquetSource {
+  columns: ParquetColumn[]
+  rowGroups: Array<{ start: number; end: number }>
+  /** Rows [start, end) in column order. */
+  read(start: number, end: number): Promise<Value[][]>
+  close(): Promise<void>
+}
+
+/**
+ * Open a Parquet file of a store: a local file is read in place; any other store's file is first
+ * downloaded to a temporary file (Parquet needs random access to its footer).
+ * @throws Error naming the file when it is not Parquet or has nested columns.
+ */
+export async function openParquet(store: FileStore, file: string, signal?: AbortSignal): Promise<ParquetSource> {
+  const hp = await import('hyparquet')
+  let local: string
+  let tmpDir: string | undefined
+  const lp = (store as unknown as { localPath?: (p: string) => string }).localPath
+  if (lp) local = lp.call(store, file)
+  else {
+    tmpDir = await mkdtemp(path.join(tmpdir(), 'sluice-pq-'))
+    local = path.join(tmpDir, 'file.parquet')
+    await pipeline(await store.read(file, signal ? { signal } : {}), createWriteStream(local))
+  }
+  try {
+    const buf = await hp.asyncBufferFromFile(local)
+    let meta: FileMetaData
+    try {
+      meta = await hp.parquetMetadataAsync(buf)
+    } catch (e) {
+      throw new Error(`${file}: not a Parquet file (${(e as Error).message})`)
+    }
+    const root = meta.schema[0]!
+    const leaves = meta.schema.slice(1)
+    if (leaves.length !== (root.num_children ?? 0) || leaves.some((e) => e.num_children)) throw new Error(`${file}: nested Parquet columns (groups, lists, maps) are not supported`)
+    let declared: Array<{ name: string; type: LogicalType }> | undefined
+    const kv = meta.key_value_metadata?.find((k) => k.key === 'sluice.columns')?.value
+    if (kv) {
+      try {
+        declared = JSON.parse(kv)
+      } catch {
+        /* ignore a foreign value */
+      }
+    }
+    const columns: ParquetColumn[] = leaves.map((e, i) => {
+      const lt = logicalTypeOf(e)
+      const d = declared?.[i]
+      return { name: e.name, type: d && d.name === e.name ? d.type : lt.type, nativeType: lt.native }
+    })
+    // Raw values: no DECIMAL conversion, timestamps and dates as integers.
+    const raw: FileMetaData = { ...meta, schema: meta.schema.map((e) => (e.converted_type === 'DECIMAL' || e.logical_type?.type === 'DECIMAL' ? { ...e, converted_type: undefined, logical_type: undefined } : e)) as SchemaElement[] }
+    const convs = leaves.map((e, i) => readConv(e, columns[i]!.type))
+    const rowGroups: Array<{ start: number; end: number }> = []
+    let at = 0
+    for (const g of meta.row_groups) {
+      const n = Number(g.num_rows)
+      rowGroups.push({ start: at, end: at + n })
+      at += n
+    }
+    const z = meta.row_groups.some((g) => g.columns.some((c) => c.meta_data?.codec === 'ZSTD')) ? await loadZstd() : undefined
+    return {
+      columns,
+      rowGroups,
+      read: async (start, end) => {
+        let rows: unknown[][] = []
+        await hp.parquetRead({
+          file: buf,
+          metadata: raw,
+          rowStart: start,
+          rowEnd: end,
+          utf8: false,
+          compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)), ...(z ? { ZSTD: (input: Uint8Array) => z.decompress(input) } : {}) } as never,
+          parsers: {
+            timestampFromMilliseconds: (v: bigint) => ({ us: BigInt(v) * 1000n }),
+            timestampFromMicroseconds: (v: bigint) => ({ us: BigInt(v) }),
+            timestampFromNanoseconds: (v: bigint) => ({ ns: BigInt(v) }),
+            dateFromDays: (d: number) => ({ days: d }),
+            jsonFromBytes: (b: Uint8Array) => b && Buffer.from(b).toString('utf8'),
+          },
+          onComplete: (r: unknown[][]) => {
+            rows = r
+          },
+        })
+        const out = new Array<Value[]>(rows.length)
+        for (let i = 0; i < rows.length; i++) {
+          const r = rows[i]!
+          const o = new Array<Value>(convs.length)
+          for (let j = 0; j < convs.length; j++) {
+            const v = r[j]
+            o[j] = v === null || v === undefined ? null : convs[j]!(v)
+          }
+          out[i] = o
+        }
+        return out
+      },
+      close: async () => {
+        if (tmpDir) await rm(tmpDir, { recursive: true, force: true })
+      },
+    }
+  } catch (e) {
+    if (tmpDir) await rm(tmpDir, { recursive: true, force: true })
+    throw e
+  }
+}
+
+/** Raw hyparquet value -> canonical value, for one column. */
+function readConv(e: SchemaElement, t: LogicalType): (v: unknown) => Value {
+  const isDec = e.converted_type === 'DECIMAL' || e.logical_type?.type === 'DECIMAL'
+  if (isDec) {
+    const scale = e.logical_type?.type === 'DECIMAL' ? e.logical_type.scale : e.scale ?? 0
+    return (v) => decimalText(v instanceof Uint8Array ? bigintFromBytes(v) : BigInt(v as number | bigint), scale)
+  }
+  const toText = (v: unknown): string => (typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : String(v))
+  return (v) => {
+    if (v && typeof v === 'object' && !(v instanceof Uint8Array)) {
+      const o = v as { us?: bigint; ns?: bigint; days?: number }
+      if (o.days !== undefined) return dateFromDays(o.days)
+      const utc = t.kind === 'timestamptz'
+      if (o.us !== undefined) return t.kind === 'date' ? textFromMicros(o.us, false).slice(0, 10) : textFromMicros(o.us, utc)
+      if (o.ns !== undefined) return textFromMicros(o.ns, utc, 9)
+    }
+    switch (t.kind) {
+      case 'int':
+      case 'year': {
+        if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()
+        return v as number
+      }
+      case 'bool':
+        return !!v
+      case 'float':
+        return Number(v)
+      case 'decimal':
+        return typeof v === 'bigint' || typeof v === 'number' ? String(v) : toText(v)
+      case 'bytes':
+      case 'geometry':
+        return v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : Buffer.from(String(v))
+      default:
+        if (typeof v === 'bigint') return v.toString()
+        return toText(v)
+    }
+  }
+}

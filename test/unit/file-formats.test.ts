@@ -1,0 +1,149 @@
+/**
+ * File formats without a server: exact decimal, date and timestamp conversions of the Parquet
+ * layer, the text codec, delimiter escapes, declared types, zstd frames (ours, and the zstd
+ * command's when installed), and a Parquet round trip of values a JS number cannot hold.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { parseFileType, textToValue, unescapeDelimiter, valueToText } from '../../main/connectors/file/codec.js'
+import { compressor, decompressor, zstdFrameExtent } from '../../main/connectors/file/compress.js'
+import { expandBraces } from '../../main/connectors/file/glob.js'
+import { dateFromDays, daysFromDate, decimalText, microsFromText, openParquet, ParquetPartWriter, textFromMicros, unscaled } from '../../main/connectors/file/parquet.js'
+import { LocalStore } from '../../main/connectors/stores/local.js'
+import type { LogicalType } from '../../main/core/types.js'
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sluice-formats-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+async function through(t: import('node:stream').Transform, input: Buffer): Promise<Buffer> {
+  const out: Buffer[] = []
+  t.on('data', (c: Buffer) => out.push(c))
+  const done = new Promise<void>((resolve, reject) => {
+    t.on('end', resolve)
+    t.on('error', reject)
+  })
+  for (let off = 0; off < input.length; off += 1 << 20) t.write(input.subarray(off, off + (1 << 20)))
+  t.end()
+  await done
+  return Buffer.concat(out)
+}
+
+describe('exact conversions', () => {
+  it('decimals never pass through a JS number', () => {
+    expect(unscaled('-1234567890123456789012345678.0123456789', 10)).toBe(-12345678901234567890123456780123456789n)
+    expect(decimalText(-12345678901234567890123456780123456789n, 10)).toBe('-1234567890123456789012345678.0123456789')
+    expect(unscaled('0.0000000001', 10)).toBe(1n)
+    expect(decimalText(1n, 10)).toBe('0.0000000001')
+    expect(unscaled('12.5', 2)).toBe(1250n)
+    expect(unscaled('1.5e3', 0)).toBe(1500n)
+    expect(unscaled('18446744073709551615', 0)).toBe(18446744073709551615n)
+    expect(() => unscaled('0.123', 2)).toThrow(/more than 2 fraction digits/)
+    expect(() => unscaled('abc', 2)).toThrow(/not a decimal/)
+  })
+  it('dates and timestamps over the whole range, without the process time zone', () => {
+    expect(daysFromDate('1970-01-01')).toBe(0)
+    expect(dateFromDays(daysFromDate('0001-01-01'))).toBe('0001-01-01')
+    expect(dateFromDays(daysFromDate('9999-12-31'))).toBe('9999-12-31')
+    expect(dateFromDays(daysFromDate('2024-02-29'))).toBe('2024-02-29')
+    expect(textFromMicros(microsFromText('2024-02-29 23:59:59.999999'), false)).toBe('2024-02-29 23:59:59.999999')
+    expect(textFromMicros(microsFromText('1000-01-01 00:00:00'), false)).toBe('1000-01-01 00:00:00')
+    expect(textFromMicros(microsFromText('1969-12-31 23:59:59.5'), false)).toBe('1969-12-31 23:59:59.5')
+    expect(textFromMicros(microsFromText('2026-12-05 08:00:00+05:30'), true)).toBe('2026-12-05 02:30:00+00:00')
+    expect(textFromMicros(1_000_000_001n, true, 9)).toBe('1970-01-01 00:00:01.000000001+00:00')
+  })
+})
+
+describe('text codec', () => {
+  const o = { nullFormat: '\\N', bytesFormat: 'hex' as const }
+  it('spells values as text and reads them back by type', () => {
+    expect(valueToText(Buffer.from([0, 255]), o)).toBe('00ff')
+    expect(valueToText(Buffer.from([0, 255]), { ...o, bytesFormat: 'base64' })).toBe('AP8=')
+    expect(valueToText(-0, o)).toBe('-0')
+    expect(valueToText(null, o)).toBeNull()
+    expect(textToValue('9007199254740993', { kind: 'int', bits: 64 }, o)).toBe('9007199254740993')
+    expect(textToValue('42', { kind: 'int', bits: 32 }, o)).toBe(42)
+    expect(textToValue('true', { kind: 'int', bits: 8 }, o)).toBe(1)
+    expect(textToValue('+1.50', { kind: 'decimal', precision: 5, scale: 2 }, o)).toBe('1.50')
+    expect(textToValue('\\x00ff', { kind: 'bytes' }, o)).toEqual(Buffer.from([0, 255]))
+    expect(textToValue('AP8=', { kind: 'bytes' }, { ...o, bytesFormat: 'base64' })).toEqual(Buffer.from([0, 255]))
+    expect(textToValue('2026-12-05T01:02:03.500000', { kind: 'datetime' }, o)).toBe('2026-12-05 01:02:03.5')
+    expect(textToValue('05/12/2026 01:02:03', { kind: 'datetime' }, o, 'dd/MM/yyyy HH:mm:ss')).toBe('2026-12-05 01:02:03')
+    expect(textToValue('20261205', { kind: 'date' }, o, 'yyyyMMdd')).toBe('2026-12-05')
+    expect(Number.isNaN(textToValue('NaN', { kind: 'float', bits: 64 }, o))).toBe(true)
+    expect(() => textToValue('12x', { kind: 'int', bits: 32 }, o)).toThrow(/not an integer/)
+    expect(() => textToValue('zz', { kind: 'bytes' }, o)).toThrow(/not hex/)
+    expect(() => textToValue('2026-13', { kind: 'date' }, o)).toThrow(/not a date/)
+  })
+  it('understands delimiter escapes, declared types and brace alternatives', () => {
+    expect(unescapeDelimiter('\\001')).toBe('\u0001')
+    expect(unescapeDelimiter('\\u0001')).toBe('\u0001')
+    expect(unescapeDelimiter('\\t')).toBe('\t')
+    expect(unescapeDelimiter('|')).toBe('|')
+    expect(parseFileType('long')).toEqual({ kind: 'int', bits: 64 })
+    expect(parseFileType('decimal(38,10)')).toEqual({ kind: 'decimal', precision: 38, scale: 10 })
+    expect(parseFileType('bigint unsigned')).toEqual({ kind: 'int', bits: 64, unsigned: true })
+    expect(parseFileType(undefined)).toEqual({ kind: 'text' })
+    expect(() => parseFileType('blorb')).toThrow(/unknown column type 'blorb'/)
+    expect(expandBraces('in/{a,b}/x-{1,2}.csv')).toEqual(['in/a/x-1.csv', 'in/a/x-2.csv', 'in/b/x-1.csv', 'in/b/x-2.csv'])
+  })
+})
+
+describe('compression', () => {
+  const big = Buffer.from(Array.from({ length: 300_000 }, (_, i) => `line ${i} ${'x'.repeat(i % 40)}\n`).join(''))
+  it('zstd: several frames written, every frame read back', async () => {
+    const z = await through(await compressor('zstd'), big)
+    let frames = 0
+    for (let off = 0; off < z.length; frames++) off = zstdFrameExtent(z, off)!.end
+    expect(frames).toBeGreaterThan(1)
+    expect((await through(await decompressor('zstd'), z)).equals(big)).toBe(true)
+  })
+  it('gzip round trip', async () => {
+    expect((await through(await decompressor('gzip'), await through(await compressor('gzip'), big))).equals(big)).toBe(true)
+  })
+  it.skipIf(spawnSync('bash', ['-c', 'command -v zstd']).status !== 0)('zstd: reads what the zstd command wrote (from a pipe: no content size)', async () => {
+    const f = path.join(dir, 'cli.zst')
+    writeFileSync(f, execFileSync('zstd', ['-q', '-c', '-'], { input: big }))
+    expect((await through(await decompressor('zstd'), readFileSync(f))).equals(big)).toBe(true)
+  })
+})
+
+describe('Parquet', () => {
+  it('writes and reads back DECIMAL(38,10), INT64 and UINT64 extremes, timestamps, dates and bytes exactly', async () => {
+    const names = ['d', 'i', 'u', 'ts', 'tz', 'day', 'b', 'j', 't']
+    const types: LogicalType[] = [
+      { kind: 'decimal', precision: 38, scale: 10 },
+      { kind: 'int', bits: 64 },
+      { kind: 'int', bits: 64, unsigned: true },
+      { kind: 'datetime', precision: 6 },
+      { kind: 'timestamptz', precision: 6 },
+      { kind: 'date' },
+      { kind: 'bytes' },
+      { kind: 'json' },
+      { kind: 'time', precision: 6 },
+    ]
+    const rows = [
+      ['99999999999999999999999999.9999999999', '-9223372036854775808', '18446744073709551615', '0001-01-01 00:00:00', '2038-01-19 03:14:07.499999+00:00', '9999-12-31', Buffer.from([0, 1, 255]), '{"a": 1.0}', '838:59:59'],
+      ['-0.0000000001', '9223372036854775807', '0', '2024-02-29 23:59:59.999999', '1970-01-01 00:00:00+00:00', '1970-01-01', Buffer.alloc(0), '[]', '-01:00:00.5'],
+      [null, null, null, null, null, null, null, null, null],
+    ]
+    const file = path.join(dir, 't.parquet')
+    const out = createWriteStream(file)
+    const w = new ParquetPartWriter(names, types, out, { codec: 'zstd', rowGroupRows: 2 })
+    expect(await w.add([['1.23456789012', 0, 0, '2020-01-01 00:00:00', '2020-01-01 00:00:00+00:00', '2020-01-01', null, null, null]])).toEqual([{ index: 0, column: 'd', reason: "column d: '1.23456789012' has more than 10 fraction digits (it would be rounded)" }])
+    expect(await w.add(rows)).toEqual([])
+    await w.finish()
+    out.end()
+    await new Promise<void>((r) => out.on('finish', () => r()))
+    const pq = await openParquet(new LocalStore({ path: dir }), 't.parquet')
+    expect(pq.rowGroups).toEqual([{ start: 0, end: 2 }, { start: 2, end: 3 }])
+    expect(pq.columns.map((c) => c.type)).toEqual(types)
+    const back = await pq.read(0, 3)
+    await pq.close()
+    expect(back[0]).toEqual(['99999999999999999999999999.9999999999', '-9223372036854775808', '18446744073709551615', '0001-01-01 00:00:00', '2038-01-19 03:14:07.499999+00:00', '9999-12-31', Buffer.from([0, 1, 255]), '{"a": 1.0}', '838:59:59'])
+    expect(back[1]).toEqual(['-0.0000000001', '9223372036854775807', 0, '2024-02-29 23:59:59.999999', '1970-01-01 00:00:00+00:00', '1970-01-01', Buffer.alloc(0), '[]', '-01:00:00.5'])
+    expect(back[2]).toEqual([null, null, null, null, null, null, null, null, null])
+  })
+})
