@@ -84,15 +84,9 @@ export function isFileConnector(c: Connector | undefined): c is FileConnector {
   return !!c && (c as { kind: string }).kind === 'file'
 }
 
-/** Open the store of a file connection: the other kinds through stores/index.ts `storeFor`, a local folder directly. */
+/** Open the store of a file connection (stores/index.ts `storeFor`: local folder, FTP/FTPS, SFTP, S3). */
 export async function openStore(config: ConnectionConfig): Promise<FileStore> {
-  if (config.kind === 'file' || !config.kind) {
-    const { LocalStore } = await import('../stores/local.js')
-    return new LocalStore(config)
-  }
-  const mod = (await import('../stores/index.js' as string).catch(() => undefined)) as { storeFor?: (c: ConnectionConfig) => FileStore | Promise<FileStore> } | undefined
-  if (!mod?.storeFor) throw new Error(`connection.kind: file store '${config.kind}' is not available in this build`)
-  return mod.storeFor(config)
+  return (await import('../stores/index.js')).storeFor(config)
 }
 
 interface ColSpec {

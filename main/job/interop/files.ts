@@ -105,10 +105,10 @@ function fileSide(plugin: string, p: Record<string, unknown>, paths: string[], a
     if (ph) name = ph[1]!.toLowerCase()
   }
   const q: string[] = []
-  if (protocol === 'ftp' && String(p.connectPattern ?? 'PASV').toUpperCase() === 'PORT') report.push(`${at}.connectPattern: PORT (active mode) is not supported by Sluice's FTP client; passive mode is used`)
+  if (protocol === 'ftp' && String(p.connectPattern ?? 'PASV').toUpperCase() === 'PORT') q.push('passive=false')
   if (p.timeout !== undefined) report.push(`${at}.timeout: ignored (Sluice's connect timeout is 10 s)`)
   const url = `${protocol}://${enc(user)}${pw !== undefined ? ':' + enc(pw) : ''}@${host}:${port}${root === '/' ? '' : root.split('/').map(enc).join('/')}${q.length ? '?' + q.join('&') : ''}`
-  const config: ConnectionConfig = { kind: protocol as 'ftp' | 'sftp', host, port, user, ...(pw !== undefined ? { password: pw } : {}), ...(root !== '/' ? { path: root } : {}) }
+  const config: ConnectionConfig = { kind: protocol as 'ftp' | 'sftp', host, port, user, ...(pw !== undefined ? { password: pw } : {}), ...(root !== '/' ? { path: root } : {}), ...(q.includes('passive=false') ? { passive: false } : {}) }
   return { url, rel: '', rels, kind: protocol as 'ftp' | 'sftp', name, config }
 }
 
