@@ -501,7 +501,8 @@ async function bulkPrepare(ctx: RunContext, writer: Connector, tasks: TaskRt[], 
     // Append / partitioned loads and duplicate detection prepare more than the table: per task.
     return !p.targetExists && p.ddl && !p.preSql.length && !p.load && !dupDetect && splitCount(channels, p.estimatedRows) === 1 && !cp?.prepared(p.taskId)
   })
-  if (cand.length < 2 || ctx.signal?.aborted) return
+  // File sides plan their own splits (a file is a split) and have no DDL to batch.
+  if (cand.length < 2 || ctx.signal?.aborted || isFileStoreKind(ctx.reader.kind) || isFileStoreKind(ctx.writer.kind)) return
   for (let i = 0; i < cand.length; i += BULK_DDL_TABLES) {
     const batch = cand.slice(i, i + BULK_DDL_TABLES)
     let made: TaskRt[] = []
@@ -691,7 +692,8 @@ async function runTasks(
         // The source's split plan is read while the target is being prepared (other connections).
         // An ordered read (import_order_by) is one split, so the order holds across the table.
         const wanted = p.read.orderBy ? 1 : splitCount(channels, p.estimatedRows)
-        const planned: Promise<Split[]> = wanted === 1 ? Promise.resolve([{ index: 0, read: p.read }]) : reader.splits(p.read, wanted, { tapered: wanted > channels })
+        // One split of a database table needs no split query; a file reader's splits are its files.
+        const planned: Promise<Split[]> = wanted === 1 && reader.kind !== 'file' ? Promise.resolve([{ index: 0, read: p.read }]) : reader.splits(p.read, wanted, { tapered: wanted > channels })
         planned.catch(() => undefined)
         if (!p.targetExists && p.ddl) {
           log('info', isFileConnector(writer) ? `writing files for ${p.target.name}` : `creating ${p.target.name}`, p.taskId)
