@@ -29,7 +29,7 @@ describe.skipIf(!ready)('files e2e (Chromium, SFTP)', () => {
     ensureRendererBuilt()
     copyFileSync(CHINOOK_SQLITE, src)
     sshd = await startSshd()
-    wb = await openWorkbench()
+    wb = await openWorkbench({ allowDirs: [dir] })
     wb.store.connections.create({ name: `chinook-${id}`, config: { kind: 'sqlite', path: src } })
   }, 240_000)
 
@@ -85,6 +85,9 @@ describe.skipIf(!ready)('files e2e (Chromium, SFTP)', () => {
     await page.getByTestId('export-modal').waitFor({ state: 'detached' })
 
     await page.getByTestId('job-run').click()
+    // The Run dialog (data time, variables) comes first.
+    await page.getByTestId('run-dialog').waitFor()
+    await page.getByTestId('run-start').click()
     await page.waitForURL(/#\/runs\//)
     await page.locator('[data-testid="run-state"][data-state="succeeded"]').waitFor({ timeout: 90_000 })
     const card = page.getByTestId('run-files')

@@ -79,10 +79,12 @@ export interface Workbench {
  * Start `sluice serve` in-process and open Chromium on its URL. `scheduler: true` also runs the
  * scheduler loop in the server's process, as `sluice serve` does by default.
  */
-export async function openWorkbench(opts: { scheduler?: boolean } = {}): Promise<Workbench> {
+export async function openWorkbench(opts: { scheduler?: boolean; allowDirs?: string[] } = {}): Promise<Workbench> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sluice-e2e-'))
   const store = openStore({ dataDir })
-  const server = await startServer({ store, dataDir, ...(opts.scheduler ? { scheduler: true } : {}) })
+  // `allowDirs`: folders (besides the data dir and the cwd) the test's SQLite files live in (serve --allow-dir).
+  const allow = opts.allowDirs ? { allowDirs: [dataDir, process.cwd(), ...opts.allowDirs] } : {}
+  const server = await startServer({ store, dataDir, ...allow, ...(opts.scheduler ? { scheduler: true } : {}) })
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
