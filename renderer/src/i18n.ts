@@ -79,6 +79,7 @@ const en = {
   cleanup: {
     hint: 'After a verified run, delete the rows it copied from the source, in primary-key batches. A run whose TableDataDiff did not pass needs a recorded reason.',
     dataTime: 'Data time', lastRun: 'Last run', verified: 'Verified', yes: 'consistent', no: 'not verified', sourceState: 'Source data', deleted: 'Rows deleted',
+    exportFiles: 'Export files', filesExist: '{n} exist', filesDeleted: '{n} deleted', filesAbsent: '{n} absent',
     dryRun: 'Dry run', run: 'Clean up', batch: 'Rows per batch', dryRunOf: 'Dry run: {job}', gateOk: 'Verified consistent', gateNo: 'Not verified consistent',
     rowsToDelete: '{n} rows to delete', started: 'Clean-up started', forceTitle: 'Force the clean-up?', force: 'Force',
     forceText: 'The run is not verified consistent. Deleting source rows now may lose data that never reached the target. Give the reason (it is recorded).',
@@ -162,6 +163,7 @@ const zh: typeof en = {
   cleanup: {
     hint: '运行校验一致后，按主键分批从源端删除已迁移的数据。数据校验未通过的运行需要填写原因（会被记录）才能强制清理。',
     dataTime: '数据时间', lastRun: '最近运行', verified: '校验', yes: '一致', no: '未校验通过', sourceState: '源数据', deleted: '已删除行数',
+    exportFiles: '导出文件', filesExist: '{n} 个存在', filesDeleted: '{n} 个已删除', filesAbsent: '{n} 个不存在',
     dryRun: '试运行', run: '清理', batch: '每批行数', dryRunOf: '试运行：{job}', gateOk: '校验一致', gateNo: '校验未通过',
     rowsToDelete: '将删除 {n} 行', started: '已开始清理', forceTitle: '强制清理？', force: '强制清理',
     forceText: '该运行未校验一致。现在删除源数据可能丢失未到达目标端的数据。请填写原因（会被记录）。',
