@@ -7,8 +7,8 @@
  * sync node whose run failed resumes that run from its checkpoints.
  *
  * Node types: sync (a job run, linked by run id), sql (statement by statement, each logged with
- * its rows affected), shell (a command with the variables in its environment), and reserved
- * ones another module registers ({@link registerNodeExecutor}, e.g. `cleanup`).
+ * its rows affected), shell (a command with the variables in its environment), and cleanup (the
+ * source clean-up of a job's run for the instance's data time: ./cleanup-node.ts).
  */
 import { spawn } from 'node:child_process'
 import { openConnector } from '../connectors/index.js'
@@ -17,8 +17,9 @@ import { builtinVariables, substitute, timeContext, type TimeContext } from '../
 import type { Store } from '../store/index.js'
 import type { InstanceRow } from '../store/scheduler.js'
 import type { Execution, ExecutionContext, ExecutionResult } from '../scheduler/core.js'
-import { enableNodeType, parseWorkflow } from './spec.js'
+import { parseWorkflow } from './spec.js'
 import { splitSqlStatements } from './sql-split.js'
+import { runCleanupNode } from './cleanup-node.js'
 import type { ShellNode, SqlNode, SyncNode, WorkflowNode, WorkflowSpec } from './types.js'
 
 /** At most this many nodes of one instance run at once. */
@@ -45,15 +46,7 @@ export interface NodeOutcome {
   rowsAffected?: number
 }
 
-export type NodeExecutor = (node: WorkflowNode, ctx: NodeContext) => Promise<NodeOutcome>
 
-const extraExecutors = new Map<string, NodeExecutor>()
-
-/** Back a reserved node type (e.g. `cleanup`) with an executor; validation then accepts it. */
-export function registerNodeExecutor(type: 'cleanup', fn: NodeExecutor): void {
-  extraExecutors.set(type, fn)
-  enableNodeType(type)
-}
 
 /** A `Date` whose local wall-clock fields are `wall` (`YYYY-MM-DD HH:mm:ss`), for {@link timeContext}. */
 export function localDate(wall: string): Date {
@@ -99,6 +92,8 @@ export function runWorkflowInstance(store: Store, i: InstanceRow, ctx: Execution
     const time = instanceTime(i)
     const running = new Map<string, Promise<void>>()
     const failed: string[] = []
+    /** Why each failed node failed: the instance's error names them with their reasons. */
+    const errors = new Map<string, string>()
     const finishNode = (id: string, ok: boolean, error?: string, outcome?: NodeOutcome) => {
       const now = new Date().toISOString()
       const cur = state.get(id)!
@@ -107,6 +102,7 @@ export function runWorkflowInstance(store: Store, i: InstanceRow, ctx: Execution
       ctx.log(ok ? 'info' : 'error', `node ${id} ${cur.state}${error ? `: ${error}` : ''}`, id)
       if (!ok) {
         failed.push(id)
+        if (error) errors.set(id, error)
         for (const d of downstream(id)) {
           const dn = state.get(d)!
           if (dn.state === 'waiting') {
@@ -155,7 +151,7 @@ export function runWorkflowInstance(store: Store, i: InstanceRow, ctx: Execution
     const leftover = [...state.values()].filter((n) => n.state === 'waiting')
     for (const n of leftover) sch.updateNode(i.id, n.nodeId, { state: controller.signal.aborted ? 'terminated' : 'skipped' })
     if (controller.signal.aborted) return { state: 'terminated', error: String(controller.signal.reason?.message ?? controller.signal.reason ?? 'terminated') }
-    if (failed.length) return { state: 'failed', error: `node${failed.length > 1 ? 's' : ''} ${failed.join(', ')} failed` }
+    if (failed.length) return { state: 'failed', error: failed.map((id) => `node ${id} failed${errors.has(id) ? `: ${errors.get(id)}` : ''}`).join('; ') }
     return { state: 'succeeded' }
   })()
   return { done, cancel: (reason) => controller.abort(new Error(reason)) }
@@ -207,11 +203,10 @@ export async function runNode(store: Store, n: WorkflowNode, ctx: NodeContext): 
       return runSqlNode(store, n, ctx)
     case 'shell':
       return runShellNode(n, ctx)
-    default: {
-      const fn = extraExecutors.get(n.type)
-      if (!fn) throw new Error(`node type '${n.type}' has no executor in this build`)
-      return fn(n, ctx)
-    }
+    case 'cleanup':
+      return runCleanupNode(store, n, ctx)
+    default:
+      throw new Error(`node type '${(n as { type: string }).type}' has no executor`)
   }
 }
 

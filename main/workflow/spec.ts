@@ -8,7 +8,7 @@
 import { z } from 'zod'
 import { jsonPath, type Problem } from '../job/spec.js'
 import type { ScheduleSpec } from '../scheduler/types.js'
-import type { WorkflowNode, WorkflowSpec } from './types.js'
+import type { WorkflowSpec } from './types.js'
 
 const NodeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a node id is 1..64 letters, digits, _ or -')
 const Vars = z.record(z.string(), z.string())
@@ -130,12 +130,6 @@ export function topoOrder(spec: Pick<WorkflowSpec, 'nodes' | 'edges'>): string[]
   return order
 }
 
-/** Node types another module provides an executor for (see main/workflow/run.ts `registerNodeExecutor`). */
-const extraNodeTypes = new Set<string>()
-/** Mark a reserved node type (e.g. `cleanup`) as executable in this build. */
-export function enableNodeType(type: WorkflowNode['type']): void {
-  extraNodeTypes.add(type)
-}
 
 /**
  * Parse and check a workflow document.
@@ -160,8 +154,6 @@ export function parseWorkflow(doc: unknown): { ok: true; workflow: WorkflowSpec 
   wf.nodes.forEach((n, i) => {
     if (seen.has(n.id)) problems.push({ path: `$.nodes[${i}].id`, message: `duplicate node id '${n.id}' (also $.nodes[${seen.get(n.id)}])`, severity: 'error', code: 'duplicate' })
     else seen.set(n.id, i)
-    if (n.type === 'cleanup' && !extraNodeTypes.has('cleanup'))
-      problems.push({ path: `$.nodes[${i}].type`, message: "the 'cleanup' node type needs the clean-up module, which this build does not have", severity: 'error', code: 'unsupported' })
   })
   wf.edges.forEach(([a, b], i) => {
     if (!seen.has(a)) problems.push({ path: `$.edges[${i}][0]`, message: `no node '${a}'`, severity: 'error', code: 'unknown-node' })

@@ -62,8 +62,9 @@ export interface ShellNode extends NodeBase {
 }
 
 /**
- * Cleans the target of a job (reserved: executed by the clean-up module when it is present;
- * until then a workflow using it fails validation with a clear message).
+ * Source clean-up after a job's sync node (main/workflow/cleanup-node.ts): deletes from the job's
+ * source the rows its run for the instance's data time copied, once that run was verified
+ * consistent (or `force` with a recorded `reason`).
  */
 export interface CleanupNode extends NodeBase {
   type: 'cleanup'

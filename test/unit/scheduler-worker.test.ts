@@ -99,8 +99,10 @@ describe('workflow documents', () => {
     expect(cycleIfAdded(['a', 'b', 'c'], [['a', 'b'], ['b', 'c']], 'a', 'c')).toBeUndefined()
     const bad = parseWorkflow({ ...wf([['a', 'x']]), nodes: [...wf([]).nodes, { id: 'a', type: 'shell', command: 'x' }] })
     expect(!bad.ok && bad.problems.map((p) => p.path)).toEqual(['$.nodes[4].id', '$.edges[0][1]'])
-    const cleanup = parseWorkflow({ version: 1, kind: 'workflow', name: 'c', nodes: [{ id: 'c', type: 'cleanup', job: 'j' }], edges: [] })
-    expect(!cleanup.ok && cleanup.problems[0]!.path).toBe('$.nodes[0].type')
+    // A clean-up node is a node like the others (main/workflow/cleanup-node.ts); its job is required.
+    expect(parseWorkflow({ version: 1, kind: 'workflow', name: 'c', nodes: [{ id: 'c', type: 'cleanup', job: 'j' }], edges: [] }).ok).toBe(true)
+    const noJob = parseWorkflow({ version: 1, kind: 'workflow', name: 'c', nodes: [{ id: 'c', type: 'cleanup' }], edges: [] })
+    expect(!noJob.ok && noJob.problems[0]!.path).toMatch(/^\$\.nodes\[0\]/)
     const schema = workflowJsonSchema()
     expect(schema.$id).toBe('https://sluice.dev/schema/workflow-v1.json')
   })
