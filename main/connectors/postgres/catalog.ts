@@ -151,9 +151,16 @@ export async function describeRelations(q: Queryable, schema: string, names?: re
   )
   if (!rels.rows.length) return out
   const oids = rels.rows.map((r) => Number(r.oid))
-  const [colsBy, idx, ck, fk] = await Promise.all([
-    relationsColumns(q, oids),
-    q.query<{ rel: string; name: string; unique: boolean; primary: boolean; columns: string | null; amname: string; partial: boolean; expr: boolean; def: string }>(
+  // On a pool the four lookups run at once; on one client (a writer's own connection) in turn,
+  // since a pg client runs one query at a time.
+  const onPool = 'totalCount' in (q as object)
+  const all = <T extends unknown[]>(fs: { [K in keyof T]: () => Promise<T[K]> }): Promise<T> =>
+    onPool
+      ? (Promise.all(fs.map((f) => f())) as Promise<T>)
+      : fs.reduce<Promise<unknown[]>>(async (acc, f) => [...(await acc), await f()], Promise.resolve([])) as Promise<T>
+  const [colsBy, idx, ck, fk] = await all([
+    () => relationsColumns(q, oids),
+    () => q.query<{ rel: string; name: string; unique: boolean; primary: boolean; columns: string | null; amname: string; partial: boolean; expr: boolean; def: string }>(
       `SELECT i.indrelid::int8::text AS rel, ic.relname AS name, i.indisunique AS "unique", i.indisprimary AS "primary", am.amname, pg_get_indexdef(i.indexrelid) AS def,
               i.indpred IS NOT NULL AS partial, i.indexprs IS NOT NULL AS expr,
               (SELECT json_agg(a.attname ORDER BY k.ord)
@@ -168,7 +175,7 @@ export async function describeRelations(q: Queryable, schema: string, names?: re
       [oids],
     ),
     // CHECK constraints of the tables and of the domains their columns use (a domain's VALUE is the column).
-    q.query<{ rel: string; name: string; expr: string; col: string | null }>(
+    () => q.query<{ rel: string; name: string; expr: string; col: string | null }>(
       `SELECT con.conrelid::int8::text AS rel, con.conname AS name, pg_get_expr(con.conbin, con.conrelid) AS expr, NULL::text AS col
          FROM pg_constraint con WHERE con.conrelid = ANY($1::oid[]) AND con.contype = 'c'
        UNION ALL
@@ -178,7 +185,7 @@ export async function describeRelations(q: Queryable, schema: string, names?: re
        ORDER BY 1, 2`,
       [oids],
     ),
-    q.query<{ rel: string; name: string; upd: string; del: string; ref_schema: string; ref_table: string; cols: string; ref_cols: string }>(
+    () => q.query<{ rel: string; name: string; upd: string; del: string; ref_schema: string; ref_table: string; cols: string; ref_cols: string }>(
       `SELECT con.conrelid::int8::text AS rel, con.conname AS name, con.confupdtype::text AS upd, con.confdeltype::text AS del, rn.nspname AS ref_schema, rc.relname AS ref_table,
               (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY AS k(n, ord)
                  JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n)::text AS cols,
