@@ -152,6 +152,8 @@ interface TaskRt {
   slot?: boolean
   /** Created and recorded by {@link bulkPrepare} (with this one split), target columns re-read. */
   bulk?: Split[]
+  /** Its bulkPrepare batch, while that batch is being created (prepare() waits for it). */
+  bulkPending?: Promise<void>
   /** Schema objects of this table left out or refused by the target (see schema-objects.ts). */
   schemaWarnings: string[]
   /** The task's row filter on the target, for redo DELETEs (main/engine/redo.ts). */
@@ -493,7 +495,7 @@ export const BULK_DDL_TABLES = 100
  * (PostgreSQL) or left to the per-task path, which reports the table that cannot be created.
  * Before, each of 300 tables paid a CREATE, a commit, a catalog read and a state-DB commit in turn.
  */
-async function bulkPrepare(ctx: RunContext, writer: Connector, tasks: TaskRt[], channels: number, log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, taskId?: string) => void): Promise<void> {
+async function bulkPrepare(ctx: RunContext, writer: Connector, tasks: TaskRt[], channels: number, log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, taskId?: string) => void): Promise<{ rest: Promise<void> }> {
   const cp = ctx.checkpoints
   const dupDetect = normalizeRunConfig(ctx.job).pkDuplicateDetect
   const cand = tasks.filter((t) => {
@@ -502,9 +504,21 @@ async function bulkPrepare(ctx: RunContext, writer: Connector, tasks: TaskRt[], 
     return !p.targetExists && p.ddl && !p.preSql.length && !p.load && !dupDetect && splitCount(channels, p.estimatedRows) === 1 && !cp?.prepared(p.taskId)
   })
   // File sides plan their own splits (a file is a split) and have no DDL to batch.
-  if (cand.length < 2 || ctx.signal?.aborted || isFileStoreKind(ctx.reader.kind) || isFileStoreKind(ctx.writer.kind)) return
-  for (let i = 0; i < cand.length; i += BULK_DDL_TABLES) {
-    const batch = cand.slice(i, i + BULK_DDL_TABLES)
+  if (cand.length < 2 || ctx.signal?.aborted || isFileStoreKind(ctx.reader.kind) || isFileStoreKind(ctx.writer.kind)) return { rest: Promise.resolve() }
+  const batches: TaskRt[][] = []
+  for (let i = 0; i < cand.length; i += BULK_DDL_TABLES) batches.push(cand.slice(i, i + BULK_DDL_TABLES))
+  // The first batch is created before the channels start; the others while the first tables load
+  // (a task of a later batch waits for its batch in prepare(): t.bulkPending).
+  let chain: Promise<void> = Promise.resolve()
+  for (const batch of batches) {
+    const done = chain.then(() => (ctx.signal?.aborted ? undefined : createBatch(batch))).catch((e) => log('debug', `creating tables at once failed: ${(e as Error).message}`))
+    for (const t of batch) t.bulkPending = done
+    chain = done
+  }
+  await batches[0]![0]!.bulkPending
+  return { rest: chain }
+
+  async function createBatch(batch: TaskRt[]): Promise<void> {
     let made: TaskRt[] = []
     if (writer.kind === 'postgres') {
       // One multi-statement query: an implicit transaction, all created or none.
@@ -513,7 +527,7 @@ async function bulkPrepare(ctx: RunContext, writer: Connector, tasks: TaskRt[], 
         made = batch
       } catch (e) {
         log('debug', `creating ${batch.length} tables at once failed (${(e as Error).message}); the tables are created one by one`)
-        continue
+        return
       }
     } else {
       // DDL commits by itself here: one table at a time, a failing one left to the per-task path.
@@ -526,7 +540,7 @@ async function bulkPrepare(ctx: RunContext, writer: Connector, tasks: TaskRt[], 
         }
       }
     }
-    if (!made.length) continue
+    if (!made.length) return
     log('info', `created ${made.length} tables`)
     const snap = await writer.catalog.tablesDetailed?.(made[0]!.plan.target.schema, made.map((t) => t.plan.target.name)).catch(() => undefined)
     const entries: Array<{ taskId: string; info: PreparedTask; splits?: Split[] }> = []
@@ -655,6 +669,12 @@ async function runTasks(
 
   const prepare = async (t: TaskRt): Promise<void> => {
     const p = t.plan
+    if (t.bulkPending) {
+      // Created with others in the background (bulkPrepare); when that failed, t.bulk stays unset
+      // and the task creates its table itself below.
+      await t.bulkPending
+      t.bulkPending = undefined
+    }
     t.started = Date.now()
     t.state = 'running'
     emitTaskState(ctx, t, emit, 'ExportTable')
@@ -923,7 +943,7 @@ async function runTasks(
     }
   }
 
-  await bulkPrepare(ctx, writer, tasks, channels, log)
+  const bulk = await bulkPrepare(ctx, writer, tasks, channels, log)
   const mode = chooseMode(ctx, tasks, channels)
   // Lanes: `channel` splits of a big table, or `tables` small tables, in flight at once.
   const n = Math.max(channels, tableCap)
@@ -1020,5 +1040,7 @@ async function runTasks(
   } finally {
     signal.removeEventListener('abort', onAbort)
     await (stopping ?? stopAll())
+    // Tables still being created in the background (an aborted run stops after the current batch).
+    await bulk.rest
   }
 }
