@@ -24,7 +24,7 @@ import path from 'node:path'
 import tls from 'node:tls'
 import { PassThrough, type Readable } from 'node:stream'
 import type { ConnectionConfig, TestResult } from '../types.js'
-import { byName, cleanRel, CountingStream, listedOk, testFailed, tmpSibling, transferAborted } from './remote.js'
+import { atomicUpload, byName, cleanRel, CountingStream, listedOk, testFailed, tmpSibling, transferAborted } from './remote.js'
 import type { FileStore, StoreEntry, StoreReadOptions, StoreUpload, StoreWriteOptions } from './types.js'
 
 /** An FTP server folder as a {@link FileStore}. */
@@ -189,49 +189,33 @@ export class FtpStore implements FileStore {
     const tmp = tmpSibling(abs)
     const counter = new CountingStream()
     const uploaded = client.uploadFrom(counter, tmp)
-    uploaded.catch(() => undefined)
-    let settled = false
     const release = (): void => {
       this.#transfers.delete(client)
       client.close()
     }
-    const removeTmp = (): Promise<void> =>
-      this.#withControl(async (c) => {
+    return atomicUpload({
+      where: this.#where,
+      rel,
+      counter,
+      transfer: uploaded,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      discard: async () => {
+        if (!counter.destroyed) counter.destroy()
+        release()
+        await uploaded.catch(() => undefined)
         // Only when it is there: some servers answer DELE of a missing file badly.
-        const names = await c.list(path.posix.dirname(tmp)).then((l) => l.map((i) => i.name), () => [] as string[])
-        if (names.includes(path.posix.basename(tmp))) await c.remove(tmp)
-      }).then(() => undefined, () => undefined)
-    const abort = async (): Promise<void> => {
-      opts.signal?.removeEventListener('abort', onAbort)
-      settled = true
-      if (!counter.destroyed) counter.destroy()
-      release()
-      await uploaded.catch(() => undefined)
-      await removeTmp()
-    }
-    const onAbort = (): void => void counter.destroy(transferAborted('write', opts.signal))
-    opts.signal?.addEventListener('abort', onAbort, { once: true })
-    return {
-      stream: counter,
-      abort,
-      done: async () => {
-        if (settled) throw new Error(`${this.#where}: write '${rel}': the upload was aborted`)
-        try {
-          counter.end()
-          await uploaded
-          if (opts.signal?.aborted) throw transferAborted('write', opts.signal)
-          if (opts.noOverwrite && (await this.stat(clean))) throw Object.assign(new Error(`${this.#where}: write '${rel}': the file exists (writeMode nonConflict)`), { code: 'EEXIST' })
-          await this.#replace(tmp, abs)
-          settled = true
-          opts.signal?.removeEventListener('abort', onAbort)
-          release()
-          return { bytes: counter.bytes }
-        } catch (e) {
-          await abort()
-          throw (e as Error).message?.startsWith(this.#where) ? e : wrap(this.#where, 'write', rel, e)
-        }
+        await this.#withControl(async (c) => {
+          const names = await c.list(path.posix.dirname(tmp)).then((l) => l.map((i) => i.name), () => [] as string[])
+          if (names.includes(path.posix.basename(tmp))) await c.remove(tmp)
+        }).then(() => undefined, () => undefined)
       },
-    }
+      publish: async () => {
+        if (opts.noOverwrite && (await this.stat(clean))) throw Object.assign(new Error(`${this.#where}: write '${rel}': the file exists (writeMode nonConflict)`), { code: 'EEXIST' })
+        await this.#replace(tmp, abs)
+      },
+      release,
+      wrap: (e) => wrap(this.#where, 'write', rel, e),
+    })
   }
 
   /** RNFR/RNTO, removing an existing target first when the server refuses to replace it. */

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import type { TestResult } from '../types.js'
-import type { StoreEntry } from './types.js'
+import type { StoreEntry, StoreUpload } from './types.js'
 
 /**
  * A store-relative path cleaned to `a/b/c` (no leading or trailing slash, no `.` or empty segments).
@@ -63,4 +63,68 @@ export function testFailed(t0: number, e: unknown, extra: Partial<TestResult> = 
 export function transferAborted(what: string, signal?: AbortSignal): Error {
   if (signal?.reason instanceof Error) return signal.reason
   return Object.assign(new Error(`${what} aborted`), { name: 'AbortError' })
+}
+
+/** What one remote store does at each step of an atomic upload (see {@link atomicUpload}). */
+export interface UploadSteps {
+  /** `ftp://host/root`-like prefix of messages. */
+  where: string
+  /** The store path, for messages. */
+  rel: string
+  /** The stream the caller writes; its end ends the transfer. */
+  counter: CountingStream
+  /** Settles when the bytes are stored under the temporary name (or the multipart upload ended). */
+  transfer: Promise<unknown>
+  signal?: AbortSignal
+  /** Stop the transfer and drop what it wrote (temporary file, multipart parts). Never throws. */
+  discard(): Promise<void>
+  /** Before the body is ended (S3 completes the object when it ends: its nonConflict check goes here). */
+  beforeEnd?(): Promise<void>
+  /** Make the whole file visible under its name, after the transfer ended (rename, nonConflict). */
+  publish?(): Promise<void>
+  /** After the upload succeeded (FTP gives its transfer connection back). */
+  release?(): void
+  /** The store's error with `where`, `write` and `rel` in its message. */
+  wrap(e: unknown): Error
+}
+
+/**
+ * The lifecycle every remote store's {@link FileStore.write} shares: `done()` ends the body, waits
+ * for the transfer and publishes; an error, an aborted signal or `abort()` discards what was
+ * written, once. Nothing is visible under the final name before `publish` (or, on S3, before the
+ * multipart upload completes).
+ */
+export function atomicUpload(s: UploadSteps): StoreUpload {
+  let settled = false
+  s.transfer.catch(() => undefined)
+  const abort = async (): Promise<void> => {
+    s.signal?.removeEventListener('abort', onAbort)
+    if (settled) return
+    settled = true
+    await s.discard()
+  }
+  const onAbort = (): void => void abort()
+  s.signal?.addEventListener('abort', onAbort, { once: true })
+  return {
+    stream: s.counter,
+    abort,
+    done: async () => {
+      if (settled) throw new Error(`${s.where}: write '${s.rel}': the upload was aborted`)
+      try {
+        await s.beforeEnd?.()
+        s.counter.end()
+        await s.transfer
+        if (s.signal?.aborted) throw transferAborted('write', s.signal)
+        await s.publish?.()
+        settled = true
+        s.signal?.removeEventListener('abort', onAbort)
+        s.release?.()
+        return { bytes: s.counter.bytes }
+      } catch (e) {
+        await abort()
+        if (s.signal?.aborted) throw transferAborted('write', s.signal)
+        throw e instanceof Error && e.message.startsWith(s.where) ? e : s.wrap(e)
+      }
+    },
+  }
 }

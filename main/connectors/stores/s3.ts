@@ -30,7 +30,7 @@ import { Upload } from '@aws-sdk/lib-storage'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import type { ConnectionConfig, TestResult } from '../types.js'
-import { byName, cleanRel, CountingStream, listedOk, testFailed, transferAborted } from './remote.js'
+import { atomicUpload, byName, cleanRel, CountingStream, listedOk, testFailed, transferAborted } from './remote.js'
 import type { FileStore, StoreEntry, StoreReadOptions, StoreUpload, StoreWriteOptions } from './types.js'
 
 /** Part size of multipart uploads (the S3 minimum, 5 MiB). */
@@ -149,37 +149,22 @@ export class S3Store implements FileStore {
     // lib-storage completes the multipart upload as soon as the body ends; for noOverwrite the
     // check runs before the body is ended (below), the closest S3 offers without conditional writes.
     const uploaded = upload.done()
-    uploaded.catch(() => undefined)
-    let settled = false
-    const abort = async (): Promise<void> => {
-      opts.signal?.removeEventListener('abort', onAbort)
-      if (settled) return
-      settled = true
-      await upload.abort().catch(() => undefined)
-      if (!counter.destroyed) counter.destroy()
-      await uploaded.catch(() => undefined)
-    }
-    const onAbort = (): void => void abort()
-    opts.signal?.addEventListener('abort', onAbort, { once: true })
-    return {
-      stream: counter,
-      abort,
-      done: async () => {
-        if (settled) throw new Error(`${this.#where}: write '${rel}': the upload was aborted`)
-        try {
-          if (opts.noOverwrite && (await this.stat(clean))) throw Object.assign(new Error(`${this.#where}: write '${rel}': the file exists (writeMode nonConflict)`), { code: 'EEXIST' })
-          counter.end()
-          await uploaded
-          settled = true
-          opts.signal?.removeEventListener('abort', onAbort)
-          return { bytes: counter.bytes }
-        } catch (e) {
-          await abort()
-          if (opts.signal?.aborted) throw transferAborted('write', opts.signal)
-          throw (e as Error).message?.startsWith(this.#where) ? e : wrap(this.#where, 'write', rel, e)
-        }
+    return atomicUpload({
+      where: this.#where,
+      rel,
+      counter,
+      transfer: uploaded,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      discard: async () => {
+        await upload.abort().catch(() => undefined)
+        if (!counter.destroyed) counter.destroy()
+        await uploaded.catch(() => undefined)
       },
-    }
+      beforeEnd: async () => {
+        if (opts.noOverwrite && (await this.stat(clean))) throw Object.assign(new Error(`${this.#where}: write '${rel}': the file exists (writeMode nonConflict)`), { code: 'EEXIST' })
+      },
+      wrap: (e) => wrap(this.#where, 'write', rel, e),
+    })
   }
 
   async rename(from: string, to: string): Promise<void> {

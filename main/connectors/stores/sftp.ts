@@ -17,7 +17,7 @@ import type { Readable } from 'node:stream'
 import type { SFTPWrapper, Stats } from 'ssh2'
 import { connectSsh, type SshSession } from '../ssh.js'
 import { pinHostKey, type ConnectionConfig, type TestResult } from '../types.js'
-import { byName, cleanRel, CountingStream, listedOk, testFailed, tmpSibling, transferAborted, underRoot } from './remote.js'
+import { atomicUpload, byName, cleanRel, CountingStream, listedOk, testFailed, tmpSibling, transferAborted, underRoot } from './remote.js'
 import type { FileStore, StoreEntry, StoreReadOptions, StoreUpload, StoreWriteOptions } from './types.js'
 
 const NO_SUCH_FILE = 2
@@ -151,40 +151,23 @@ export class SftpStore implements FileStore {
       remote.on('error', reject)
       counter.on('error', reject)
     })
-    written.catch(() => undefined)
     counter.pipe(remote)
-    const removeTmp = (): Promise<void> => call<void>((cb) => sftp.unlink(tmp, cb)).catch(() => undefined)
-    let settled = false
-    const abort = async (): Promise<void> => {
-      opts.signal?.removeEventListener('abort', onAbort)
-      settled = true
-      counter.unpipe(remote)
-      if (!counter.destroyed) counter.destroy()
-      if (!remote.destroyed) remote.destroy()
-      await written.catch(() => undefined)
-      await removeTmp()
-    }
-    const onAbort = (): void => void counter.destroy(transferAborted('write', opts.signal))
-    opts.signal?.addEventListener('abort', onAbort, { once: true })
-    return {
-      stream: counter,
-      abort,
-      done: async () => {
-        if (settled) throw new Error(`${this.#where}: write '${rel}': the upload was aborted`)
-        try {
-          counter.end()
-          await written
-          if (opts.signal?.aborted) throw transferAborted('write', opts.signal)
-          await this.#publish(sftp, tmp, abs, !!opts.noOverwrite, rel)
-          settled = true
-          opts.signal?.removeEventListener('abort', onAbort)
-          return { bytes: counter.bytes }
-        } catch (e) {
-          await abort()
-          throw e instanceof Error && e.message.startsWith(this.#where) ? e : new Error(`${this.#where}: write '${rel}': ${(e as Error).message}`)
-        }
+    return atomicUpload({
+      where: this.#where,
+      rel,
+      counter,
+      transfer: written,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      discard: async () => {
+        counter.unpipe(remote)
+        if (!counter.destroyed) counter.destroy()
+        if (!remote.destroyed) remote.destroy()
+        await written.catch(() => undefined)
+        await call<void>((cb) => sftp.unlink(tmp, cb)).catch(() => undefined)
       },
-    }
+      publish: () => this.#publish(sftp, tmp, abs, !!opts.noOverwrite, rel),
+      wrap: (e) => new Error(`${this.#where}: write '${rel}': ${(e as Error)?.message ?? String(e)}`),
+    })
   }
 
   async #publish(sftp: SFTPWrapper, from: string, to: string, noOverwrite: boolean, rel: string): Promise<void> {
