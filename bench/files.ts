@@ -14,47 +14,21 @@
  * builds `sluice_bench_files.orders` with the same generator, for a quick proof run),
  * `--channels N`.
  */
-import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { args, logger, median, mysqlQ, opt, psqlQ, ROOT as root, sh, timed } from './common.js'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const root = path.resolve(here, '..')
 const SQL_1M = path.resolve(root, '../shared/bench/mysql_orders_1m.sql')
-const args = process.argv.slice(2)
-const opt = (name: string) => {
-  const i = args.indexOf(name)
-  return i >= 0 ? args[i + 1] : undefined
-}
 const ROUNDS = Number(opt('--rounds') ?? 3)
 const ROWS = Number(opt('--rows') ?? 1_000_000)
 const CHANNELS = opt('--channels')
 const PGDB = 'sluice_bench'
 const SMALLDB = 'sluice_bench_files'
 
-const sh = (cmd: string, input?: string) => execFileSync('bash', ['-c', cmd], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...(input !== undefined ? { input } : {}), maxBuffer: 1 << 26 }).toString()
-const mysqlQ = (sql: string) => sh(`mysql -uroot -h127.0.0.1 -N -B -e ${JSON.stringify(sql)}`).trim()
-const psqlQ = (db: string, sql: string) => sh(`psql -h127.0.0.1 -Upostgres -d ${db} -qtA -v ON_ERROR_STOP=1 -c ${JSON.stringify(sql.replace(/\s+/g, ' '))}`).trim()
-const log = (s: string) => process.stderr.write(`[bench files] ${s}\n`)
+const log = logger('bench files')
 
-/** Run a shell command; wall seconds and (for `measured`) max RSS in MB from /usr/bin/time. */
-function timed(cmd: string, measured: boolean): { s: number; rssMb?: number } {
-  const rssFile = path.join(tmpdir(), `sluice-bench-files-rss-${process.pid}`)
-  const full = measured ? `/usr/bin/time -f %M -o ${rssFile} ${cmd}` : cmd
-  const t0 = performance.now()
-  const r = spawnSync('bash', ['-o', 'pipefail', '-c', full], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 })
-  const s = (performance.now() - t0) / 1000
-  if (r.status !== 0) throw new Error(`failed (${r.status}): ${cmd}\n${r.stderr.toString().slice(-2000)}`)
-  if (!measured) return { s }
-  return { s, rssMb: Math.round(Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024) }
-}
 
-const median = (xs: number[]) => {
-  const a = [...xs].sort((x, y) => x - y)
-  return a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2
-}
 
 /** The source table: bench.orders (1M), or a smaller copy of its generator in sluice_bench_files. */
 function sourceDb(): string {
@@ -135,7 +109,7 @@ function main(): void {
   for (const r of rows) process.stdout.write(`  ${r.case.padEnd(24)} ${r.seconds.toFixed(2).padStart(8)} s${r.peakRssMb !== undefined ? `   peak RSS ${r.peakRssMb} MB` : ''}\n`)
   process.stdout.write(`  export ratio (sluice / mysql|gzip -1):   ${exportRatio.toFixed(2)}x (target at most 1.0x)\n`)
   process.stdout.write(`  import ratio (sluice / zcat|psql \\copy): ${importRatio.toFixed(2)}x (target at most 1.2x)\n`)
-  const outDir = path.join(here, 'results')
+  const outDir = path.join(root, 'bench', 'results')
   mkdirSync(outDir, { recursive: true })
   writeFileSync(path.join(outDir, 'files-latest.json'), JSON.stringify({ at: new Date().toISOString(), rows: ROWS, rounds: ROUNDS, cases: rows, exportRatio, importRatio }, null, 2) + '\n')
   if (!args.includes('--keep')) rmSync(work, { recursive: true, force: true })

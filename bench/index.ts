@@ -19,20 +19,13 @@
  * e.g. `--only sluice-mysql-pg` or `--only mysql->pg`; `-` in a word matches a space, `>` or `|`;
  * implies `--skip-5m` unless `--with-5m`).
  */
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { args, logger, median, mysqlQ, opt, psqlQ, ROOT as root, sh, timed } from './common.js'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const root = path.resolve(here, '..')
 const SQL_1M = path.resolve(root, '../shared/bench/mysql_orders_1m.sql')
-const args = process.argv.slice(2)
-const opt = (name: string) => {
-  const i = args.indexOf(name)
-  return i >= 0 ? args[i + 1] : undefined
-}
 const ROUNDS = Number(opt('--rounds') ?? 5)
 const ONLY = opt('--only')
   ?.split(',')
@@ -45,31 +38,10 @@ const CHANNELS = opt('--channels')
 const PGDB = 'sluice_bench'
 const MYOUT = 'sluice_bench_out'
 
-const sh = (cmd: string, input?: string) => execFileSync('bash', ['-c', cmd], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...(input !== undefined ? { input } : {}), maxBuffer: 1 << 26 }).toString()
-const mysqlQ = (sql: string) => sh(`mysql -uroot -h127.0.0.1 -N -B -e ${JSON.stringify(sql)}`).trim()
-const psqlQ = (db: string, sql: string) => sh(`psql -h127.0.0.1 -Upostgres -d ${db} -qtA -v ON_ERROR_STOP=1 -c ${JSON.stringify(sql.replace(/\s+/g, ' '))}`).trim()
 
-function log(s: string): void {
-  process.stderr.write(`[bench] ${s}\n`)
-}
+const log = logger('bench')
 
-/** Run a shell command; wall seconds and (for `measured`) max RSS in MB from /usr/bin/time. */
-function timed(cmd: string, measured = false): { s: number; rssMb?: number } {
-  const rssFile = path.join(tmpdir(), `sluice-bench-rss-${process.pid}`)
-  const full = measured ? `/usr/bin/time -f %M -o ${rssFile} ${cmd}` : cmd
-  const t0 = performance.now()
-  const r = spawnSync('bash', ['-c', full], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 })
-  const s = (performance.now() - t0) / 1000
-  if (r.status !== 0) throw new Error(`failed (${r.status}): ${cmd}\n${r.stderr.toString().slice(-2000)}`)
-  if (!measured) return { s }
-  const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop())
-  return { s, rssMb: Math.round(kb / 1024) }
-}
 
-const median = (xs: number[]) => {
-  const a = [...xs].sort((x, y) => x - y)
-  return a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2
-}
 
 function setup(): void {
   if (mysqlQ(`SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'bench' AND table_name = 'orders'`) !== '1') {
@@ -209,8 +181,8 @@ function main(): void {
     ...(rss5m ? { 'RSS 5M within 15 % of 1M': Math.abs(rss5m - rss1) / rss1 <= 0.15 } : {}),
   }
   const out = { ...r, targets, at: new Date().toISOString() }
-  mkdirSync(path.join(here, 'results'), { recursive: true })
-  writeFileSync(path.join(here, 'results/latest.json'), JSON.stringify(out, null, 2) + '\n')
+  mkdirSync(path.join(root, 'bench', 'results'), { recursive: true })
+  writeFileSync(path.join(root, 'bench', 'results/latest.json'), JSON.stringify(out, null, 2) + '\n')
 
   const lines = [
     '',
@@ -226,7 +198,7 @@ function main(): void {
     '',
     ...Object.entries(targets).map(([k, v]) => `${v ? 'PASS' : 'FAIL'}  ${k}`),
     '',
-    `written ${path.relative(root, path.join(here, 'results/latest.json'))}`,
+    `written ${path.relative(root, path.join(root, 'bench', 'results/latest.json'))}`,
   ]
   process.stdout.write(lines.join('\n') + '\n')
 }

@@ -18,49 +18,22 @@
  * Prints ratios (Sluice / reference, lower is better) and merges them, with the machine's CPU
  * model and core count, into `bench/results/latest.json` under `many`.
  */
-import { execFileSync, spawnSync } from 'node:child_process'
 import { cpus, tmpdir } from 'node:os'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { args, logger, median, mysqlQ, opt, psqlQ, ROOT as root, sh, timed } from './common.js'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const root = path.resolve(here, '..')
 const GEN = path.resolve(root, '../shared/bench/many_tables.sh')
-const args = process.argv.slice(2)
-const opt = (name: string) => {
-  const i = args.indexOf(name)
-  return i >= 0 ? args[i + 1] : undefined
-}
 const ROUNDS = Number(opt('--rounds') ?? 1)
 const SKIP_PGLOADER = args.includes('--skip-pgloader')
-const RESULTS = path.join(here, 'results')
+const RESULTS = path.join(root, 'bench', 'results')
 const SQLITE_COPY = path.join(RESULTS, 'manyt.db')
 const DATA_DIR = path.join(tmpdir(), `sluice-bench-many-${process.pid}`)
 const SLUICE = `node ${JSON.stringify(path.join(root, 'bin/sluice.mjs'))} --data-dir ${JSON.stringify(DATA_DIR)}`
 
-const sh = (cmd: string) => execFileSync('bash', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 }).toString()
-const mysqlQ = (sql: string) => sh(`mysql -uroot -h127.0.0.1 -N -B -e ${JSON.stringify(sql)}`).trim()
-const psqlQ = (db: string, sql: string) => sh(`psql -h127.0.0.1 -Upostgres -d ${db} -qtA -v ON_ERROR_STOP=1 -c ${JSON.stringify(sql)}`).trim()
-const log = (s: string) => process.stderr.write(`[bench many] ${s}\n`)
+const log = logger('bench many')
 
-/** Wall seconds and, with `measured`, peak RSS (MB) of a shell command. */
-function timed(cmd: string, measured = false): { s: number; rssMb?: number } {
-  const rssFile = path.join(tmpdir(), `sluice-bench-many-rss-${process.pid}`)
-  const full = measured ? `/usr/bin/time -f %M -o ${rssFile} bash -c ${JSON.stringify(cmd)}` : cmd
-  const t0 = performance.now()
-  const r = spawnSync('bash', ['-c', full], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 })
-  const s = (performance.now() - t0) / 1000
-  if (r.status !== 0) throw new Error(`failed (${r.status}): ${cmd.slice(0, 300)}\n${r.stderr.toString().slice(-2000)}`)
-  if (!measured) return { s }
-  const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop())
-  return { s, rssMb: Math.round(kb / 1024) }
-}
 
-const median = (xs: number[]) => {
-  const a = [...xs].sort((x, y) => x - y)
-  return a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2
-}
 
 function freshPg(db: string): void {
   sh(`psql -h127.0.0.1 -Upostgres -d postgres -qc 'DROP DATABASE IF EXISTS "${db}" WITH (FORCE)' -c 'CREATE DATABASE "${db}"'`)
