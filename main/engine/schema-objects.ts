@@ -11,7 +11,20 @@
  * visible in the run's state and exit code instead.
  */
 import type { Connector, TableRef } from '../connectors/types.js'
-import { ddlObjectName } from './safety.js'
+
+const NAME = String.raw`("(?:[^"]|"")*"|\`(?:[^\`]|\`\`)*\`|[A-Za-z_][A-Za-z0-9_$]*)`
+const INDEX_RE = new RegExp(String.raw`INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:${NAME}\s*\.\s*)?${NAME}\s+ON\b`, 'i')
+const FK_RE = new RegExp(String.raw`ADD\s+CONSTRAINT\s+${NAME}\s+FOREIGN\s+KEY`, 'i')
+
+/** The unquoted name of the index / constraint a generated DDL statement creates, if it names one. */
+export function ddlObjectName(sql: string, kind: 'index' | 'foreignKey'): string | undefined {
+  const m = (kind === 'index' ? INDEX_RE : FK_RE).exec(sql)
+  const q = kind === 'index' ? m?.[2] : m?.[1]
+  if (!q) return undefined
+  if (q.startsWith('"')) return q.slice(1, -1).replace(/""/g, '"')
+  if (q.startsWith('`')) return q.slice(1, -1).replace(/``/g, '`')
+  return q
+}
 
 /**
  * Name the object a DDL statement creates, for messages: `index "ix_a"`, `foreign key "fk_b"`,

@@ -4,12 +4,19 @@
  * (main/store/locks.ts, main/engine/locks.ts). Leases are refreshed every
  * {@link HEARTBEAT_MS} while the run lives and given back when it ends.
  */
-import type { ConnectionConfig, Connector } from '../connectors/types.js'
+import type { ConnectionConfig, Connector, TableRef } from '../connectors/types.js'
 import type { Store } from '../store/index.js'
 import { HEARTBEAT_MS, LeaseHeld, type LeaseResource } from '../store/locks.js'
 import { takeAdvisoryLocks, targetResource } from './locks.js'
 import type { PlannedTask } from './plan.js'
-import type { TargetLocks } from './safety.js'
+
+/** Locks a run holds on its targets (run.ts `RunContext.lockTargets`). */
+export interface TargetLocks {
+  /** Give the locks back. Never rejects. */
+  release(): Promise<void>
+  /** Other runs that wrote `target` since this run first held it (main/store/locks.ts `writersSince`). */
+  intruders(target: TableRef): string[]
+}
 
 /**
  * Take `run:<runId>` and, for a saved job, `job:<jobId>`, and keep them beating.

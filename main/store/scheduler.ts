@@ -201,23 +201,11 @@ export interface InstanceRow {
   endedAt?: string
 }
 
-/** A new instance. */
-export interface InstanceInput {
-  scheduleId?: string
-  targetKind: 'job' | 'workflow'
-  targetId: string
-  targetName: string
-  version: number
-  dataTime: string
-  cyctime: string
-  timezone: string
-  fireAt: string
-  origin: InstanceOrigin
-  backfillId?: string
-  config: InstanceConfig
-  vars?: Record<string, string>
-  state?: InstanceState
-}
+/** A new instance: the fields a caller chooses (the rest start from their defaults). */
+export type InstanceInput = Pick<
+  InstanceRow,
+  'scheduleId' | 'targetKind' | 'targetId' | 'targetName' | 'version' | 'dataTime' | 'cyctime' | 'timezone' | 'fireAt' | 'origin' | 'backfillId' | 'config' | 'vars'
+> & { state?: InstanceState }
 
 /** The lease row. */
 export interface LeaseRow {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import type { Connector } from '../../main/connectors/types.js'
 import type { PlannedTask } from '../../main/engine/plan.js'
 import { rewriteWhere, safeRedoPlan, type TargetFilter } from '../../main/engine/redo.js'
-import { ddlObjectName } from '../../main/engine/safety.js'
+import { ddlObjectName } from '../../main/engine/schema-objects.js'
 import { maskSpec, sealSpec, unsealSpec } from '../../main/job/secrets.js'
 import { sqliteRefusal } from '../../main/api/sqlguard.js'
 
