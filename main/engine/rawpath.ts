@@ -14,7 +14,7 @@
  * constants, nullDefault or timeFormat); the zero-date policy is honoured by the fallback.
  */
 import type { Column, LogicalType } from '../core/types.js'
-import type { ConnectorKind } from '../connectors/types.js'
+import type { ConnectionKind } from '../connectors/types.js'
 import { isBinaryColumn, isBitColumn } from '../connectors/mysql/types.js'
 import type { MapOp } from './mapping.js'
 
@@ -27,10 +27,10 @@ export interface RawCandidate {
 }
 
 /**
- * Whether a unit from a `from` reader to a `to` writer may take the raw path; a string says why
- * not (for logs and tests).
+ * Whether a unit from a `from` reader to a `to` writer may take the raw path (MySQL <-> PostgreSQL
+ * only: SQLite and file sides never); a string says why not (for logs and tests).
  */
-export function rawEligible(from: ConnectorKind, to: ConnectorKind, u: RawCandidate): true | string {
+export function rawEligible(from: ConnectionKind | 'file', to: ConnectionKind | 'file', u: RawCandidate): true | string {
   const pair = from === 'mysql' && to === 'postgres' ? mysqlToPg : from === 'postgres' && to === 'mysql' ? pgToMysql : undefined
   if (!pair) return `no raw path from ${from} to ${to}`
   if (u.ops.length !== u.sourceWidth || u.targets.length !== u.ops.length) return 'the mapping is not one target column per source column'

@@ -462,7 +462,7 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker
   const throttled = (sp.record ?? 0) > 0 || (sp.byte ?? 0) > 0
   const rk = ctx.reader.kind
   const wk = ctx.writer.kind
-  if (!throttled && process.env.SLUICE_RAW !== '0' && tasks.length && !isFileStoreKind(rk) && !isFileStoreKind(wk) && tasks.every((t) => rawEligible(rk, wk, { ops: t.plan.ops, sourceWidth: t.plan.sourceColumns.length, targets: t.plan.targetColumns }) === true)) return 'inprocess'
+  if (!throttled && process.env.SLUICE_RAW !== '0' && tasks.length && tasks.every((t) => rawEligible(rk, wk, { ops: t.plan.ops, sourceWidth: t.plan.sourceColumns.length, targets: t.plan.targetColumns }) === true)) return 'inprocess'
   // Threads pay off for big tables on the canonical path (per-value work in JS); a database of
   // many small tables is bound by round trips, and a thread (with its own heap and connections)
   // per channel would only add start-up and memory: 300 small tables took 448 MB in workers.
