@@ -141,7 +141,6 @@ export function mysqlCatalog(session: Session, defaultSchema: () => Promise<stri
 
 /** One table's {@link TableSchema} from its information_schema rows (see readTables). */
 function assembleTable(s: string, tableName: string, t: R, checks: R[], colRows: R[], statRows: R[], fkRows: R[], mariadb: boolean): TableSchema {
-  const ref = { name: tableName }
   const jsonCols = new Set<string>()
   const checkList: CheckConstraint[] = []
   for (const r of checks) {
@@ -208,7 +207,7 @@ function assembleTable(s: string, tableName: string, t: R, checks: R[], colRows:
     f.refColumns.push(String(r.rc))
   }
 
-  const out: TableSchema = { schema: s, name: ref.name, columns, primaryKey, indexes, foreignKeys: [...fks.values()] }
+  const out: TableSchema = { schema: s, name: tableName, columns, primaryKey, indexes, foreignKeys: [...fks.values()] }
   const est = num(t.est)
   if (est !== undefined) out.estimatedRows = est
   if (t.ai !== null && t.ai !== undefined) out.autoIncrementNext = String(t.ai)
