@@ -58,20 +58,8 @@ interface BatchRow {
   elapsed_ms: number
 }
 
-/** Input of `cleanups.create`. */
-export interface CleanupInput {
-  jobId?: string
-  runId: string
-  dataTime: string
-  state: 'running' | 'refused'
-  forced: boolean
-  reason?: string
-  host: string
-  user: string
-  pid?: number
-  batchSize: number
-  error?: string
-}
+/** Input of `cleanups.create`: a record's own fields (counters and times start at zero / now). */
+export type CleanupInput = Pick<CleanupRecord, 'jobId' | 'runId' | 'dataTime' | 'forced' | 'reason' | 'host' | 'user' | 'pid' | 'batchSize' | 'error'> & { state: 'running' | 'refused' }
 
 const keyText = (k: readonly Value[] | undefined) => (k ? JSON.stringify(encodeValues(k as Value[])) : null)
 const keyOf = (s: string | null): Value[] | undefined => (s === null ? undefined : decodeValues(JSON.parse(s) as EncodedValue[]))
