@@ -135,3 +135,19 @@ export function loadChinookPg(name: string): void {
 }
 
 export { existsSync }
+
+/** The CLI URL of MySQL database `db` on the test server (password included when set). */
+export const mysqlUrl = (db: string): string => `mysql://${MYSQL.user}${MYSQL.password ? `:${MYSQL.password}` : ''}@${MYSQL.host}:${MYSQL.port}/${db}`
+/** The CLI URL of PostgreSQL database `db` on the test server (password included when set). */
+export const pgUrl = (db: string): string => `postgres://${PG.user}${PG.password ? `:${PG.password}` : ''}@${PG.host}:${PG.port}/${db}`
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Wait until `cond` holds (checked every 10 ms), or fail naming `what` after `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const t0 = performance.now()
+  while (!(await cond())) {
+    if (performance.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await sleep(10)
+  }
+}

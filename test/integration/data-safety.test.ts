@@ -22,7 +22,7 @@ import { openConnector } from '../../main/connectors/index.js'
 import { diffTables } from '../../main/verify/index.js'
 import { startRun, type RunHandle } from '../../main/engine/service.js'
 import { openStore, type Store } from '../../main/store/index.js'
-import { dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, MYSQL, PG, REPO_ROOT, serversReady, uniq } from '../helpers/servers.js'
+import { dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, MYSQL, mysqlUrl as myUrl, PG, pgUrl, REPO_ROOT, serversReady, sleep, uniq, until } from '../helpers/servers.js'
 
 const ready = await serversReady('mysql', 'postgres')
 const ROWS = 60_000
@@ -33,17 +33,7 @@ const A_WHERE = "status IN ('new', 'paid')"
 const B_WHERE = "status NOT IN ('new', 'paid')"
 const aRows = Array.from({ length: ROWS }, (_, i) => i + 1).filter((s) => s % 5 < 2).length
 
-const myUrl = (db: string) => `mysql://${MYSQL.user}${MYSQL.password ? `:${MYSQL.password}` : ''}@${MYSQL.host}:${MYSQL.port}/${db}`
-const pgUrl = (db: string) => `postgres://${PG.user}${PG.password ? `:${PG.password}` : ''}@${PG.host}:${PG.port}/${db}`
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const t0 = performance.now()
-  while (!(await cond())) {
-    if (performance.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(10)
-  }
-}
 
 async function pgQuery<T = Record<string, unknown>>(db: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ ...PG, database: db })

@@ -22,7 +22,7 @@ import type { RunSummary } from '../../main/engine/events.js'
 import { startRun, type RunHandle } from '../../main/engine/service.js'
 import { openStore, type Store } from '../../main/store/index.js'
 import { firstDifference, readAll } from '../helpers/compare.js'
-import { dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, MYSQL, PG, REPO_ROOT, serversReady, uniq } from '../helpers/servers.js'
+import { dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, MYSQL, mysqlUrl as myUrl, PG, pgUrl, REPO_ROOT, serversReady, sleep, uniq, until } from '../helpers/servers.js'
 
 const ready = await serversReady('mysql', 'postgres')
 const ROWS = 100_000
@@ -41,8 +41,6 @@ const PG_FILL = `INSERT INTO t SELECT s, s % 977, (ARRAY['Widget ', '小工具 '
 
 const myCfg = (database: string): ConnectionConfig => ({ kind: 'mysql', ...MYSQL, database })
 const pgCfg = (database: string): ConnectionConfig => ({ kind: 'postgres', ...PG, database })
-const myUrl = (db: string) => `mysql://${MYSQL.user}${MYSQL.password ? `:${MYSQL.password}` : ''}@${MYSQL.host}:${MYSQL.port}/${db}`
-const pgUrl = (db: string) => `postgres://${PG.user}${PG.password ? `:${PG.password}` : ''}@${PG.host}:${PG.port}/${db}`
 
 /** Assert the target table equals the source table, every row and every value. */
 async function expectSame(src: ConnectionConfig, dst: ConnectionConfig, target: string): Promise<void> {
@@ -58,16 +56,7 @@ async function expectSame(src: ConnectionConfig, dst: ConnectionConfig, target: 
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** Wait until `cond` holds (checked every 10 ms), or fail naming `what` after `ms`. */
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const t0 = performance.now()
-  while (!(await cond())) {
-    if (performance.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(10)
-  }
-}
 
 /**
  * Hold a writer mid-split on PostgreSQL, deterministically: insert row `id` into `table` of `db` in
