@@ -244,6 +244,14 @@ export interface WriteSpec {
   firstSql?: { sql: string; params: unknown[] }
   /** The split this writer writes (file writers name their part files by it; databases ignore it). */
   splitIndex?: number
+  /**
+   * The engine read `columns` from the target's catalog in this run, after creating the table
+   * (main/engine/run.ts): a writer that would re-read the catalog for the columns' real types may
+   * trust them instead (one round trip per catalog query spared per table). A table changed by
+   * someone else since fails the write with the server's error, never writes wrong values (a
+   * binary COPY of a changed type is refused by its length or format).
+   */
+  columnsFromCatalog?: boolean
 }
 
 /** A row the target refused, with the database's reason. `index` is its position in the batch. */
@@ -301,6 +309,12 @@ export interface DdlPlan {
    * them, so a load never writes them (the plan leaves them out of the field mapping).
    */
   generated?: string[]
+  /**
+   * What to run instead of `create` when the target refuses it because of constraints put there
+   * for speed (MySQL CHECKs, which a filled table takes only by a copy): `create` without them,
+   * and the statements that add them after the data, each on its own (run with `indexes`).
+   */
+  createFallback?: { create: string[]; indexes: string[] }
 }
 
 /** A native type chosen for a logical type, with a warning when the mapping is not exact. */

@@ -165,7 +165,9 @@ export async function planLoadMode(job: JobSpec, task: PlannedTask, pair: TableP
       const ddl = writer.ddl(next, task.target, pair.typeOverrides)
       if (partition) {
         const q = writer.quoteIdent(column)
-        ddl.create[0] += writer.kind === 'mysql' ? `\nPARTITION BY RANGE COLUMNS(${q}) (PARTITION ${writer.quoteIdent(partition.name)} VALUES LESS THAN ('${partition.upper}'))` : `\nPARTITION BY RANGE (${q})`
+        const clause = writer.kind === 'mysql' ? `\nPARTITION BY RANGE COLUMNS(${q}) (PARTITION ${writer.quoteIdent(partition.name)} VALUES LESS THAN ('${partition.upper}'))` : `\nPARTITION BY RANGE (${q})`
+        ddl.create[0] += clause
+        if (ddl.createFallback) ddl.createFallback.create[0] += clause
       }
       task.ddl = ddl
       if (task.keyColumns?.length && !task.keyColumns.includes(column)) task.keyColumns = [...task.keyColumns, column]

@@ -154,6 +154,8 @@ interface TaskRt {
   bulk?: Split[]
   /** Its bulkPrepare batch, while that batch is being created (prepare() waits for it). */
   bulkPending?: Promise<void>
+  /** The after-data index statements of a table created in a bulk batch ({@link createTable}). */
+  afterIndexes?: string[]
   /** Schema objects of this table left out or refused by the target (see schema-objects.ts). */
   schemaWarnings: string[]
   /** The task's row filter on the target, for redo DELETEs (main/engine/redo.ts). */
@@ -347,11 +349,30 @@ function addSchemaWarnings(ctx: RunContext, t: TaskRt, ws: string[], log: (level
   }
 }
 
+/** Tables whose foreign keys PostgreSQL gets in one statement batch (see createForeignKeys). */
+const FK_GROUP = 100
+
 /** Foreign keys after all tables' data, for the tables this run created: each on its own. */
 async function createForeignKeys(ctx: RunContext, writer: Connector, tasks: TaskRt[], log: (level: 'warn', message: string, taskId?: string) => void, emit: (e: EngineEvent) => void, signal: AbortSignal): Promise<void> {
   // FK_CONCURRENCY tables at once (each ALTER validates its rows: on 300 tables one after another
   // that was seconds); each constraint of a table on its own (createSchemaObjects).
-  const todo = tasks.filter((t) => t.created && (t.state === 'succeeded' || t.state === 'succeeded_with_warnings') && t.afterDdl?.foreignKeys.length)
+  let todo = tasks.filter((t) => t.created && (t.state === 'succeeded' || t.state === 'succeeded_with_warnings') && t.afterDdl?.foreignKeys.length)
+  if (writer.kind === 'postgres') {
+    // PostgreSQL: FK_GROUP tables' foreign keys in one round trip and one transaction, one group
+    // after another (concurrent groups could deadlock: an ALTER locks the referenced table too).
+    // A group the target refuses created nothing; its tables go the per-constraint way below.
+    const fresh = todo.filter((t) => !t.resumed)
+    const failed: TaskRt[] = []
+    for (let i = 0; i < fresh.length && !signal.aborted; i += FK_GROUP) {
+      const group = fresh.slice(i, i + FK_GROUP)
+      try {
+        await writer.execute([group.flatMap((t) => t.afterDdl!.foreignKeys.map((x) => x.replace(/;\s*$/, ''))).join(';\n')])
+      } catch {
+        failed.push(...group)
+      }
+    }
+    todo = [...todo.filter((t) => t.resumed), ...failed]
+  }
   let next = 0
   const worker = async () => {
     for (let t = todo[next++]; t; t = todo[next++]) {
@@ -533,7 +554,7 @@ async function bulkPrepare(ctx: RunContext, writer: Connector, tasks: TaskRt[], 
       // DDL commits by itself here: one table at a time, a failing one left to the per-task path.
       for (const t of batch) {
         try {
-          await writer.execute(t.plan.ddl!.create)
+          t.afterIndexes = await createTable(writer, t.plan.ddl!)
           made.push(t)
         } catch {
           /* prepare() creates it again and reports the error on its task */
@@ -548,7 +569,7 @@ async function bulkPrepare(ctx: RunContext, writer: Connector, tasks: TaskRt[], 
       const p = t.plan
       t.created = true
       t.owned = true
-      t.afterDdl = { indexes: p.ddl!.indexes, foreignKeys: p.ddl!.foreignKeys, sequences: p.ddl!.sequences }
+      t.afterDdl = { indexes: t.afterIndexes ?? p.ddl!.indexes, foreignKeys: p.ddl!.foreignKeys, sequences: p.ddl!.sequences }
       const created = snap?.get(p.target.name) ?? (await writer.catalog.table(p.target))
       const cols = new Map(created.columns.map((c) => [c.name, c]))
       p.targetColumns = p.targetColumns.map((c) => cols.get(c.name) ?? c)
@@ -717,10 +738,10 @@ async function runTasks(
         planned.catch(() => undefined)
         if (!p.targetExists && p.ddl) {
           log('info', isFileConnector(writer) ? `writing files for ${p.target.name}` : `creating ${p.target.name}`, p.taskId)
-          await writer.execute(p.ddl.create)
+          const indexes = await createTable(writer, p.ddl)
           t.created = true
           t.owned = true
-          t.afterDdl = { indexes: p.ddl.indexes, foreignKeys: p.ddl.foreignKeys, sequences: p.ddl.sequences }
+          t.afterDdl = { indexes, foreignKeys: p.ddl.foreignKeys, sequences: p.ddl.sequences }
           for (const o of p.ddl.omitted ?? []) {
             const w = `${p.target.name}: ${o}`
             t.schemaWarnings.push(w)
@@ -999,6 +1020,8 @@ async function runTasks(
           columns: p.targetColumns,
           writeMode: p.writeMode,
           ...(p.keyColumns ? { keyColumns: p.keyColumns } : {}),
+          // Created by this run (or its earlier attempt), the columns were read back from the catalog.
+          ...(u.t.created ? { columnsFromCatalog: true } : {}),
           ...(u.t.gate && !u.t.gate.open && u.split.index === u.t.gate.carrier ? { firstSql: { sql: u.t.gate.sql, params: u.t.gate.params } } : {}),
         },
         ops: p.ops,
@@ -1042,5 +1065,22 @@ async function runTasks(
     await (stopping ?? stopAll())
     // Tables still being created in the background (an aborted run stops after the current batch).
     await bulk.rest
+  }
+}
+
+/**
+ * Run a DDL plan's CREATE TABLE; when the target refuses it and the plan has a fallback
+ * ({@link DdlPlan.createFallback}: constraints put inline for speed), run the fallback, whose
+ * deferred constraints join the after-data statements. Returns the after-data index statements.
+ * @throws the target's error when the plan has no fallback, or the fallback's error.
+ */
+async function createTable(writer: Connector, ddl: DdlPlan): Promise<string[]> {
+  try {
+    await writer.execute(ddl.create)
+    return ddl.indexes
+  } catch (e) {
+    if (!ddl.createFallback) throw e
+    await writer.execute(ddl.createFallback.create)
+    return [...ddl.createFallback.indexes, ...ddl.indexes]
   }
 }

@@ -46,7 +46,9 @@ export function describeStatement(sql: string): string {
 
 /**
  * Run each statement (one schema object each; an entry may hold several `;`-separated statements
- * that make one object, e.g. a trigger function and its trigger) on its own.
+ * that make one object, e.g. a trigger function and its trigger) on its own. On PostgreSQL they
+ * are first tried all at once in one round trip and one transaction; only when that fails, one by
+ * one.
  *
  * With `existing` (a resumed task: an earlier attempt may have been killed after creating some),
  * indexes and foreign keys the target's catalog already has under the statement's name are skipped,
@@ -66,6 +68,19 @@ export async function createSchemaObjects(writer: Connector, statements: readonl
     }
   }
   const nameOf = (sql: string) => (ddlObjectName(sql, 'index') ?? ddlObjectName(sql, 'foreignKey'))?.toLowerCase()
+  // PostgreSQL: first all of them in one round trip, which is one implicit transaction (all or
+  // none: a table's indexes are usually fine); if the target refuses any, none was created and
+  // they go one by one below, so each refusal is its own warning as before.
+  const todo = statements.filter(Boolean)
+  if (!existing && writer.kind === 'postgres' && todo.length > 1) {
+    signal?.throwIfAborted()
+    try {
+      await writer.execute([todo.map((x) => x.replace(/;\s*$/, '')).join(';\n')])
+      return warnings
+    } catch {
+      /* one by one */
+    }
+  }
   let have = await present()
   for (const sql of statements) {
     if (!sql) continue

@@ -73,6 +73,22 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
     }
     return p
   }
+  // A whole-schema snapshot (the planner's CatalogReader.tablesDetailed: 5 queries for any number
+  // of tables) gives the read shapes too, so reading 300 tables does not mean 300 more catalog
+  // lookups (1,500 information_schema queries). The plan's columns come from the same snapshot.
+  const detailed = catalog.tablesDetailed?.bind(catalog)
+  if (detailed) {
+    catalog.tablesDetailed = async (schema, names) => {
+      const got = await detailed(schema, names)
+      const isDefault = schema === undefined || schema === defaultSchema || schema === resolvedSchema
+      for (const [name, t] of got) {
+        const shape = Promise.resolve(readShapeOf(t))
+        if (schema !== undefined) shapes.set(`${schema}\u0000${name}`, shape)
+        if (isDefault) shapes.set(`\u0000${name}`, shape)
+      }
+      return got
+    }
+  }
 
   const connector: Connector & { raw: RawReadable } = {
     kind: 'mysql',
