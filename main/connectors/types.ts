@@ -315,6 +315,13 @@ export interface DdlPlan {
    * and the statements that add them after the data, each on its own (run with `indexes`).
    */
   createFallback?: { create: string[]; indexes: string[] }
+  /**
+   * One entry per `foreignKeys` statement, when the target checks a new foreign key faster as a
+   * query than by its own ALTER (MariaDB: see mysql/ddl.ts): `orphans` returns a child row whose
+   * key has no parent (none: the constraint holds), `add` creates the constraint without the
+   * server's own check. The engine runs `orphans`, then `add` only when it returned no row.
+   */
+  foreignKeyFast?: Array<{ orphans: string; add: string }>
 }
 
 /** A native type chosen for a logical type, with a warning when the mapping is not exact. */

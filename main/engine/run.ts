@@ -21,7 +21,7 @@ import { isFileConnector, withFileSides } from './files.js'
 import { planJob, type Plan, type PlannedTask } from './plan.js'
 import { InProcessHost, WorkerHost, type ChannelHost } from './pool.js'
 import { rawEligible } from './rawpath.js'
-import { createSchemaObjects } from './schema-objects.js'
+import { createSchemaObjects, describeStatement } from './schema-objects.js'
 import { safeRedoPlan, targetFilter, type TargetFilter } from './redo.js'
 import { type TargetLocks } from './writelock.js'
 import { Throttle } from './throttle.js'
@@ -92,7 +92,7 @@ export interface PreparedTask {
   /** The run created the target table. */
   created: boolean
   /** DDL to run after the data, when the run created the table. */
-  afterDdl?: Pick<DdlPlan, 'indexes' | 'foreignKeys' | 'sequences'>
+  afterDdl?: Pick<DdlPlan, 'indexes' | 'foreignKeys' | 'sequences' | 'foreignKeyFast'>
   /** The task finished (indexes, postSql done) in an earlier attempt. */
   finished?: boolean
   /** Schema objects the earlier attempt left out (a resumed run reports them again). */
@@ -143,7 +143,7 @@ interface TaskRt {
   /** Prepared by an earlier attempt of this run (resume): no DDL, preSql or truncate again. */
   resumed: boolean
   /** DDL still to run after the data (from this attempt's plan, or the earlier attempt's record). */
-  afterDdl?: Pick<DdlPlan, 'indexes' | 'foreignKeys' | 'sequences'>
+  afterDdl?: Pick<DdlPlan, 'indexes' | 'foreignKeys' | 'sequences' | 'foreignKeyFast'>
   /** Rows found different by the TableDataDiff stage. */
   diffRows?: number
   created: boolean
@@ -377,10 +377,37 @@ async function createForeignKeys(ctx: RunContext, writer: Connector, tasks: Task
   const worker = async () => {
     for (let t = todo[next++]; t; t = todo[next++]) {
       if (signal.aborted) return
-      addSchemaWarnings(ctx, t, await createSchemaObjects(writer, t.afterDdl!.foreignKeys, t.plan.target.name, signal, t.resumed ? { target: t.plan.target } : undefined), log, emit)
+      const fast = !t.resumed ? t.afterDdl!.foreignKeyFast : undefined
+      const ws = fast ? await createForeignKeysFast(writer, t.afterDdl!.foreignKeys, fast, t.plan.target.name, signal) : await createSchemaObjects(writer, t.afterDdl!.foreignKeys, t.plan.target.name, signal, t.resumed ? { target: t.plan.target } : undefined)
+      addSchemaWarnings(ctx, t, ws, log, emit)
     }
   }
   await Promise.all(Array.from({ length: Math.min(FK_CONCURRENCY, todo.length) }, worker))
+}
+
+/**
+ * A table's foreign keys by {@link DdlPlan.foreignKeyFast}: each checked by its orphan query, then
+ * added without the server's own check; each on its own, as createSchemaObjects does.
+ * @returns one warning per constraint not created: an orphan row (its key values) or the error.
+ */
+async function createForeignKeysFast(writer: Connector, statements: readonly string[], fast: NonNullable<DdlPlan['foreignKeyFast']>, table: string, signal: AbortSignal): Promise<string[]> {
+  const warnings: string[] = []
+  for (let i = 0; i < fast.length; i++) {
+    signal.throwIfAborted()
+    const what = describeStatement(statements[i] ?? fast[i]!.add)
+    try {
+      const r = await writer.query(fast[i]!.orphans, [], { maxRows: 1 })
+      const orphan = r.rows[0]
+      if (orphan) {
+        warnings.push(`${table}: ${what} not created: a row with (${r.columns.map((c) => c.name).join(', ')}) = (${orphan.map((v) => (v === null ? 'NULL' : String(v))).join(', ')}) has no parent row`)
+        continue
+      }
+      await writer.execute([fast[i]!.add])
+    } catch (e) {
+      warnings.push(`${table}: ${what} not created: ${((e as Error).message ?? String(e)).replace(/^statement 1 of 1: /, '')}`)
+    }
+  }
+  return warnings
 }
 
 /**
@@ -569,7 +596,7 @@ async function bulkPrepare(ctx: RunContext, writer: Connector, tasks: TaskRt[], 
       const p = t.plan
       t.created = true
       t.owned = true
-      t.afterDdl = { indexes: t.afterIndexes ?? p.ddl!.indexes, foreignKeys: p.ddl!.foreignKeys, sequences: p.ddl!.sequences }
+      t.afterDdl = { indexes: t.afterIndexes ?? p.ddl!.indexes, foreignKeys: p.ddl!.foreignKeys, sequences: p.ddl!.sequences, ...(p.ddl!.foreignKeyFast ? { foreignKeyFast: p.ddl!.foreignKeyFast } : {}) }
       const created = snap?.get(p.target.name) ?? (await writer.catalog.table(p.target))
       const cols = new Map(created.columns.map((c) => [c.name, c]))
       p.targetColumns = p.targetColumns.map((c) => cols.get(c.name) ?? c)
@@ -741,7 +768,7 @@ async function runTasks(
           const indexes = await createTable(writer, p.ddl)
           t.created = true
           t.owned = true
-          t.afterDdl = { indexes, foreignKeys: p.ddl.foreignKeys, sequences: p.ddl.sequences }
+          t.afterDdl = { indexes, foreignKeys: p.ddl.foreignKeys, sequences: p.ddl.sequences, ...(p.ddl.foreignKeyFast ? { foreignKeyFast: p.ddl.foreignKeyFast } : {}) }
           for (const o of p.ddl.omitted ?? []) {
             const w = `${p.target.name}: ${o}`
             t.schemaWarnings.push(w)

@@ -47,8 +47,8 @@ export function describeStatement(sql: string): string {
 /**
  * Run each statement (one schema object each; an entry may hold several `;`-separated statements
  * that make one object, e.g. a trigger function and its trigger) on its own. On PostgreSQL they
- * are first tried all at once in one round trip and one transaction; only when that fails, one by
- * one.
+ * are first tried all at once in one round trip and one transaction, on MySQL a table's indexes as
+ * one ALTER TABLE ({@link mergeMysqlIndexes}); only when that fails, one by one.
  *
  * With `existing` (a resumed task: an earlier attempt may have been killed after creating some),
  * indexes and foreign keys the target's catalog already has under the statement's name are skipped,
@@ -81,6 +81,21 @@ export async function createSchemaObjects(writer: Connector, statements: readonl
       /* one by one */
     }
   }
+  // MySQL: a table's plain CREATE INDEX statements as one ALTER TABLE (one round trip and one
+  // pass over the table instead of one per index; atomic, so a refusal leaves none of them and
+  // they go one by one below). The rest (CHECKs, triggers) one by one.
+  if (!existing && writer.kind === 'mysql') {
+    const merged = mergeMysqlIndexes(todo)
+    if (merged) {
+      signal?.throwIfAborted()
+      try {
+        await writer.execute([merged.alter])
+        statements = merged.rest
+      } catch {
+        /* one by one */
+      }
+    }
+  }
   let have = await present()
   for (const sql of statements) {
     if (!sql) continue
@@ -98,4 +113,27 @@ export async function createSchemaObjects(writer: Connector, statements: readonl
     }
   }
   return warnings
+}
+
+const MYSQL_INDEX_RE = /^\s*CREATE\s+(UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?INDEX\s+(`(?:[^`]|``)+`)\s+ON\s+((?:`(?:[^`]|``)+`\.)?`(?:[^`]|``)+`)\s*(\([\s\S]*\))\s*;?\s*$/i
+
+/**
+ * Two or more generated MySQL `CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX n ON t (cols)` statements of
+ * one table as one `ALTER TABLE t ADD ... INDEX n (cols), ...` (MySQL manual, "ALTER TABLE":
+ * several ADD INDEX clauses build in one operation), with the statements left over; undefined when
+ * fewer than two merge.
+ */
+export function mergeMysqlIndexes(statements: readonly string[]): { alter: string; rest: string[] } | undefined {
+  let table: string | undefined
+  const adds: string[] = []
+  const rest: string[] = []
+  for (const sql of statements) {
+    const m = MYSQL_INDEX_RE.exec(sql)
+    if (m && (table === undefined || table === m[3])) {
+      table = m[3]
+      adds.push(`ADD ${(m[1] ?? '').trim().toUpperCase()}${m[1] ? ' ' : ''}INDEX ${m[2]} ${m[4]}`)
+    } else rest.push(sql)
+  }
+  if (adds.length < 2) return undefined
+  return { alter: `ALTER TABLE ${table} ${adds.join(', ')}`, rest }
 }

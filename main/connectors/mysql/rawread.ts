@@ -36,6 +36,7 @@ import type { Row } from '../../core/types.js'
 import { CopyTextDecoder, type FieldKind } from '../postgres/copy-text.js'
 import { PG_BINARY_TYPES, PG_EPOCH_DAYS, numericText, putMicros, putNumericAscii, signedTimeText, timestampText, timeText, dateText, type PgBinaryType } from '../pg-binary.js'
 import { RawUnsupported, type RawBatch, type RawReadOptions, type RawTarget } from '../raw.js'
+import { giveBuffer, takeBuffer } from '../bufpool.js'
 import type { FieldPacketLike } from './read.js'
 import type { Session } from './session.js'
 import { canonicalBigint, civilFromDays, daysFromCivil, formatOffset, trimFraction } from './values.js'
@@ -307,25 +308,6 @@ let afterValue = 0
 const SCRATCH = Buffer.alloc(32)
 
 const EMPTY = Buffer.alloc(0)
-/**
- * Batch buffers given back by consumers ({@link RawBatch.release}), shared by every encoder of
- * this thread. A whole-database run reads hundreds of splits; one fresh `batchBytes` buffer per
- * split (and one more after its last batch) cost seconds of page faults and GC on 300 tables.
- * At most {@link POOL_MAX} are kept, so idle memory stays bounded.
- */
-const POOL: Buffer[] = []
-const POOL_MAX = 6
-
-/** A buffer of at least `size` bytes: a pooled one of exactly that size, else a new one. */
-function takeBuffer(size: number): Buffer {
-  for (let i = POOL.length - 1; i >= 0; i--) if (POOL[i]!.length === size) return POOL.splice(i, 1)[0]!
-  return Buffer.allocUnsafeSlow(size)
-}
-
-/** Give a released batch's buffer back to the pool (dropped when the pool is full). */
-function giveBuffer(b: Buffer): void {
-  if (b.length && POOL.length < POOL_MAX) POOL.push(b)
-}
 
 /**
  * The integer of binary code 1-8 at `src[p]` (little-endian, signed or not by code), or NaN for a

@@ -23,6 +23,9 @@ export const SESSION_SQL =
 /** How often (ms) a stalled MySQL read asks whether its connection still lives (see `Session.watchRead`). */
 export const STALL_PROBE_MS = 2000
 
+/** Idle dedicated connections a session keeps for reuse (see Session.giveBack). */
+export const IDLE_DEDICATED = 8
+
 /** mysql2 options for `config` (shared by the pool and dedicated writer connections). */
 export function driverOptions(config: ConnectionConfig, zone: SessionZone): ConnectionOptions {
   const { connectionLimit: _limit, loadData: _loadData, ...extra } = (config.options ?? {}) as Record<string, unknown>
@@ -109,9 +112,22 @@ export class Session {
     }
   }
 
-  /** Open a dedicated (non-pooled) connection with the session set up; used by writers. */
+  /** Dedicated connections given back by closed writers, idle and clean (see {@link giveBack}). */
+  private idle: CbConnection[] = []
+
+  /**
+   * A dedicated (non-pooled) connection with the session set up; used by writers. One a closed
+   * writer gave back when there is one (a whole-database run opens a writer per table: connecting
+   * and setting up the session cost two round trips and a server thread each), else a new one.
+   * The caller ends it or gives it back with {@link giveBack}.
+   */
   async dedicated(): Promise<CbConnection> {
     if (this.closed) throw new Error('mysql connector is closed')
+    for (let c = this.idle.pop(); c; c = this.idle.pop()) {
+      const st = c as unknown as { _fatalError?: unknown; _closing?: boolean; stream?: { destroyed?: boolean } }
+      if (!st._fatalError && !st._closing && !st.stream?.destroyed) return c
+      c.destroy()
+    }
     const conn = mysql.createConnection({ ...driverOptions(this.config, this.zone), maxPreparedStatements: 64 })
     await new Promise<void>((resolve, reject) => conn.connect((err) => (err ? reject(err) : resolve())))
     try {
@@ -177,9 +193,23 @@ export class Session {
     return () => clearInterval(timer)
   }
 
+  /**
+   * Take back a writer's dedicated connection for the next writer. Only for a connection that is
+   * idle, outside any transaction, with the session variables as {@link dedicated} set them and no
+   * temporary table (the writer knows); one more than IDLE_DEDICATED, or after close, is ended.
+   */
+  async giveBack(c: CbConnection): Promise<void> {
+    if (this.closed || this.idle.length >= IDLE_DEDICATED) {
+      await new Promise<void>((resolve) => c.end(() => resolve()))
+      return
+    }
+    this.idle.push(c)
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    for (const c of this.idle.splice(0)) c.destroy()
     const pool = this.pool
     this.pool = undefined
     if (pool) await new Promise<void>((resolve) => pool.end(() => resolve()))

@@ -143,6 +143,9 @@ export interface WriterContext {
   fastPath?: boolean
 }
 
+/** `@@session.sql_mode` of a dedicated connection, read once per connection (they are reused). */
+const SQL_MODES = new WeakMap<object, string>()
+
 /** Open a writer (see the file comment). The connection is dedicated and closed by `close()`. */
 export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Promise<MysqlWriter> {
   if (!spec.columns.length) throw new Error(`writer for ${ctx.quoteTable(spec.table)}: no columns`)
@@ -170,6 +173,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
   let conn: CbConnection | undefined = await session.dedicated()
   /** Abort of a write in flight: drop the connection (the server rolls back its open transaction). */
   const onAbort = () => {
+    clean = false
     const c = conn
     conn = undefined
     closed = true
@@ -178,9 +182,16 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
   let fast = ctx.fastPath !== false
   if (fast) {
     // The LOAD DATA clauses below use backslash escapes, which NO_BACKSLASH_ESCAPES disables.
-    const [m] = await cbQuery<Array<{ m: string }>>(conn, 'SELECT @@session.sql_mode AS m')
-    if (/NO_BACKSLASH_ESCAPES/i.test(String(m?.m ?? ''))) fast = false
+    let mode = SQL_MODES.get(conn)
+    if (mode === undefined) {
+      const [m] = await cbQuery<Array<{ m: string }>>(conn, 'SELECT @@session.sql_mode AS m')
+      mode = String(m?.m ?? '')
+      SQL_MODES.set(conn, mode)
+    }
+    if (/NO_BACKSLASH_ESCAPES/i.test(mode)) fast = false
   }
+  /** False once an error left the connection in an unknown state: it is then ended, not given back. */
+  let clean = true
   let stage: string | undefined
   let closed = false
   /** WriteSpec.firstSql until a transaction that ran it commits. */
@@ -346,7 +357,11 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
     closed = true
     const c = conn
     conn = undefined
-    if (c) await new Promise<void>((resolve) => c.end(() => resolve()))
+    if (!c) return
+    // A writer that ended cleanly leaves its connection idle and outside a transaction (every
+    // batch commits or rolls back); with no stage table it can serve the next writer.
+    if (clean && !stage && ctx.session.giveBack) await ctx.session.giveBack(c)
+    else await new Promise<void>((resolve) => c.end(() => resolve()))
   }
 
   return {
@@ -381,6 +396,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
         stats.strictBatches++
         return { written: await strict(rows, rows.map((_, i) => i), dirty), dirty: sortDirty(dirty) }
       } catch (e) {
+        clean = false
         if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('write aborted')
         throw e
       } finally {
@@ -417,6 +433,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
           return null
         }
         if (isRowError(e)) return null
+        clean = false
         throw e
       } finally {
         signal?.removeEventListener('abort', onAbort)

@@ -182,6 +182,17 @@ export class RawCopyOut {
     this.rows = 0
   }
 
+  /**
+   * After the COPY ended: the buffer it would have filled next (empty, never handed to the sink),
+   * for the caller to reuse; undefined when it holds rows or was taken already.
+   */
+  takeUnused(): Buffer | undefined {
+    if (this.pos !== 0 || this.rows !== 0 || !this.buf.length) return undefined
+    const b = this.buf
+    this.buf = Buffer.alloc(0)
+    return b
+  }
+
   private detach(rest: Buffer): void {
     if (this.detached) return
     this.detached = true

@@ -7,6 +7,7 @@
  * {@link quoteLiteral} (quote_literal semantics, unit-tested against the server). `read.where` is
  * the user's own SQL (variables already substituted by the engine) and is wrapped in parentheses.
  */
+import { giveBuffer, takeBuffer } from '../bufpool.js'
 import { integerBoundaries, orderByClause, splitConditions, splitFractions, splitsFromBoundaries, type SplitOptions } from '../splits.js'
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
@@ -137,8 +138,6 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
   const batchBytes = opts?.batchBytes && opts.batchBytes > 0 ? opts.batchBytes : DEFAULT_BATCH_BYTES
   const { sql, kinds, what } = await prepareCopy(session, split, signal, defaultSchema)
   const boolColumns = kinds.flatMap((k, i) => (k === 'bool' ? [i] : []))
-  // Buffers of released batches, reused for later ones (no fresh megabytes per batch).
-  const spare: Buffer[] = []
   const ready: RawBatch[] = []
   let failure: Error | undefined
   let ended = false
@@ -151,10 +150,8 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
     w?.()
   }
   const sink: CopyOutSink = {
-    alloc: (min) => {
-      const i = spare.findIndex((b) => b.length >= min)
-      return i >= 0 ? spare.splice(i, 1)[0]! : Buffer.allocUnsafeSlow(min)
-    },
+    // Buffers of released batches are reused (main/connectors/bufpool.ts), across splits too.
+    alloc: (min) => takeBuffer(min),
     batch: ({ buf, end, rows }) => {
       const data = buf.subarray(0, end)
       let released = false
@@ -172,7 +169,7 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
           return out
         },
         release: () => {
-          if (!released && spare.length < 3) spare.push(buf)
+          if (!released) giveBuffer(buf)
           released = true
         },
       })
@@ -216,6 +213,9 @@ export async function* readSplitRaw(session: PgSession, split: Split, opts: Read
     }
     if (reported !== received) throw new CopyFormatError(`COPY reported ${reported} rows, ${received} received`)
     clean = true
+    // The buffer taken for a batch after the last one was never filled: back to the pool.
+    const rest = copy.takeUnused()
+    if (rest) giveBuffer(rest)
   } catch (e) {
     throw readError(e, signal, what)
   } finally {
