@@ -434,3 +434,11 @@ export function pinHostKey(config: ConnectionConfig, where: 'hostKey' | 'ssh.hos
   const pin = (config as { [PIN_HOST_KEY]?: HostKeyPinner })[PIN_HOST_KEY]
   if (typeof pin === 'function') pin(where, fingerprint)
 }
+
+/**
+ * How long (ms) a whole-schema catalog snapshot ({@link CatalogReader.tablesDetailed}) may answer
+ * for what a connector's reads need of a table (its columns), instead of the catalog: long enough
+ * for a run's plan and its reads, short enough that a workbench connector, which lives long, sees
+ * a table changed since.
+ */
+export const SNAPSHOT_TTL_MS = 60_000

@@ -25,7 +25,7 @@
  * `loadData: false` (never use LOAD DATA LOCAL INFILE; always the strict INSERT path).
  */
 import type { TableRef } from '../../core/types.js'
-import type { ConnectionConfig, Connector, QueryOptions, QueryResult, ReadOptions, ReadSpec, Split, TestResult, WriteSpec } from '../types.js'
+import { SNAPSHOT_TTL_MS, type ConnectionConfig, type Connector, type QueryOptions, type QueryResult, type ReadOptions, type ReadSpec, type Split, type TestResult, type WriteSpec } from '../types.js'
 import { mysqlCatalog } from './catalog.js'
 import { mysqlDdl } from './ddl.js'
 import { describe, buildReadSql, planSplits, quoteIdent, streamRead, logicalFromField, readShapeOf, type FieldPacketLike, type ReadShape } from './read.js'
@@ -61,11 +61,15 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
   // Column shapes of tables read (FLOAT columns are widened in the SELECT, see buildReadSql), one
   // catalog lookup per table for the connector's life.
   const shapes = new Map<string, Promise<ReadShape>>()
+  /** Shapes from the last whole-schema snapshot (see below), used for SNAPSHOT_TTL_MS. */
+  const primed = new Map<string, { at: number; shape: ReadShape }>()
   const shapeOf = (split: Split): Promise<ReadShape | undefined> => {
     const t = split.read.table
     if (!t || split.read.querySql) return Promise.resolve(undefined)
     const key = `${t.schema ?? ''}\u0000${t.name}`
     let p = shapes.get(key)
+    const snap = primed.get(key)
+    if (!p && snap && Date.now() - snap.at < SNAPSHOT_TTL_MS) return Promise.resolve(snap.shape)
     if (!p) {
       p = catalog.table(t).then(readShapeOf)
       p.catch(() => shapes.delete(key))
@@ -81,10 +85,11 @@ export function createMysqlConnector(config: ConnectionConfig): Connector {
     catalog.tablesDetailed = async (schema, names) => {
       const got = await detailed(schema, names)
       const isDefault = schema === undefined || schema === defaultSchema || schema === resolvedSchema
+      const at = Date.now()
       for (const [name, t] of got) {
-        const shape = Promise.resolve(readShapeOf(t))
-        if (schema !== undefined) shapes.set(`${schema}\u0000${name}`, shape)
-        if (isDefault) shapes.set(`\u0000${name}`, shape)
+        const shape = { at, shape: readShapeOf(t) }
+        if (schema !== undefined) primed.set(`${schema}\u0000${name}`, shape)
+        if (isDefault) primed.set(`\u0000${name}`, shape)
       }
       return got
     }

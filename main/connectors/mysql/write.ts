@@ -145,6 +145,8 @@ export interface WriterContext {
 
 /** `@@session.sql_mode` of a dedicated connection, read once per connection (they are reused). */
 const SQL_MODES = new WeakMap<object, string>()
+/** Dedicated connections set to autocommit = 0 (see openMysqlWriter). */
+const AUTOCOMMIT_OFF = new WeakSet<object>()
 
 /** Open a writer (see the file comment). The connection is dedicated and closed by `close()`. */
 export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Promise<MysqlWriter> {
@@ -173,7 +175,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
   let conn: CbConnection | undefined = await session.dedicated()
   /** Abort of a write in flight: drop the connection (the server rolls back its open transaction). */
   const onAbort = () => {
-    clean = false
+    reusable = false
     const c = conn
     conn = undefined
     closed = true
@@ -191,7 +193,14 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
     if (/NO_BACKSLASH_ESCAPES/i.test(mode)) fast = false
   }
   /** False once an error left the connection in an unknown state: it is then ended, not given back. */
-  let clean = true
+  let reusable = true
+  // Writer connections run with autocommit off (once per connection; they are reused): every batch
+  // is a transaction that COMMIT or ROLLBACK ends, and the next statement starts the next one, so
+  // a batch needs no START TRANSACTION round trip.
+  if (!AUTOCOMMIT_OFF.has(conn)) {
+    await cbQuery(conn, 'SET autocommit = 0')
+    AUTOCOMMIT_OFF.add(conn)
+  }
   let stage: string | undefined
   let closed = false
   /** WriteSpec.firstSql until a transaction that ran it commits. */
@@ -237,7 +246,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
       stage = ctx.quoteTable({ schema: spec.table.schema, name: `_sluice_stage_${Math.random().toString(36).slice(2, 10)}` })
       await q(`CREATE TEMPORARY TABLE ${stage} LIKE ${table}`)
     }
-    await q('START TRANSACTION')
+    // (A transaction starts by itself: autocommit is off, see above.)
     try {
       if (firstSql) await exec(firstSql.sql, firstSql.params)
       let clean: boolean
@@ -360,7 +369,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
     if (!c) return
     // A writer that ended cleanly leaves its connection idle and outside a transaction (every
     // batch commits or rolls back); with no stage table it can serve the next writer.
-    if (clean && !stage && ctx.session.giveBack) await ctx.session.giveBack(c)
+    if (reusable && !stage) await ctx.session.giveBack(c)
     else await new Promise<void>((resolve) => c.end(() => resolve()))
   }
 
@@ -396,7 +405,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
         stats.strictBatches++
         return { written: await strict(rows, rows.map((_, i) => i), dirty), dirty: sortDirty(dirty) }
       } catch (e) {
-        clean = false
+        reusable = false
         if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('write aborted')
         throw e
       } finally {
@@ -433,7 +442,7 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
           return null
         }
         if (isRowError(e)) return null
-        clean = false
+        reusable = false
         throw e
       } finally {
         signal?.removeEventListener('abort', onAbort)

@@ -63,11 +63,25 @@ export function createPostgresConnector(config: ConnectionConfig): Connector {
     }
   }
 
+  // A whole-schema snapshot (the planner's CatalogReader.tablesDetailed: a fixed number of
+  // queries for any number of tables) also gives the columns each split's read describes, so
+  // reading 300 tables does not mean 600 more catalog queries. The plan's columns come from it too.
+  const catalog = createCatalog(pool, defaultSchema)
+  const detailed = catalog.tablesDetailed?.bind(catalog)
+  if (detailed) {
+    catalog.tablesDetailed = async (schema, names) => {
+      const got = await detailed(schema, names)
+      const at = Date.now()
+      for (const [name, t] of got) session.readColumns.set(`${schema ?? defaultSchema}\u0000${name}`, { at, columns: t.columns.map((c) => ({ name: c.name, type: c.type, ...(c.nativeType !== undefined ? { nativeType: c.nativeType } : {}) })) })
+      return got
+    }
+  }
+
   const connector: Connector & { raw: RawReadable } = {
     kind: 'postgres',
     config,
     defaultSchema,
-    catalog: createCatalog(pool, defaultSchema),
+    catalog,
 
     /** Connect with a fresh client, run `SELECT version()`; errors come back as data with their SQLSTATE / errno code. */
     async test(): Promise<TestResult> {

@@ -12,7 +12,7 @@ import { integerBoundaries, orderByClause, splitConditions, splitFractions, spli
 import type pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import type { Row, RowBatch, TableRef, Value } from '../../core/types.js'
-import type { ReadOptions, ReadSpec, ResultColumn, Split } from '../types.js'
+import { SNAPSHOT_TTL_MS, type ReadOptions, type ReadSpec, type ResultColumn, type Split } from '../types.js'
 import { describeFields, findRelation, relationColumns } from './catalog.js'
 import { CopyFormatError, CopyTextDecoder, quoteIdent, sqlLiteral, type FieldKind } from './copy-text.js'
 import type { RawBatch } from '../raw.js'
@@ -46,13 +46,17 @@ export async function describeRead(session: PgSession, read: ReadSpec, defaultSc
     return describeFields(pool, res.fields)
   }
   if (!read.table) throw new Error('read: either table or querySql is required')
-  const rel = await findRelation(pool, read.table, defaultSchema)
-  const cols = await relationColumns(pool, rel.oid)
-  const all = cols.map((c): ResultColumn => ({ name: c.name, type: c.type, nativeType: c.nativeType }))
+  const schema = read.table.schema ?? defaultSchema
+  const snap = session.readColumns.get(`${schema}\u0000${read.table.name}`)
+  let all = snap && Date.now() - snap.at < SNAPSHOT_TTL_MS ? snap.columns : undefined
+  if (!all) {
+    const rel = await findRelation(pool, read.table, defaultSchema)
+    all = (await relationColumns(pool, rel.oid)).map((c): ResultColumn => ({ name: c.name, type: c.type, nativeType: c.nativeType }))
+  }
   if (!read.columns?.length) return all
   return read.columns.map((name) => {
     const c = all.find((x) => x.name === name)
-    if (!c) throw new Error(`read: column "${name}" does not exist in table "${rel.schema}"."${read.table!.name}"`)
+    if (!c) throw new Error(`read: column "${name}" does not exist in table "${schema}"."${read.table!.name}"`)
     return c
   })
 }

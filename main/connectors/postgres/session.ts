@@ -16,7 +16,7 @@
  *   `standard_conforming_strings=on`; the pool sets `client_encoding=UTF8`.
  */
 import pg from 'pg'
-import type { ConnectionConfig } from '../types.js'
+import type { ConnectionConfig, ResultColumn } from '../types.js'
 import { pgTypes } from './types.js'
 
 /**
@@ -98,6 +98,14 @@ export class PgSession {
     }
     return this.pool
   }
+
+  /**
+   * Columns of tables by `schema\0name`, from the last whole-schema catalog snapshot
+   * (CatalogReader.tablesDetailed, see index.ts): what a split's read describes without asking
+   * the catalog again. Entries older than SNAPSHOT_TTL_MS (connectors/types.ts) are not used (a connector of the
+   * workbench lives long; a table may change under it).
+   */
+  readonly readColumns = new Map<string, { columns: ResultColumn[]; at: number }>()
 
   /** Dedicated clients given back by closed writers, idle and clean (see {@link giveBack}). */
   private idle: pg.Client[] = []
