@@ -1,0 +1,467 @@
+/**
+ * The file reader's raw path (main/connectors/raw.ts): delimited text records turned into
+ * PostgreSQL COPY text lines by one byte scanner, no JS value per field.
+ *
+ * Records follow RFC 4180 (https://www.rfc-editor.org/rfc/rfc4180) as csv-parse reads them with
+ * the canonical reader's options (main/connectors/file/text.ts readDelimited): a field starting
+ * with the quote is quoted up to the next quote not doubled, and may hold delimiters and line
+ * breaks; an unquoted field equal to the nullFormat is NULL; empty lines are skipped; the record
+ * delimiter is the first line break of the file (LF or CRLF; a file whose first line break is a
+ * bare CR is left to the canonical reader). COPY text output: see raw.ts (`\\`, `\t`, `\n`, `\r`
+ * escaped, NULL `\N`).
+ *
+ * A batch is marked `refused` (written by the canonical path, which reports dirty records with
+ * file and line) when a record is not what the scanner can prove equal to the canonical reader's
+ * result: a field count that is not the header's, a field that the column's type does not accept
+ * in its strict canonical spelling (see {@link FieldCheck}), a quote inside an unquoted field, a
+ * line break other than the file's record delimiter. `decode()` re-reads the batch's own bytes
+ * with csv-parse and the canonical row builder, so it yields exactly the canonical rows, with
+ * their `@file` / `@line`.
+ */
+import type { Readable } from 'node:stream'
+import { parse as parseSync } from 'csv-parse/sync'
+import type { Row } from '../../core/types.js'
+import type { RawBatch } from '../raw.js'
+
+/**
+ * What a column's field must look like to go raw, so that PostgreSQL reads the text as the value
+ * the canonical reader (codec.ts textToValue) would make of it:
+ * - `ANY`: passed as is (text-like columns, and declared-text columns whose value is the string);
+ * - `INT`: `[+-]?digits` (no blanks; `true`/`false`, which the canonical reader takes as 1/0, go
+ *   canonical);
+ * - `DEC`: codec.ts's decimal grammar `[+-]?(digits[.digits]|.digits)([eE][+-]?digits)`, no blanks
+ *   (NaN / Infinity go canonical);
+ * - `DATE`: `dddd-dd-dd`;
+ * - `DATETIME`: `dddd-dd-dd[ T]dd:dd:dd[.d{1,9}]` or a date alone (the same instant in both paths:
+ *   PostgreSQL reads the `T` form and the trailing fraction zeros the canonical path drops).
+ */
+export const FieldCheck = { ANY: 0, INT: 1, DEC: 2, DATE: 3, DATETIME: 4 } as const
+export type FieldCheck = (typeof FieldCheck)[keyof typeof FieldCheck]
+
+/** What {@link readDelimitedRaw} needs to know about the file and the columns. */
+export interface RawScanOptions {
+  /** Field delimiter and quote bytes (ASCII; the escape is the quote). */
+  delimiter: number
+  quote: number
+  /** The nullFormat as UTF-8 bytes, and as text (for decode). */
+  nullFormat: Buffer
+  header: boolean
+  /** Decompressed text bytes target per batch. */
+  batchBytes: number
+  signal?: AbortSignal
+  /**
+   * Called once with the header names (or, without a header, undefined and the first record's
+   * field count): the field index of each raw column in write order, its check, and the canonical
+   * row builder for decode. Throws RawUnsupported when the columns have no raw path.
+   */
+  setup(header: string[] | undefined, width: number): Promise<{ fields: number[]; checks: FieldCheck[]; build: (rec: Array<string | null>, line: number) => Row }>
+}
+
+const LF = 10
+const CR = 13
+const BS = 92
+const TAB = 9
+
+/**
+ * Stream `input` (decompressed UTF-8 delimited text) as COPY text batches of the setup's columns.
+ * @throws the input's errors; RawUnsupported from `setup`; Error when the file's first line
+ *   break is a bare CR (the caller reads such a file canonically: thrown before any batch).
+ */
+export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): AsyncGenerator<RawBatch> {
+  const onAbort = () => input.destroy(o.signal!.reason instanceof Error ? o.signal!.reason : new Error('aborted'))
+  o.signal?.addEventListener('abort', onAbort, { once: true })
+  let carry: Buffer = Buffer.alloc(0)
+  let crlf: boolean | undefined
+  let started = false
+  let plan: Awaited<ReturnType<RawScanOptions['setup']>> | undefined
+  let width = -1
+  let line0 = 0 // line breaks before the next record (csv-parse's info.lines - 1)
+  const pending: Buffer[] = []
+  let pendingBytes = 0
+  const nullF = o.nullFormat
+  const delim = o.delimiter
+  const quote = o.quote
+  // Per-record field offsets (reused).
+  let fs: Int32Array = new Int32Array(64)
+  let fe: Int32Array = new Int32Array(64)
+  let fq = new Uint8Array(64) // 1 quoted, 2 quoted with doubled quotes
+  try {
+    const iter = input[Symbol.asyncIterator]()
+    let eof = false
+    while (!eof) {
+      // Gather about batchBytes of text.
+      while (pendingBytes < o.batchBytes) {
+        const r = await iter.next()
+        if (r.done) {
+          eof = true
+          break
+        }
+        const b = Buffer.isBuffer(r.value) ? (r.value as Buffer) : Buffer.from(r.value as string)
+        pending.push(b)
+        pendingBytes += b.length
+      }
+      let buf: Buffer = carry.length || pending.length !== 1 ? Buffer.concat([carry, ...pending]) : pending[0]!
+      pending.length = 0
+      pendingBytes = 0
+      if (!started) {
+        if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3)
+        else if (buf.length < 3 && !eof) {
+          carry = buf
+          continue
+        }
+      }
+      // Scan whole records of buf.
+      const len = buf.length
+      let out: Buffer = Buffer.allocUnsafe(Math.ceil(len * 1.1) + 1024)
+      let o2 = 0
+      let rows = 0
+      let refused = false
+      let p = 0 // start of the current record
+      let lines = 0 // line breaks in buf[0, p)
+      const chunkLine0 = line0
+      let chunkStart = 0
+      for (;;) {
+        // Parse one record starting at p.
+        let i = p
+        let nf = 0
+        let bad = false
+        let recLines = 0
+        let complete = false
+        let recEnd = 0 // index past the record's terminator
+        if (i >= len) break
+        // An empty line (the file's record delimiter alone): skipped (csv-parse skip_empty_lines), counted.
+        if (buf[i] === LF || buf[i] === CR) {
+          if (buf[i] === CR && i + 1 >= len && !eof) break
+          if (crlf === undefined) {
+            if (buf[i] === LF) crlf = false
+            else if (buf[i + 1] === LF) crlf = true
+            else throw new Error('the first line break is a bare CR')
+          }
+          const n = crlf ? (buf[i] === CR && buf[i + 1] === LF ? 2 : 0) : buf[i] === LF ? 1 : 0
+          if (n) {
+            lines++
+            p = i + n
+            if (!started) chunkStart = p
+            continue
+          }
+        }
+        for (;;) {
+          if (nf === fs.length) {
+            fs = grow32(fs)
+            fe = grow32(fe)
+            const q = new Uint8Array(fq.length * 2)
+            q.set(fq)
+            fq = q
+          }
+          let flag = 0
+          let start = i
+          let end: number
+          if (i < len && buf[i] === quote) {
+            flag = 1
+            i++
+            start = i
+            for (;;) {
+              if (i >= len) break
+              const b = buf[i]!
+              if (b === quote) {
+                if (i + 1 < len && buf[i + 1] === quote) {
+                  flag = 2
+                  i += 2
+                  continue
+                }
+                if (i + 1 >= len && !eof) {
+                  i = len
+                }
+                break
+              }
+              if (b === LF) recLines++
+              else if (b === CR && buf[i + 1] !== LF) recLines++
+              i++
+            }
+            if (i >= len) {
+              if (eof) bad = true // an unclosed quote: csv-parse's error, via decode
+              end = len
+              if (!eof) break
+            } else {
+              end = i
+              i++ // closing quote
+            }
+          } else {
+            while (i < len) {
+              const b = buf[i]!
+              if (b === delim || b === LF || b === CR) break
+              if (b === quote) bad = true
+              i++
+            }
+            end = i
+          }
+          fs[nf] = start
+          fe[nf] = end
+          fq[nf] = flag
+          nf++
+          if (i >= len) {
+            if (eof) {
+              complete = true
+              recEnd = len
+            }
+            break
+          }
+          const b = buf[i]!
+          if (b === delim) {
+            i++
+            if (i >= len && eof) {
+              // A trailing delimiter at the very end: one more empty field.
+              fs[nf] = i
+              fe[nf] = i
+              fq[nf] = 0
+              nf++
+              complete = true
+              recEnd = len
+              break
+            }
+            continue
+          }
+          if (b === LF) {
+            if (crlf === undefined) crlf = false
+            if (crlf) {
+              // A bare LF in a CRLF file: data to csv-parse, counted as a line.
+              bad = true
+              recLines++
+              i++
+              continue
+            }
+            complete = true
+            recEnd = i + 1
+            break
+          }
+          if (b === CR) {
+            if (i + 1 >= len) {
+              if (eof) {
+                bad = true
+                complete = true
+                recEnd = len
+              }
+              break
+            }
+            if (buf[i + 1] === LF) {
+              if (crlf === undefined) crlf = true
+              if (!crlf) bad = true
+              complete = true
+              recEnd = i + 2
+              break
+            }
+            if (crlf === undefined) throw new Error('the first line break is a bare CR')
+            // A bare CR: data to csv-parse in an LF or CRLF file; counted as a line.
+            bad = true
+            recLines++
+            i++
+            // Continue the same field: the scanner treats the rest as a new field start, which
+            // is wrong for the raw text but the batch is refused and decode() re-reads it.
+            continue
+          }
+          // After a closing quote, something else than a delimiter or line break.
+          bad = true
+          i++
+        }
+        if (!complete) break
+        // The record [p, recEnd) with nf fields.
+        if (!started) {
+          started = true
+          if (o.header) {
+            const names: string[] = []
+            for (let k = 0; k < nf; k++) names.push(fieldText(buf, fs[k]!, fe[k]!, fq[k]!, quote))
+            width = nf
+            plan = await o.setup(names, nf)
+            lines += 1 + recLines
+            p = recEnd
+            chunkStart = p
+            continue
+          }
+          width = -1
+          plan = await o.setup(undefined, nf)
+        }
+        const pl = plan!
+        if (bad || (width >= 0 && nf !== width)) refused = true
+        else {
+          const nc = pl.fields.length
+          // Room: every byte escaped, plus separators and `\N`s.
+          let need = 4 + 3 * nc
+          for (let k = 0; k < nc; k++) {
+            const f = pl.fields[k]!
+            if (f < nf) need += 2 * (fe[f]! - fs[f]!)
+          }
+          if (o2 + need > out.length) out = grow(out, o2, need)
+          for (let k = 0; k < nc && !refused; k++) {
+            if (k) out[o2++] = TAB
+            const f = pl.fields[k]!
+            if (f >= nf) {
+              refused = true
+              break
+            }
+            const s = fs[f]!
+            const e = fe[f]!
+            const q = fq[f]!
+            if (q === 0 && e - s === nullF.length && buf.compare(nullF, 0, nullF.length, s, e) === 0) {
+              out[o2++] = BS
+              out[o2++] = 78
+              continue
+            }
+            const check = pl.checks[k]!
+            if (check !== FieldCheck.ANY && (q === 2 || !checkField(buf, s, e, check))) {
+              refused = true
+              break
+            }
+            for (let x = s; x < e; x++) {
+              const b = buf[x]!
+              if (b === quote && q === 2) x++ // the doubled quote stands for one
+              if (b === BS) {
+                out[o2++] = BS
+                out[o2++] = BS
+              } else if (b === TAB) {
+                out[o2++] = BS
+                out[o2++] = 116
+              } else if (b === LF) {
+                out[o2++] = BS
+                out[o2++] = 110
+              } else if (b === CR) {
+                out[o2++] = BS
+                out[o2++] = 114
+              } else out[o2++] = b
+            }
+          }
+          out[o2++] = LF
+        }
+        rows++
+        lines += recLines + (recEnd < len || buf[recEnd - 1] === LF || buf[recEnd - 1] === CR ? 1 : 0)
+        p = recEnd
+      }
+      // buf[chunkStart, p) holds `rows` records.
+      if (rows) {
+        const src = Buffer.from(buf.subarray(chunkStart, p))
+        const data = out.subarray(0, o2)
+        const pl = plan!
+        const first = chunkLine0 + countBreaks(buf, 0, chunkStart)
+        const decode = () => decodeRecords(src, o, crlf ?? false, first, pl.build)
+        yield refused ? { refused: true, data: Buffer.alloc(0), rows, approxBytes: src.length, via: 'delimited text scanner', decode } : { data, rows, approxBytes: src.length, via: 'delimited text scanner', decode }
+      }
+      line0 = chunkLine0 + lines
+      carry = p < len ? Buffer.from(buf.subarray(p)) : Buffer.alloc(0)
+      if (eof && carry.length) {
+        // Only blank line breaks or an incomplete trailing CR can be left: nothing more to read.
+        carry = Buffer.alloc(0)
+      }
+    }
+    if (!started && !o.header) await o.setup(undefined, 0)
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort)
+    input.destroy()
+  }
+}
+
+function grow32(a: Int32Array): Int32Array {
+  const n = new Int32Array(a.length * 2)
+  n.set(a)
+  return n
+}
+
+function grow(b: Buffer, used: number, need: number): Buffer {
+  const n = Buffer.allocUnsafe(Math.max(b.length * 2, used + need + 1024))
+  b.copy(n, 0, 0, used)
+  return n
+}
+
+/** Line breaks as csv-parse counts them (CRLF once, a bare CR or LF once) in `b[s, e)`. */
+function countBreaks(b: Buffer, s: number, e: number): number {
+  let n = 0
+  for (let i = s; i < e; i++) {
+    const c = b[i]
+    if (c === LF) n++
+    else if (c === CR && b[i + 1] !== LF) n++
+  }
+  return n
+}
+
+function fieldText(b: Buffer, s: number, e: number, q: number, quote: number): string {
+  const t = b.toString('utf8', s, e)
+  if (q !== 2) return t
+  const qc = String.fromCharCode(quote)
+  return t.replaceAll(qc + qc, qc)
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57
+
+function digits(b: Buffer, i: number, e: number): number {
+  const s = i
+  while (i < e && isDigit(b[i]!)) i++
+  return i - s
+}
+
+/** Whether `b[s, e)` is in the strict spelling of `check` (see {@link FieldCheck}). */
+export function checkField(b: Buffer, s: number, e: number, check: FieldCheck): boolean {
+  switch (check) {
+    case FieldCheck.INT: {
+      let i = s
+      if (b[i] === 43 || b[i] === 45) i++
+      return i < e && digits(b, i, e) === e - i
+    }
+    case FieldCheck.DEC: {
+      let i = s
+      if (b[i] === 43 || b[i] === 45) i++
+      const a = digits(b, i, e)
+      i += a
+      let f = 0
+      if (b[i] === 46 && i < e) {
+        i++
+        f = digits(b, i, e)
+        i += f
+      }
+      if (a === 0 && f === 0) return false
+      if (i < e && (b[i] === 101 || b[i] === 69)) {
+        i++
+        if (b[i] === 43 || b[i] === 45) i++
+        const x = digits(b, i, e)
+        if (!x) return false
+        i += x
+      }
+      return i === e
+    }
+    case FieldCheck.DATE:
+      return e - s === 10 && dateAt(b, s)
+    case FieldCheck.DATETIME: {
+      if (e - s === 10) return dateAt(b, s)
+      if (e - s < 19 || !dateAt(b, s) || (b[s + 10] !== 32 && b[s + 10] !== 84)) return false
+      const t = s + 11
+      if (!(isDigit(b[t]!) && isDigit(b[t + 1]!) && b[t + 2] === 58 && isDigit(b[t + 3]!) && isDigit(b[t + 4]!) && b[t + 5] === 58 && isDigit(b[t + 6]!) && isDigit(b[t + 7]!))) return false
+      if (e - s === 19) return true
+      if (b[s + 19] !== 46) return false
+      const f = e - s - 20
+      return f >= 1 && f <= 9 && digits(b, s + 20, e) === f
+    }
+    default:
+      return true
+  }
+}
+
+function dateAt(b: Buffer, s: number): boolean {
+  return isDigit(b[s]!) && isDigit(b[s + 1]!) && isDigit(b[s + 2]!) && isDigit(b[s + 3]!) && b[s + 4] === 45 && isDigit(b[s + 5]!) && isDigit(b[s + 6]!) && b[s + 7] === 45 && isDigit(b[s + 8]!) && isDigit(b[s + 9]!)
+}
+
+/**
+ * The canonical rows of a batch's records: csv-parse with the canonical reader's options on the
+ * batch's own bytes (NULL = an unquoted field equal to the nullFormat), each record built by the
+ * canonical row builder with its line (`first` = line breaks before the batch).
+ */
+function decodeRecords(src: Buffer, o: RawScanOptions, crlf: boolean, first: number, build: (rec: Array<string | null>, line: number) => Row): Row[] {
+  const nullFormat = o.nullFormat.toString('utf8')
+  const recs = parseSync(src, {
+    delimiter: String.fromCharCode(o.delimiter),
+    quote: String.fromCharCode(o.quote),
+    escape: String.fromCharCode(o.quote),
+    record_delimiter: crlf ? '\r\n' : '\n',
+    relax_column_count: true,
+    skip_empty_lines: true,
+    info: true,
+    cast: (v: string, c: { quoting: boolean }) => (!c.quoting && v === nullFormat ? null : v),
+  }) as unknown as Array<{ record: Array<string | null>; info: { lines: number } }>
+  return recs.map((r) => build(r.record, first + r.info.lines))
+}
