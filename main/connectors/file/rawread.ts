@@ -21,7 +21,7 @@
 import type { Readable } from 'node:stream'
 import { parse as parseSync } from 'csv-parse/sync'
 import type { Row } from '../../core/types.js'
-import type { RawBatch } from '../raw.js'
+import { RawUnsupported, type RawBatch } from '../raw.js'
 
 /**
  * What a column's field must look like to go raw, so that PostgreSQL reads the text as the value
@@ -63,28 +63,42 @@ const BS = 92
 const TAB = 9
 
 /**
- * Stream `input` (decompressed UTF-8 delimited text) as COPY text batches of the setup's columns.
- * @throws the input's errors; RawUnsupported from `setup`; Error when the file's first line
- *   break is a bare CR (the caller reads such a file canonically: thrown before any batch).
+ * Stream `input` (decompressed UTF-8 delimited text) as raw batches of the setup's columns: the
+ * records themselves (`format: 'csv'`, for PostgreSQL's `COPY ... (FORMAT csv)`) when the file's
+ * fields are the columns in write order, else COPY text lines.
+ * @throws the input's errors; RawUnsupported from `setup`, or when the file's first line break
+ *   is a bare CR (both before the first batch: the caller reads the file canonically).
  */
 export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): AsyncGenerator<RawBatch> {
   const onAbort = () => input.destroy(o.signal!.reason instanceof Error ? o.signal!.reason : new Error('aborted'))
   o.signal?.addEventListener('abort', onAbort, { once: true })
+  const nullF = o.nullFormat
+  const nullLen = nullF.length
+  const delim = o.delimiter
+  const quote = o.quote
+  // Byte classes: 0 plain, 1 delimiter, 2 LF, 3 CR, 4 quote.
+  const cls = new Uint8Array(256)
+  cls[delim] = 1
+  cls[LF] = 2
+  cls[CR] = 3
+  cls[quote] = 4
+  const csv = { delimiter: String.fromCharCode(delim), quote: String.fromCharCode(quote), null: nullF.toString('utf8') }
+  // PostgreSQL's CSV reader takes the nullFormat as its NULL string only without these bytes.
+  const csvNullOk = !nullF.includes(delim) && !nullF.includes(quote) && !nullF.includes(LF) && !nullF.includes(CR)
   let carry: Buffer = Buffer.alloc(0)
   let crlf: boolean | undefined
   let started = false
   let plan: Awaited<ReturnType<RawScanOptions['setup']>> | undefined
   let width = -1
-  let line0 = 0 // line breaks before the next record (csv-parse's info.lines - 1)
+  let direct = false
+  let ncols = 0
+  let line0 = 0 // line breaks before buf (csv-parse's info.lines - 1 of its first record)
   const pending: Buffer[] = []
   let pendingBytes = 0
-  const nullF = o.nullFormat
-  const delim = o.delimiter
-  const quote = o.quote
   // Per-record field offsets (reused).
   let fs: Int32Array = new Int32Array(64)
   let fe: Int32Array = new Int32Array(64)
-  let fq = new Uint8Array(64) // 1 quoted, 2 quoted with doubled quotes
+  let fq: Uint8Array = new Uint8Array(64) // 1 quoted, 2 quoted with doubled quotes
   try {
     const iter = input[Symbol.asyncIterator]()
     let eof = false
@@ -103,48 +117,66 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
       let buf: Buffer = carry.length || pending.length !== 1 ? Buffer.concat([carry, ...pending]) : pending[0]!
       pending.length = 0
       pendingBytes = 0
-      if (!started) {
+      if (!started && line0 === 0 && !carry.length) {
         if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3)
         else if (buf.length < 3 && !eof) {
           carry = buf
           continue
         }
       }
-      // Scan whole records of buf.
       const len = buf.length
-      let out: Buffer = Buffer.allocUnsafe(Math.ceil(len * 1.1) + 1024)
+      const ready: RawBatch[] = []
+      let out: Buffer = direct ? EMPTY : Buffer.allocUnsafe(Math.ceil(len * 1.1) + 1024)
       let o2 = 0
       let rows = 0
       let refused = false
       let p = 0 // start of the current record
       let lines = 0 // line breaks in buf[0, p)
-      const chunkLine0 = line0
-      let chunkStart = 0
+      let bStart = 0 // start of the current batch's records
+      let bLines = 0 // line breaks in buf[0, bStart)
+      const close = (end: number) => {
+        if (!rows) return
+        const src = buf.subarray(bStart, end)
+        const pl = plan!
+        const first = line0 + bLines
+        const decode = () => decodeRecords(src, o, crlf ?? false, first, pl.build)
+        const via = direct ? 'delimited text as is' : 'delimited text scanner'
+        if (refused) ready.push({ refused: true, data: EMPTY, rows, approxBytes: src.length, via, decode })
+        else if (direct) ready.push({ format: 'csv', csv, data: src, rows, approxBytes: src.length, via, decode })
+        else ready.push({ data: out.subarray(0, o2), rows, approxBytes: src.length, via, decode })
+        rows = 0
+        refused = false
+      }
       for (;;) {
-        // Parse one record starting at p.
         let i = p
+        if (i >= len) break
+        // An empty line (the file's record delimiter alone): skipped (csv-parse skip_empty_lines), counted.
+        const c0 = buf[i]
+        if (c0 === LF || c0 === CR) {
+          if (c0 === CR && i + 1 >= len && !eof) break
+          if (crlf === undefined) {
+            if (c0 === LF) crlf = false
+            else if (buf[i + 1] === LF) crlf = true
+            else throw new RawUnsupported('the first line break is a bare CR')
+          }
+          const n = crlf ? (c0 === CR && buf[i + 1] === LF ? 2 : 0) : c0 === LF ? 1 : 0
+          if (n) {
+            // A batch sent as is cannot hold the empty line: it ends here.
+            if (direct) close(i)
+            lines++
+            p = i + n
+            if (direct || !started) {
+              bStart = p
+              bLines = lines
+            }
+            continue
+          }
+        }
         let nf = 0
         let bad = false
         let recLines = 0
         let complete = false
         let recEnd = 0 // index past the record's terminator
-        if (i >= len) break
-        // An empty line (the file's record delimiter alone): skipped (csv-parse skip_empty_lines), counted.
-        if (buf[i] === LF || buf[i] === CR) {
-          if (buf[i] === CR && i + 1 >= len && !eof) break
-          if (crlf === undefined) {
-            if (buf[i] === LF) crlf = false
-            else if (buf[i + 1] === LF) crlf = true
-            else throw new Error('the first line break is a bare CR')
-          }
-          const n = crlf ? (buf[i] === CR && buf[i + 1] === LF ? 2 : 0) : buf[i] === LF ? 1 : 0
-          if (n) {
-            lines++
-            p = i + n
-            if (!started) chunkStart = p
-            continue
-          }
-        }
         for (;;) {
           if (nf === fs.length) {
             fs = grow32(fs)
@@ -161,6 +193,7 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
             i++
             start = i
             for (;;) {
+              while (i < len && cls[buf[i]!]! < 2) i++
               if (i >= len) break
               const b = buf[i]!
               if (b === quote) {
@@ -169,9 +202,7 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
                   i += 2
                   continue
                 }
-                if (i + 1 >= len && !eof) {
-                  i = len
-                }
+                if (i + 1 >= len && !eof) i = len
                 break
               }
               if (b === LF) recLines++
@@ -179,19 +210,21 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
               i++
             }
             if (i >= len) {
-              if (eof) bad = true // an unclosed quote: csv-parse's error, via decode
-              end = len
               if (!eof) break
+              bad = true // an unclosed quote: csv-parse's error, via decode
+              end = len
             } else {
               end = i
               i++ // closing quote
             }
           } else {
-            while (i < len) {
-              const b = buf[i]!
-              if (b === delim || b === LF || b === CR) break
-              if (b === quote) bad = true
+            let k = 0
+            while (i < len && (k = cls[buf[i]!]!) === 0) i++
+            while (k === 4) {
+              // A quote inside an unquoted field: csv-parse's error, via decode.
+              bad = true
               i++
+              while (i < len && (k = cls[buf[i]!]!) === 0) i++
             }
             end = i
           }
@@ -210,7 +243,7 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
           if (b === delim) {
             i++
             if (i >= len && eof) {
-              // A trailing delimiter at the very end: one more empty field.
+              // A delimiter at the very end: one more, empty, field.
               fs[nf] = i
               fe[nf] = i
               fq[nf] = 0
@@ -250,13 +283,12 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
               recEnd = i + 2
               break
             }
-            if (crlf === undefined) throw new Error('the first line break is a bare CR')
-            // A bare CR: data to csv-parse in an LF or CRLF file; counted as a line.
+            if (crlf === undefined) throw new RawUnsupported('the first line break is a bare CR')
+            // A bare CR: data to csv-parse, counted as a line (the batch is refused: the field
+            // offsets past it are the scanner's, decode() re-reads the text).
             bad = true
             recLines++
             i++
-            // Continue the same field: the scanner treats the rest as a new field start, which
-            // is wrong for the raw text but the batch is refused and decode() re-reads it.
             continue
           }
           // After a closing quote, something else than a delimiter or line break.
@@ -264,6 +296,7 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
           i++
         }
         if (!complete) break
+        const brk = recEnd > 0 && (buf[recEnd - 1] === LF || buf[recEnd - 1] === CR) ? 1 : 0
         // The record [p, recEnd) with nf fields.
         if (!started) {
           started = true
@@ -272,90 +305,109 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
             for (let k = 0; k < nf; k++) names.push(fieldText(buf, fs[k]!, fe[k]!, fq[k]!, quote))
             width = nf
             plan = await o.setup(names, nf)
-            lines += 1 + recLines
+            lines += recLines + brk
             p = recEnd
-            chunkStart = p
+            bStart = p
+            bLines = lines
+            ncols = plan.fields.length
+            direct = csvNullOk && (width === ncols) && plan.fields.every((f, k) => f === k)
+            if (direct) out = EMPTY
             continue
           }
-          width = -1
           plan = await o.setup(undefined, nf)
+          ncols = plan.fields.length
+          direct = csvNullOk && plan.fields.every((f, k) => f === k)
+          if (direct) out = EMPTY
         }
         const pl = plan!
-        if (bad || (width >= 0 && nf !== width)) refused = true
-        else {
-          const nc = pl.fields.length
-          // Room: every byte escaped, plus separators and `\N`s.
-          let need = 4 + 3 * nc
-          for (let k = 0; k < nc; k++) {
-            const f = pl.fields[k]!
-            if (f < nf) need += 2 * (fe[f]! - fs[f]!)
+        if (!refused) {
+          if (bad || (width >= 0 && nf !== width) || (direct && nf !== ncols)) refused = true
+          else if (direct) {
+            for (let k = 0; k < ncols; k++) {
+              const check = pl.checks[k]!
+              if (check === FieldCheck.ANY) continue
+              const s = fs[k]!
+              const e = fe[k]!
+              if (fq[k] === 0 && e - s === nullLen && sameBytes(buf, s, nullF)) continue
+              if (fq[k] === 2 || !checkField(buf, s, e, check)) {
+                refused = true
+                break
+              }
+            }
+            // PostgreSQL reads a line `\.` as the end of the data.
+            if (nf === 1 && fq[0] === 0 && fe[0]! - fs[0]! === 2 && buf[fs[0]!] === BS && buf[fs[0]! + 1] === 46) refused = true
+          } else {
+            // Room: every byte escaped, plus separators and `\N`s.
+            let need = 4 + 3 * ncols
+            for (let k = 0; k < ncols; k++) {
+              const f = pl.fields[k]!
+              if (f < nf) need += 2 * (fe[f]! - fs[f]!)
+            }
+            if (o2 + need > out.length) out = grow(out, o2, need)
+            for (let k = 0; k < ncols; k++) {
+              if (k) out[o2++] = TAB
+              const f = pl.fields[k]!
+              if (f >= nf) {
+                refused = true
+                break
+              }
+              const s = fs[f]!
+              const e = fe[f]!
+              const q = fq[f]!
+              if (q === 0 && e - s === nullLen && sameBytes(buf, s, nullF)) {
+                out[o2++] = BS
+                out[o2++] = 78
+                continue
+              }
+              const check = pl.checks[k]!
+              if (check !== FieldCheck.ANY && (q === 2 || !checkField(buf, s, e, check))) {
+                refused = true
+                break
+              }
+              for (let x = s; x < e; x++) {
+                const b = buf[x]!
+                if (b === quote && q === 2) x++ // the doubled quote stands for one
+                if (b === BS) {
+                  out[o2++] = BS
+                  out[o2++] = BS
+                } else if (b === TAB) {
+                  out[o2++] = BS
+                  out[o2++] = 116
+                } else if (b === LF) {
+                  out[o2++] = BS
+                  out[o2++] = 110
+                } else if (b === CR) {
+                  out[o2++] = BS
+                  out[o2++] = 114
+                } else out[o2++] = b
+              }
+            }
+            out[o2++] = LF
           }
-          if (o2 + need > out.length) out = grow(out, o2, need)
-          for (let k = 0; k < nc && !refused; k++) {
-            if (k) out[o2++] = TAB
-            const f = pl.fields[k]!
-            if (f >= nf) {
-              refused = true
-              break
-            }
-            const s = fs[f]!
-            const e = fe[f]!
-            const q = fq[f]!
-            if (q === 0 && e - s === nullF.length && buf.compare(nullF, 0, nullF.length, s, e) === 0) {
-              out[o2++] = BS
-              out[o2++] = 78
-              continue
-            }
-            const check = pl.checks[k]!
-            if (check !== FieldCheck.ANY && (q === 2 || !checkField(buf, s, e, check))) {
-              refused = true
-              break
-            }
-            for (let x = s; x < e; x++) {
-              const b = buf[x]!
-              if (b === quote && q === 2) x++ // the doubled quote stands for one
-              if (b === BS) {
-                out[o2++] = BS
-                out[o2++] = BS
-              } else if (b === TAB) {
-                out[o2++] = BS
-                out[o2++] = 116
-              } else if (b === LF) {
-                out[o2++] = BS
-                out[o2++] = 110
-              } else if (b === CR) {
-                out[o2++] = BS
-                out[o2++] = 114
-              } else out[o2++] = b
-            }
-          }
-          out[o2++] = LF
         }
         rows++
-        lines += recLines + (recEnd < len || buf[recEnd - 1] === LF || buf[recEnd - 1] === CR ? 1 : 0)
+        lines += recLines + brk
         p = recEnd
       }
-      // buf[chunkStart, p) holds `rows` records.
-      if (rows) {
-        const src = Buffer.from(buf.subarray(chunkStart, p))
-        const data = out.subarray(0, o2)
-        const pl = plan!
-        const first = chunkLine0 + countBreaks(buf, 0, chunkStart)
-        const decode = () => decodeRecords(src, o, crlf ?? false, first, pl.build)
-        yield refused ? { refused: true, data: Buffer.alloc(0), rows, approxBytes: src.length, via: 'delimited text scanner', decode } : { data, rows, approxBytes: src.length, via: 'delimited text scanner', decode }
-      }
-      line0 = chunkLine0 + lines
+      close(p)
+      for (const b of ready) yield b
+      line0 += lines
       carry = p < len ? Buffer.from(buf.subarray(p)) : Buffer.alloc(0)
-      if (eof && carry.length) {
-        // Only blank line breaks or an incomplete trailing CR can be left: nothing more to read.
-        carry = Buffer.alloc(0)
-      }
+      // At the end only an incomplete trailing CR can be left: nothing more to read.
+      if (eof) carry = Buffer.alloc(0)
     }
     if (!started && !o.header) await o.setup(undefined, 0)
   } finally {
     o.signal?.removeEventListener('abort', onAbort)
     input.destroy()
   }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+function sameBytes(b: Buffer, s: number, x: Buffer): boolean {
+  for (let k = 0; k < x.length; k++) if (b[s + k] !== x[k]) return false
+  return true
 }
 
 function grow32(a: Int32Array): Int32Array {
@@ -367,17 +419,6 @@ function grow32(a: Int32Array): Int32Array {
 function grow(b: Buffer, used: number, need: number): Buffer {
   const n = Buffer.allocUnsafe(Math.max(b.length * 2, used + need + 1024))
   b.copy(n, 0, 0, used)
-  return n
-}
-
-/** Line breaks as csv-parse counts them (CRLF once, a bare CR or LF once) in `b[s, e)`. */
-function countBreaks(b: Buffer, s: number, e: number): number {
-  let n = 0
-  for (let i = s; i < e; i++) {
-    const c = b[i]
-    if (c === LF) n++
-    else if (c === CR && b[i + 1] !== LF) n++
-  }
   return n
 }
 

@@ -92,85 +92,112 @@ export function copyToDelimited(data: Buffer, rows: number, ops: Uint8Array, d: 
   const ends = new Int32Array(rows)
   const nl = d.recordDelimiter
   const nullF = d.nullFormat
+  const nullLen = nullF.length
   const delim = d.delimiter
   const quote = d.quote
-  const emptyQuoted = nullF.length === 0
+  const emptyQuoted = nullLen === 0
+  const cls = classes(d)
+  // Whether a re-spelled number, date or code can hold a byte that needs quoting.
+  const fixedMayNeedQuote = REWRITTEN.includes(delim) || REWRITTEN.includes(quote)
   let out: Buffer = Buffer.allocUnsafe(Math.max(1024, Math.ceil(data.length * 1.25) + rows * (nl.length + 4)))
   let o = 0
   let p = 0
   const len = data.length
   for (let r = 0; r < rows; r++) {
+    const lineEnd = data.indexOf(LF, p)
+    if (lineEnd < 0) throw new Error(`COPY text row ${r + 1}: the batch ends inside a row`)
+    // Room for the row: every byte a doubled quote, every field a nullFormat or two quotes.
+    const need = 2 * (lineEnd - p) + ncols * (nullLen + 3) + nl.length + 64
+    if (o + need > out.length) out = grow(out, o, need)
     for (let c = 0; c < ncols; c++) {
-      if (c) {
-        if (o + 1 > out.length) out = grow(out, o, 1)
-        out[o++] = delim
-      }
+      if (c) out[o++] = delim
       // NULL: exactly `\N`.
-      if (data[p] === BS && data[p + 1] === 78 && (data[p + 2] === TAB || data[p + 2] === LF)) {
-        if (o + nullF.length > out.length) out = grow(out, o, nullF.length)
-        nullF.copy(out, o)
-        o += nullF.length
-        p += 3
-        if ((data[p - 1] === LF) !== (c === ncols - 1)) throw new Error(`COPY text row ${r + 1}: ${c + 1} fields, expected ${ncols}`)
-        continue
+      if (data[p] === BS && data[p + 1] === 78) {
+        const t = data[p + 2]
+        if (t === TAB || t === LF) {
+          for (let k = 0; k < nullLen; k++) out[o++] = nullF[k]!
+          p += 3
+          if ((t === LF) !== (c === ncols - 1)) throw new Error(`COPY text row ${r + 1}: the line does not have ${ncols} fields`)
+          continue
+        }
       }
-      // Worst case of the field: every byte a quote (doubled) plus the two quotes.
-      let e = p
-      while (e < len && data[e] !== TAB && data[e] !== LF) e++
-      if (e >= len) throw new Error(`COPY text row ${r + 1}: the batch ends inside a row`)
-      const need = 2 * (e - p) + 2 + 64
-      if (o + need > out.length) out = grow(out, o, need)
       const fs = o
       let special = false
-      for (let i = p; i < e; i++) {
-        let b = data[i]!
-        if (b === BS) {
-          const n = data[++i]!
-          const u = UNESCAPE[n]!
-          if (u >= 0) b = u
-          else if (n >= 48 && n <= 55) {
-            b = n - 48
-            for (let k = 0; k < 2 && i + 1 < e && data[i + 1]! >= 48 && data[i + 1]! <= 55; k++) b = b * 8 + (data[++i]! - 48)
-            b &= 0xff
-          } else if (n === 120 && i + 1 < e && hexVal(data[i + 1]!) >= 0) {
-            b = hexVal(data[++i]!)
-            if (i + 1 < e && hexVal(data[i + 1]!) >= 0) b = b * 16 + hexVal(data[++i]!)
-          } else b = n
-        }
-        if (b === delim || b === quote || b === LF || b === CR) special = true
-        out[o++] = b
+      let i = p
+      let k = 0
+      for (;;) {
+        const b = data[i]!
+        k = cls[b]!
+        if (k === 0) {
+          out[o++] = b
+          i++
+        } else if (k === 4) {
+          special = true
+          out[o++] = b
+          i++
+        } else if (k === 3) {
+          // A COPY escape.
+          const n = data[i + 1]!
+          let u = UNESCAPE[n]!
+          i += 2
+          if (u < 0) {
+            if (n >= 48 && n <= 55) {
+              u = n - 48
+              for (let q = 0; q < 2 && data[i]! >= 48 && data[i]! <= 55; q++) u = u * 8 + (data[i++]! - 48)
+              u &= 0xff
+            } else if (n === 120 && hexVal(data[i]!) >= 0) {
+              u = hexVal(data[i++]!)
+              if (hexVal(data[i]!) >= 0) u = u * 16 + hexVal(data[i++]!)
+            } else u = n
+          }
+          if (u === delim || u === quote || u === LF || u === CR) special = true
+          out[o++] = u
+        } else break
       }
-      const end = data[e]
-      p = e + 1
-      if ((end === LF) !== (c === ncols - 1)) throw new Error(`COPY text row ${r + 1}: the line does not have ${ncols} fields`)
+      p = i + 1
+      if ((k === 2) !== (c === ncols - 1)) throw new Error(`COPY text row ${r + 1}: the line does not have ${ncols} fields`)
       const op = ops[c]!
       if (op !== RawFieldOp.TEXT) {
         const r2 = fixField(out, fs, o, op, d)
         if (typeof r2 === 'string') return r2
-        if (r2 !== o) {
-          if (r2 < 0) {
-            // Rewritten as a string (longer or shorter): stored in `fixed`.
-            const s = fixed!
-            if (fs + s.length + 2 > out.length) out = grow(out, fs, s.length + 2)
-            o = fs + out.write(s, fs, 'latin1')
-            fixed = undefined
-          } else o = r2
-        }
+        if (r2 < 0) {
+          // Re-spelled as a string (in `fixed`).
+          const s = fixed!
+          fixed = undefined
+          if (fs + 2 * s.length + 2 > out.length) out = grow(out, fs, 2 * s.length + 2 + need)
+          o = fs + out.write(s, fs, 'latin1')
+        } else o = r2
         special = false
-        for (let i = fs; i < o; i++) {
-          const b = out[i]!
-          if (b === delim || b === quote || b === LF || b === CR) special = true
+        if (fixedMayNeedQuote) {
+          for (let x = fs; x < o; x++) {
+            const b = out[x]!
+            if (b === delim || b === quote) special = true
+          }
         }
       }
       const flen = o - fs
-      if (special || (flen === 0 ? emptyQuoted : flen === nullF.length && out.compare(nullF, 0, flen, fs, o) === 0)) {
+      let quoteIt = special
+      if (!quoteIt) {
+        if (flen === 0) quoteIt = emptyQuoted
+        else if (flen === nullLen) {
+          quoteIt = true
+          for (let x = 0; x < nullLen; x++) {
+            if (out[fs + x] !== nullF[x]) {
+              quoteIt = false
+              break
+            }
+          }
+        }
+      }
+      if (quoteIt) {
         // Quote: shift right by 1 + the number of quotes inside, doubling them.
         let q = 0
-        for (let i = fs; i < o; i++) if (out[i] === quote) q++
+        for (let x = fs; x < o; x++) if (out[x] === quote) q++
+        if (o + q + 2 > out.length) out = grow(out, o, q + 2 + need)
         let w = o + q + 1
         out[w] = quote
-        for (let i = o - 1; i >= fs; i--) {
-          const b = out[i]!
+        for (let x = o - 1; x >= fs; x--) {
+          const b = out[x]!
           out[--w] = b
           if (b === quote) out[--w] = quote
         }
@@ -178,13 +205,33 @@ export function copyToDelimited(data: Buffer, rows: number, ops: Uint8Array, d: 
         o = o + q + 2
       }
     }
-    if (o + nl.length > out.length) out = grow(out, o, nl.length)
-    nl.copy(out, o)
-    o += nl.length
+    if (p !== lineEnd + 1) throw new Error(`COPY text row ${r + 1}: the line does not have ${ncols} fields`)
+    for (let k = 0; k < nl.length; k++) out[o++] = nl[k]!
     ends[r] = o
   }
   if (p !== len) throw new Error(`COPY text: ${len - p} bytes after ${rows} rows`)
   return { data: out.subarray(0, o), ends }
+}
+
+/** Bytes a re-spelled (non-text) field can hold: digits, signs, points, date and code characters. */
+const REWRITTEN = Array.from(Buffer.from('0123456789+-.:/= TtrueInfinityNaNabcdefABCDEFGHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz', 'latin1'))
+
+const classCache = new WeakMap<RawDialect, Uint8Array>()
+
+/** Byte classes of the writer loop: 0 copy, 1 TAB (field end), 2 LF (row end), 3 backslash, 4 needs quoting. */
+function classes(d: RawDialect): Uint8Array {
+  let c = classCache.get(d)
+  if (!c) {
+    c = new Uint8Array(256)
+    c[d.delimiter] = 4
+    c[d.quote] = 4
+    c[CR] = 4
+    c[TAB] = 1
+    c[LF] = 2
+    c[BS] = 3
+    classCache.set(d, c)
+  }
+  return c
 }
 
 function grow(b: Buffer, used: number, need: number): Buffer {
