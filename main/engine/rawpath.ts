@@ -131,10 +131,14 @@ function pgToMysql(src: LogicalType, tgt: Column): boolean {
  * the canonical value (main/connectors/file/rawtext.ts RawFieldOp: integers and doubles through
  * Number, fraction zeros dropped, zero dates refused to the canonical path, bytes as hex/base64).
  * TIMESTAMP (offset re-spelled), BIT(1) booleans (canonical `true`/`false` vs wire `1`/`0`) and
- * geometry stay canonical. The file target's column type is the source's (plan.ts).
+ * geometry stay canonical, as do ZEROFILL columns. The file target's column (type, native type) is
+ * the source's (plan.ts).
  */
 function mysqlToFile(src: LogicalType, tgt: Column): boolean {
   if (src.kind !== tgt.type.kind) return false
+  // ZEROFILL: a BIGINT beyond 2^53 is canonically the server's padded text, which the binary
+  // protocol does not give.
+  if (/zerofill/i.test(tgt.nativeType)) return false
   switch (src.kind) {
     case 'int':
     case 'year':

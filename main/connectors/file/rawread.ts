@@ -205,8 +205,8 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
                 if (i + 1 >= len && !eof) i = len
                 break
               }
-              if (b === LF) recLines++
-              else if (b === CR && buf[i + 1] !== LF) recLines++
+              // csv-parse counts a CR and an LF inside quotes as a line each (a quoted CRLF is two).
+              recLines++
               i++
             }
             if (i >= len) {
