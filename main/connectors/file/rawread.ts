@@ -99,6 +99,15 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
   let fs: Int32Array = new Int32Array(64)
   let fe: Int32Array = new Int32Array(64)
   let fq: Uint8Array = new Uint8Array(64) // 1 quoted, 2 quoted with doubled quotes
+  // Reused text buffers (RawBatch.release): no fresh megabytes to allocate and fault in per batch.
+  const pool: Buffer[] = []
+  const take = (n: number): Buffer => {
+    const k = pool.findIndex((b) => b.length >= n)
+    return k >= 0 ? pool.splice(k, 1)[0]! : Buffer.allocUnsafeSlow(Math.max(n, Math.ceil(o.batchBytes * 1.5)))
+  }
+  const give = (b: Buffer) => {
+    if (pool.length < 4) pool.push(b)
+  }
   try {
     const iter = input[Symbol.asyncIterator]()
     let eof = false
@@ -114,7 +123,18 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
         pending.push(b)
         pendingBytes += b.length
       }
-      let buf: Buffer = carry.length || pending.length !== 1 ? Buffer.concat([carry, ...pending]) : pending[0]!
+      // The text of this turn: one chunk as it came, else the carry and the chunks copied into a
+      // buffer of the pool (given back when every batch cut from it is released).
+      let mem: Buffer | undefined
+      let buf: Buffer
+      if (!carry.length && pending.length === 1) buf = pending[0]!
+      else {
+        const total = carry.length + pendingBytes
+        mem = take(total)
+        let at = carry.copy(mem, 0)
+        for (const c of pending) at += c.copy(mem, at)
+        buf = mem.subarray(0, total)
+      }
       pending.length = 0
       pendingBytes = 0
       if (!started && line0 === 0 && !carry.length) {
@@ -126,6 +146,7 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
       }
       const len = buf.length
       const ready: RawBatch[] = []
+      let refs = 0
       let out: Buffer = direct ? EMPTY : Buffer.allocUnsafe(Math.ceil(len * 1.1) + 1024)
       let o2 = 0
       let rows = 0
@@ -141,9 +162,16 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
         const first = line0 + bLines
         const decode = () => decodeRecords(src, o, crlf ?? false, first, pl.build)
         const via = direct ? 'delimited text as is' : 'delimited text scanner'
-        if (refused) ready.push({ refused: true, data: EMPTY, rows, approxBytes: src.length, via, decode })
-        else if (direct) ready.push({ format: 'csv', csv, data: src, rows, approxBytes: src.length, via, decode })
-        else ready.push({ data: out.subarray(0, o2), rows, approxBytes: src.length, via, decode })
+        let released = false
+        const release = () => {
+          if (released) return
+          released = true
+          if (mem && --refs === 0) give(mem)
+        }
+        refs++
+        if (refused) ready.push({ refused: true, data: EMPTY, rows, approxBytes: src.length, via, decode, release })
+        else if (direct) ready.push({ format: 'csv', csv, data: src, rows, approxBytes: src.length, via, decode, release })
+        else ready.push({ data: out.subarray(0, o2), rows, approxBytes: src.length, via, decode, release })
         rows = 0
         refused = false
       }
@@ -390,9 +418,10 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
         p = recEnd
       }
       close(p)
+      carry = p < len ? Buffer.from(buf.subarray(p)) : Buffer.alloc(0)
+      if (mem && !refs) give(mem)
       for (const b of ready) yield b
       line0 += lines
-      carry = p < len ? Buffer.from(buf.subarray(p)) : Buffer.alloc(0)
       // At the end only an incomplete trailing CR can be left: nothing more to read.
       if (eof) carry = Buffer.alloc(0)
     }
