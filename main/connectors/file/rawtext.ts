@@ -287,8 +287,14 @@ function fixField(out: Buffer, s: number, e: number, op: number, d: RawDialect):
     case RawFieldOp.TIME: {
       if (op === RawFieldOp.DATETIME && zeroDate(out, s, e)) return 'a zero date'
       // trimFraction (mysql/values.ts): drop trailing zeros of the fraction, and a bare point.
-      const dot = out.indexOf(46, s)
-      if (dot < 0 || dot >= e) return e
+      let dot = -1
+      for (let k = s; k < e; k++) {
+        if (out[k] === 46) {
+          dot = k
+          break
+        }
+      }
+      if (dot < 0) return e
       let j = e
       while (j > dot + 1 && out[j - 1] === 48) j--
       return j === dot + 1 ? dot : j
