@@ -15,6 +15,11 @@
  * `commit()` records the split's parts (rows, bytes, SHA-256) in a fragment file, and the task's
  * end ({@link FileConnector.finishTarget}) writes the manifest from the fragments. A retried or
  * resumed split first deletes its own earlier parts, so a part is never duplicated.
+ *
+ * Raw path (main/connectors/raw.ts, main/engine/rawpath.ts): delimited text files in UTF-8 also
+ * read as raw batches ({@link FileConnector.raw}, ./rawread.ts) and written from them
+ * (RawFilePartsWriter, ./rawtext.ts), with the same files, lines, parts and manifest as the
+ * canonical path; `SLUICE_RAW=0` turns it off.
  */
 import { createHash } from 'node:crypto'
 import { Writable, type Readable, type Transform } from 'node:stream'
@@ -541,6 +546,12 @@ export class FileConnector implements Connector {
     if (this.side.role !== 'reader' || !isUtf8(o.encoding) || (o.skipRows ?? 0) > 0 || o.lineDelimiter !== undefined) return undefined
     if (o.format && o.format !== 'csv' && o.format !== 'tsv') return undefined
     return { readRaw: (split, opts) => this.readRaw(split, opts) }
+  }
+
+  /** Whether files matching `pattern` are read raw (delimited text by format or name; see {@link raw}). */
+  rawReadableFiles(pattern: string): boolean {
+    const f = formatOf(pattern, this.ro.format)
+    return !!this.raw && (f === 'csv' || f === 'tsv')
   }
 
   private async *readRaw(split: Split, opts: ReadOptions = {}): AsyncGenerator<RawBatch> {

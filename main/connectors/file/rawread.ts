@@ -1,6 +1,11 @@
 /**
- * The file reader's raw path (main/connectors/raw.ts): delimited text records turned into
- * PostgreSQL COPY text lines by one byte scanner, no JS value per field.
+ * The file reader's raw path (main/connectors/raw.ts): delimited text records checked by one byte
+ * scanner, no JS value per field, and passed on as they are (`RawBatch.format` `csv`, which
+ * PostgreSQL reads with `COPY ... (FORMAT csv)`: same quoting rules, an unquoted NULL string,
+ * https://www.postgresql.org/docs/15/sql-copy.html "CSV Format") when the file's fields are the
+ * written columns in order, else rewritten as PostgreSQL COPY text lines (reordered or partial
+ * columns). Batches sent as they are never hold an empty line (PostgreSQL would read it as a row)
+ * nor a line `\.` (its end-of-data marker).
  *
  * Records follow RFC 4180 (https://www.rfc-editor.org/rfc/rfc4180) as csv-parse reads them with
  * the canonical reader's options (main/connectors/file/text.ts readDelimited): a field starting

@@ -352,7 +352,13 @@ function plainShortest(b: Buffer, s: number, e: number): boolean {
   return sig <= 15
 }
 
-/** The raw dialect of delimited options, or why they have none. */
+/**
+ * The raw dialect of resolved delimited options (connector.ts delimitedOptions), or a string
+ * saying why the raw loops cannot handle them: the delimiter and the quote must be one ASCII
+ * character each, different, neither CR nor LF, the escape must be the quote; a writer's line
+ * delimiter must be ASCII, a reader's must be left to detection (LF or CRLF, see rawread.ts).
+ * @param writer true for the export side.
+ */
 export function rawDialect(o: { delimiter: string; quote: string; escape: string; lineDelimiter?: string; nullFormat: string; bytesFormat: 'hex' | 'base64' }, writer: boolean): RawDialect | string {
   const ascii = (s: string) => s.length === 1 && s.charCodeAt(0) < 0x80
   if (!ascii(o.delimiter)) return 'the field delimiter is not one ASCII character'
