@@ -38,11 +38,17 @@ export interface RawReadOptions extends ReadOptions {
 /** A batch of rows as COPY text lines (see the file comment), or as binary COPY tuples. */
 export interface RawBatch {
   /**
-   * `text` (default): whole lines only, `rows` lines each ended by LF. `pgbinary`: `rows` tuples
+   * `text` (default): whole lines only, `rows` lines each ended by LF. `csv`: see {@link csv}. `pgbinary`: `rows` tuples
    * of PostgreSQL's binary COPY format without its header and trailer (the writer adds them),
    * in the {@link RawTarget} the reader was given.
    */
-  format?: 'text' | 'pgbinary'
+  format?: 'text' | 'pgbinary' | 'csv'
+  /**
+   * `csv`: `rows` records of delimited text as PostgreSQL's `COPY ... (FORMAT csv)` reads them
+   * with these options (ESCAPE = QUOTE, no header), each record exactly one row: what the file
+   * reader yields when a file's fields are the written columns in order (file/rawread.ts).
+   */
+  csv?: { delimiter: string; quote: string; null: string }
   /**
    * The reader met a value the binary format cannot carry as the text path would (a zero or
    * invalid date, an integer out of the target's range...): the batch must not be written raw;

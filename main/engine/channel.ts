@@ -294,7 +294,7 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
     // `SLUICE_RAW=0` turns it off (diagnosis, and tests comparing both paths).
     const rr = process.env.SLUICE_RAW === '0' ? undefined : rawReadable(env.reader)
     const rw = rawWriter(writer)
-    let raw = !!rr && !!rw && !throttle.limited && rawEligible(env.reader.kind, env.writer.kind, { ops: p.ops, sourceWidth: p.sourceWidth, targets: write.columns }) === true
+    let raw = !!rr && !!rw && !throttle.limited && rawEligible(env.reader.kind, env.writer.kind, { ops: p.ops, sourceWidth: p.sourceWidth, targets: write.columns, sourceNames: p.srcNames }) === true
     let it: AsyncIterator<RowBatch | RawBatch> | undefined
     let next: Promise<IteratorResult<RowBatch | RawBatch>> | undefined
     if (raw) {

@@ -15,13 +15,13 @@
  */
 import { createHash } from 'node:crypto'
 import path from 'node:path'
-import mysql from 'mysql2'
-import pg from 'pg'
+import type mysql from 'mysql2'
+import type pg from 'pg'
 import type { ConnectionConfig, TableRef } from '../connectors/types.js'
-import { driverOptions } from '../connectors/mysql/session.js'
-import { SessionZone } from '../connectors/mysql/values.js'
-import { clientConfig } from '../connectors/postgres/session.js'
 import type { LeaseResource } from '../store/locks.js'
+
+// The drivers load when a lock is taken on their kind of target, not with the engine: a run that
+// writes files never loads mysql2 or pg for them (see main/connectors/index.ts).
 
 /** The lock class of Sluice's PostgreSQL advisory locks (`'slui'` as an int4). */
 export const PG_LOCK_CLASS = 1936482661
@@ -58,6 +58,8 @@ export interface AdvisoryLocks {
  */
 export async function takeAdvisoryLocks(cfg: ConnectionConfig, schema: string, tables: TableRef[], runId: string): Promise<AdvisoryLocks> {
   if (cfg.kind === 'postgres') {
+    const pg = (await import('pg')).default
+    const { clientConfig } = await import('../connectors/postgres/session.js')
     const c = new pg.Client({ ...clientConfig(cfg), application_name: `sluice run ${runId}` } as pg.ClientConfig)
     c.on('error', () => undefined) // a killed lock session must not crash the run
     await c.connect()
@@ -86,6 +88,9 @@ export async function takeAdvisoryLocks(cfg: ConnectionConfig, schema: string, t
     return { release: () => c.end().catch(() => undefined) }
   }
   if (cfg.kind === 'mysql') {
+    const mysql = (await import('mysql2')).default
+    const { driverOptions } = await import('../connectors/mysql/session.js')
+    const { SessionZone } = await import('../connectors/mysql/values.js')
     const conn = mysql.createConnection(driverOptions(cfg, new SessionZone(cfg.timezone ?? '+00:00')))
     conn.on('error', () => undefined)
     const q = (sql: string, params: unknown[]) => new Promise<mysql.RowDataPacket[]>((res, rej) => conn.query(sql, params, (e, r) => (e ? rej(e) : res(r as mysql.RowDataPacket[]))))

@@ -10,11 +10,15 @@
  * dirty rows as usual.
  *
  * Pairs: MySQL -> PostgreSQL (the MySQL reader's COPY text) and PostgreSQL -> MySQL (PostgreSQL's
- * own COPY text into LOAD DATA). The mapping must be plain column copies in source order (no
+ * own COPY text into LOAD DATA); MySQL / PostgreSQL -> delimited text files (the file writer turns
+ * COPY text into its CSV dialect, main/connectors/file/rawtext.ts) and delimited text files ->
+ * PostgreSQL (the file reader's scanner, main/connectors/file/rawread.ts, which checks every field
+ * against its column's canonical grammar and refuses batches it cannot prove equal). The mapping must be plain column copies in source order (no
  * constants, nullDefault or timeFormat); the zero-date policy is honoured by the fallback.
  */
 import type { Column, LogicalType } from '../core/types.js'
 import type { ConnectionKind } from '../connectors/types.js'
+import { isFileStoreKind } from '../connectors/types.js'
 import { isBinaryColumn, isBitColumn } from '../connectors/mysql/types.js'
 import type { MapOp } from './mapping.js'
 
@@ -24,6 +28,11 @@ export interface RawCandidate {
   sourceWidth: number
   /** Target columns in write order. */
   targets: Column[]
+  /**
+   * Source column names in read order. A file reader's hidden columns (`@file`, `@line`,
+   * `@error`) may follow the mapped ones: its raw batches carry only the mapped columns.
+   */
+  sourceNames?: readonly string[]
 }
 
 /**
@@ -31,9 +40,14 @@ export interface RawCandidate {
  * only: SQLite and file sides never); a string says why not (for logs and tests).
  */
 export function rawEligible(from: ConnectionKind | 'file', to: ConnectionKind | 'file', u: RawCandidate): true | string {
-  const pair = from === 'mysql' && to === 'postgres' ? mysqlToPg : from === 'postgres' && to === 'mysql' ? pgToMysql : undefined
+  const f = isFileStoreKind(from) ? 'file' : from
+  const t = isFileStoreKind(to) ? 'file' : to
+  const pair =
+    f === 'mysql' && t === 'postgres' ? mysqlToPg : f === 'postgres' && t === 'mysql' ? pgToMysql : f === 'mysql' && t === 'file' ? mysqlToFile : f === 'postgres' && t === 'file' ? pgToFile : f === 'file' && t === 'postgres' ? fileToPg : undefined
   if (!pair) return `no raw path from ${from} to ${to}`
-  if (u.ops.length !== u.sourceWidth || u.targets.length !== u.ops.length) return 'the mapping is not one target column per source column'
+  // A file reader's hidden columns after the mapped ones are not part of the raw rows.
+  const width = f === 'file' && u.sourceNames ? u.sourceNames.slice(u.ops.length).every((n) => n.startsWith('@')) ? u.ops.length : u.sourceWidth : u.sourceWidth
+  if (u.ops.length !== width || u.targets.length !== u.ops.length) return 'the mapping is not one target column per source column'
   for (let i = 0; i < u.ops.length; i++) {
     const op = u.ops[i]!
     if (op.kind !== 'column' || op.index !== i) return `target column ${i + 1} is not source column ${i + 1}`
@@ -109,5 +123,82 @@ function pgToMysql(src: LogicalType, tgt: Column): boolean {
     default:
       // Text into DATETIME/TIMESTAMP/TIME goes through offset conversion and fraction checks.
       return TEXTUAL.has(src.kind) && frac === undefined
+  }
+}
+
+/**
+ * MySQL wire text -> a text file: the file writer re-spells each kind as valueToText would spell
+ * the canonical value (main/connectors/file/rawtext.ts RawFieldOp: integers and doubles through
+ * Number, fraction zeros dropped, zero dates refused to the canonical path, bytes as hex/base64).
+ * TIMESTAMP (offset re-spelled), BIT(1) booleans (canonical `true`/`false` vs wire `1`/`0`) and
+ * geometry stay canonical, as do ZEROFILL columns. The file target's column (type, native type) is
+ * the source's (plan.ts).
+ */
+function mysqlToFile(src: LogicalType, tgt: Column): boolean {
+  if (src.kind !== tgt.type.kind) return false
+  // ZEROFILL: a BIGINT beyond 2^53 is canonically the server's padded text, which the binary
+  // protocol does not give.
+  if (/zerofill/i.test(tgt.nativeType)) return false
+  switch (src.kind) {
+    case 'int':
+    case 'year':
+    case 'float':
+    case 'date':
+    case 'datetime':
+    case 'time':
+    case 'bytes':
+      return true
+    default:
+      return TEXTUAL.has(src.kind) && src.kind !== 'uuid' && src.kind !== 'other'
+  }
+}
+
+/**
+ * PostgreSQL COPY text -> a text file: as {@link mysqlToFile}; booleans `t`/`f` become
+ * `true`/`false`; a real (float4) stays canonical (its canonical value is the float32's exact
+ * double, whose digits PostgreSQL does not print), as does timestamptz (offset widened).
+ */
+function pgToFile(src: LogicalType, tgt: Column): boolean {
+  if (src.kind !== tgt.type.kind) return false
+  switch (src.kind) {
+    case 'float':
+      return src.bits !== 32
+    case 'int':
+    case 'date':
+    case 'datetime':
+    case 'time':
+    case 'bool':
+    case 'bytes':
+      return true
+    default:
+      return TEXTUAL.has(src.kind)
+  }
+}
+
+/**
+ * A delimited text file -> PostgreSQL COPY text. A column without a declared type is read as its
+ * target's type (plan.ts adoptTargetTypes), so `src` is the target's kind, and the file reader
+ * checks each field against that kind's canonical grammar (rawread.ts FieldCheck) before passing
+ * its text: integers, decimals, doubles, dates and datetimes; text-like kinds pass as they are,
+ * as the canonical path writes the string itself. A declared text column passes its string into
+ * any target but bytea (the canonical path writes a string's UTF-8 bytes there).
+ */
+function fileToPg(src: LogicalType, tgt: Column): boolean {
+  const t = tgt.type.kind
+  if (t === 'bytes' || t === 'geometry') return false
+  if (src.kind === 'text') return true
+  if (src.kind !== t) return false
+  switch (src.kind) {
+    case 'float':
+      return src.bits !== 32 && tgt.type.kind === 'float' && tgt.type.bits !== 32
+    case 'int':
+    case 'decimal':
+    case 'date':
+    case 'datetime':
+    case 'time':
+    case 'timestamptz':
+      return true
+    default:
+      return TEXTUAL.has(src.kind)
   }
 }

@@ -21,6 +21,7 @@ import { isFileConnector, withFileSides } from './files.js'
 import { planJob, type Plan, type PlannedTask } from './plan.js'
 import { InProcessHost, WorkerHost, type ChannelHost } from './pool.js'
 import { rawEligible } from './rawpath.js'
+import { rawReadable } from '../connectors/raw.js'
 import { createSchemaObjects, describeStatement } from './schema-objects.js'
 import { safeRedoPlan, targetFilter, type TargetFilter } from './redo.js'
 import { type TargetLocks } from './writelock.js'
@@ -498,7 +499,7 @@ export const SPLIT_ROWS = 50_000
 export const MAX_SPLIT_ROWS = 2_000_000
 
 /** Channel mode for a run (see RunContext.channelMode). */
-function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker' | 'inprocess' {
+function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number, reader: Connector, writer: Connector): 'worker' | 'inprocess' {
   const env = process.env.SLUICE_CHANNEL_MODE
   const mode = ctx.channelMode && ctx.channelMode !== 'auto' ? ctx.channelMode : env === 'worker' || env === 'inprocess' ? env : 'auto'
   if (mode !== 'auto') return mode
@@ -510,7 +511,12 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number): 'worker
   const throttled = (sp.record ?? 0) > 0 || (sp.byte ?? 0) > 0
   const rk = ctx.reader.kind
   const wk = ctx.writer.kind
-  if (!throttled && process.env.SLUICE_RAW !== '0' && tasks.length && tasks.every((t) => rawEligible(rk, wk, { ops: t.plan.ops, sourceWidth: t.plan.sourceColumns.length, targets: t.plan.targetColumns }) === true)) return 'inprocess'
+  // A file side must really have its raw reader / writer (csv or tsv in UTF-8, a plain dialect).
+  const sides =
+    !!rawReadable(reader) &&
+    (!isFileConnector(reader) || tasks.every((t) => reader.rawReadableFiles(t.plan.read.table?.name ?? ''))) &&
+    (!isFileConnector(writer) || tasks.every((t) => typeof writer.rawWritable(t.plan.targetColumns.map((c) => c.type)) !== 'string'))
+  if (!throttled && sides && process.env.SLUICE_RAW !== '0' && tasks.length && tasks.every((t) => rawEligible(rk, wk, { ops: t.plan.ops, sourceWidth: t.plan.sourceColumns.length, targets: t.plan.targetColumns, sourceNames: t.plan.sourceColumns.map((c) => c.name) }) === true)) return 'inprocess'
   // Threads pay off for big tables on the canonical path (per-value work in JS); a database of
   // many small tables is bound by round trips, and a thread (with its own heap and connections)
   // per channel would only add start-up and memory: 300 small tables took 448 MB in workers.
@@ -992,7 +998,7 @@ async function runTasks(
   }
 
   const bulk = await bulkPrepare(ctx, writer, tasks, channels, log)
-  const mode = chooseMode(ctx, tasks, channels)
+  const mode = chooseMode(ctx, tasks, channels, reader, writer)
   // Lanes: `channel` splits of a big table, or `tables` small tables, in flight at once.
   const n = Math.max(channels, tableCap)
   // In-process channels read through the run's own reader: open its connections while the first

@@ -14,6 +14,35 @@ const op = (sourceType: LogicalType, extra: Partial<Extract<MapOp, { kind: 'colu
 const one = (from: 'mysql' | 'postgres', to: 'mysql' | 'postgres', src: LogicalType, tgt: Column, extra = {}) => rawEligible(from, to, { ops: [op(src, extra)], sourceWidth: 1, targets: [tgt] })
 
 describe('rawEligible', () => {
+  const f = (from: 'mysql' | 'postgres' | 'file' | 's3', to: 'postgres' | 'file' | 'sftp', src: LogicalType, tgt: Column, names?: string[]) =>
+    rawEligible(from, to, { ops: [op(src)], sourceWidth: names?.length ?? 1, targets: [tgt], ...(names ? { sourceNames: names } : {}) })
+
+  it('MySQL / PostgreSQL -> delimited text files', () => {
+    expect(f('mysql', 'file', { kind: 'int', bits: 64 }, col({ kind: 'int', bits: 64 }, 'bigint(20)'))).toBe(true)
+    expect(f('mysql', 'sftp', { kind: 'datetime', precision: 3 }, col({ kind: 'datetime', precision: 3 }))).toBe(true)
+    expect(f('mysql', 'file', { kind: 'float', bits: 32 }, col({ kind: 'float', bits: 32 }))).toBe(true)
+    // ZEROFILL (padded text past 2^53), TIMESTAMP (offset re-spelled), BIT(1) booleans: canonical.
+    expect(f('mysql', 'file', { kind: 'int', bits: 64 }, col({ kind: 'int', bits: 64 }, 'bigint(22) unsigned zerofill'))).toMatch(/no raw spelling/)
+    expect(f('mysql', 'file', { kind: 'timestamptz', precision: 0 }, col({ kind: 'timestamptz', precision: 0 }))).toMatch(/no raw spelling/)
+    expect(f('mysql', 'file', { kind: 'bool' }, col({ kind: 'bool' }))).toMatch(/no raw spelling/)
+    expect(f('postgres', 'file', { kind: 'bool' }, col({ kind: 'bool' }))).toBe(true)
+    expect(f('postgres', 'file', { kind: 'float', bits: 32 }, col({ kind: 'float', bits: 32 }))).toMatch(/no raw spelling/)
+    expect(f('postgres', 'file', { kind: 'timestamptz', precision: 6 }, col({ kind: 'timestamptz', precision: 6 }))).toMatch(/no raw spelling/)
+    expect(f('postgres', 'file', { kind: 'string' }, col({ kind: 'text' }))).toMatch(/no raw spelling/)
+  })
+
+  it('delimited text files -> PostgreSQL', () => {
+    // An untyped column adopts the target's type; the hidden @ columns after the mapped ones are not rows.
+    expect(f('file', 'postgres', { kind: 'int', bits: 32 }, col({ kind: 'int', bits: 32 }), ['c', '@file', '@line', '@error'])).toBe(true)
+    expect(f('s3', 'postgres', { kind: 'datetime', precision: 6 }, col({ kind: 'datetime', precision: 6 }), ['c', '@file', '@line', '@error'])).toBe(true)
+    expect(f('file', 'postgres', { kind: 'text' }, col({ kind: 'int', bits: 32 }), ['c', '@file', '@line', '@error'])).toBe(true)
+    expect(f('file', 'postgres', { kind: 'int', bits: 32 }, col({ kind: 'int', bits: 32 }), ['c', 'name', '@file'])).toMatch(/one target column per source column/)
+    expect(f('file', 'postgres', { kind: 'bytes' }, col({ kind: 'bytes' }), ['c', '@file'])).toMatch(/no raw spelling/)
+    expect(f('file', 'postgres', { kind: 'bool' }, col({ kind: 'bool' }), ['c', '@file'])).toMatch(/no raw spelling/)
+    expect(f('file', 'postgres', { kind: 'float', bits: 32 }, col({ kind: 'float', bits: 32 }), ['c', '@file'])).toMatch(/no raw spelling/)
+    expect(f('file', 'file' as never, { kind: 'text' }, col({ kind: 'text' }), ['c', '@file'])).toMatch(/no raw path/)
+  })
+
   it('MySQL -> PostgreSQL', () => {
     expect(one('mysql', 'postgres', { kind: 'int', bits: 64, unsigned: true }, col({ kind: 'decimal', precision: 20, scale: 0 }))).toBe(true)
     expect(one('mysql', 'postgres', { kind: 'decimal', precision: 12, scale: 2 }, col({ kind: 'text' }))).toBe(true)

@@ -54,9 +54,9 @@ export async function compressor(c: Exclude<Compression, 'none'>, level?: number
   return new ZstdCompress(z, level ?? 3)
 }
 
-/** A decompressing transform. */
-export async function decompressor(c: Exclude<Compression, 'none'>): Promise<Transform> {
-  if (c === 'gzip') return createGunzip({ chunkSize: 1 << 16, finishFlush: zc.Z_SYNC_FLUSH })
+/** A decompressing transform; gzip emits chunks of up to `chunkSize` bytes (default 64 KiB). */
+export async function decompressor(c: Exclude<Compression, 'none'>, chunkSize = 1 << 16): Promise<Transform> {
+  if (c === 'gzip') return createGunzip({ chunkSize, finishFlush: zc.Z_SYNC_FLUSH })
   const z = await loadZstd()
   return new ZstdDecompress(z)
 }

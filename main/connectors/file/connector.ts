@@ -15,6 +15,11 @@
  * `commit()` records the split's parts (rows, bytes, SHA-256) in a fragment file, and the task's
  * end ({@link FileConnector.finishTarget}) writes the manifest from the fragments. A retried or
  * resumed split first deletes its own earlier parts, so a part is never duplicated.
+ *
+ * Raw path (main/connectors/raw.ts, main/engine/rawpath.ts): delimited text files in UTF-8 also
+ * read as raw batches ({@link FileConnector.raw}, ./rawread.ts) and written from them
+ * (RawFilePartsWriter, ./rawtext.ts), with the same files, lines, parts and manifest as the
+ * canonical path; `SLUICE_RAW=0` turns it off.
  */
 import { createHash } from 'node:crypto'
 import { Writable, type Readable, type Transform } from 'node:stream'
@@ -40,10 +45,13 @@ import {
   type Writer,
   type WriteSpec,
 } from '../types.js'
+import { RawUnsupported, type RawBatch, type RawReadable, type RawWriter } from '../raw.js'
+import { FieldCheck, readDelimitedRaw } from './rawread.js'
 import { DecodeError, parseFileType, textToValue, unescapeDelimiter, type TextCodecOptions } from './codec.js'
 import { compressionExt, compressionOfBytes, compressionOfName, compressor, decompressor, type Compression } from './compress.js'
 import { matchFiles, storePath } from './glob.js'
 import { openParquet, ParquetPartWriter } from './parquet.js'
+import { copyToDelimited, rawDialect, RawFieldOp, type RawDialect } from './rawtext.js'
 import { DelimitedFormatter, JsonLinesFormatter, readDelimited, readJsonLines, recordError, type DelimitedOptions, type RecordBatch } from './text.js'
 
 /** Hidden source columns of file reads (never mapped by default). */
@@ -328,7 +336,7 @@ export class FileConnector implements Connector {
   }
 
   /** A text file's bytes: decompressed (declared, else by name, else by magic bytes) and decoded to UTF-8. */
-  private async openText(file: string, signal?: AbortSignal): Promise<Readable> {
+  private async openText(file: string, signal?: AbortSignal, chunkSize?: number): Promise<Readable> {
     const st = await this.store()
     let input = await st.read(file, signal ? { signal } : {})
     let c: Compression | 'auto' = this.ro.compression ?? 'auto'
@@ -341,7 +349,7 @@ export class FileConnector implements Connector {
       }
     }
     if (c !== 'none') {
-      const d = await decompressor(c)
+      const d = await decompressor(c, chunkSize)
       input.on('error', (e) => d.destroy(e))
       input = input.pipe(d)
     }
@@ -467,47 +475,8 @@ export class FileConnector implements Connector {
             start = 1
           } else await setup(undefined, b.records[0]?.length ?? 0)
         }
-        const cs = cols!
-        const width = header?.length
-        for (let i = start; i < b.records.length; i++) {
-          const rec = b.records[i]!
-          const line = b.lines[i]!
-          const out = new Array<Value>(cs.length)
-          let err = recordError(rec)
-          if (!err && format !== 'jsonl' && width !== undefined && o.header && rec.length !== width) err = `${rec.length} fields where the header has ${width}`
-          for (let j = 0; j < cs.length; j++) {
-            const c = cs[j]!
-            if (c.hidden === 'file') out[j] = file
-            else if (c.hidden === 'line') out[j] = line
-            else if (c.hidden === 'error') out[j] = null
-            else if (c.constant !== undefined) out[j] = c.constant
-            else {
-              const k = idx[j]!
-              if (k < 0 || k >= rec.length) {
-                if (format !== 'jsonl' && !err) err = k < 0 ? `no field '${c.key ?? c.name}' in the header` : `no field ${k} (the line has ${rec.length})`
-                out[j] = null
-                continue
-              }
-              const s = rec[k]!
-              if (s === null) out[j] = null
-              else if (c.untyped && c.type.kind === 'text') out[j] = s
-              else {
-                try {
-                  out[j] = textToValue(s, c.type, codec, c.format)
-                } catch (e) {
-                  if (!(e instanceof DecodeError)) throw e
-                  err ??= `column ${c.name}: ${e.message}`
-                  out[j] = s
-                }
-              }
-            }
-          }
-          if (err) {
-            const ei = cs.findIndex((c) => c.hidden === 'error')
-            if (ei >= 0) out[ei] = `${file} line ${line}: ${err}`
-          }
-          rows.push(out)
-        }
+        const build = this.rowBuilder(file, format, o, cols!, idx, header?.length, codec)
+        for (let i = start; i < b.records.length; i++) rows.push(build(b.records[i]!, b.lines[i]!))
         approx += b.bytes - lastBytes
         lastBytes = b.bytes
         if (approx >= batchBytes) {
@@ -518,6 +487,121 @@ export class FileConnector implements Connector {
       }
       // An empty file has no rows (and no header to check).
       if (rows.length) yield { rows, approxBytes: Math.max(approx, 1) }
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+      ac.abort()
+    }
+  }
+
+  /**
+   * The canonical row of a text record (fields as read, `null` = NULL) ending on `line`: the
+   * columns' values by {@link textToValue}, the hidden columns, and `@error` when the record is
+   * not one row of the columns (parse error, field count, a field not of its column's type).
+   */
+  private rowBuilder(file: string, format: FileFormat, o: DelimitedOptions, cs: ColSpec[], idx: number[], width: number | undefined, codec: TextCodecOptions): (rec: Array<string | null>, line: number) => Row {
+    const ei = cs.findIndex((c) => c.hidden === 'error')
+    return (rec, line) => {
+      const out = new Array<Value>(cs.length)
+      let err = recordError(rec)
+      if (!err && format !== 'jsonl' && width !== undefined && o.header && rec.length !== width) err = `${rec.length} fields where the header has ${width}`
+      for (let j = 0; j < cs.length; j++) {
+        const c = cs[j]!
+        if (c.hidden === 'file') out[j] = file
+        else if (c.hidden === 'line') out[j] = line
+        else if (c.hidden === 'error') out[j] = null
+        else if (c.constant !== undefined) out[j] = c.constant
+        else {
+          const k = idx[j]!
+          if (k < 0 || k >= rec.length) {
+            if (format !== 'jsonl' && !err) err = k < 0 ? `no field '${c.key ?? c.name}' in the header` : `no field ${k} (the line has ${rec.length})`
+            out[j] = null
+            continue
+          }
+          const s = rec[k]!
+          if (s === null) out[j] = null
+          else if (c.untyped && c.type.kind === 'text') out[j] = s
+          else {
+            try {
+              out[j] = textToValue(s, c.type, codec, c.format)
+            } catch (e) {
+              if (!(e instanceof DecodeError)) throw e
+              err ??= `column ${c.name}: ${e.message}`
+              out[j] = s
+            }
+          }
+        }
+      }
+      if (err && ei >= 0) out[ei] = `${file} line ${line}: ${err}`
+      return out
+    }
+  }
+
+  /**
+   * The raw reader (main/connectors/raw.ts) of delimited text files in UTF-8 with a one-byte ASCII
+   * delimiter and quote (the escape being the quote), no skipRows and the record delimiter
+   * detected (LF or CRLF): see ./rawread.ts. Undefined for other files (read canonically).
+   */
+  get raw(): RawReadable | undefined {
+    const o = this.ro
+    if (this.side.role !== 'reader' || !isUtf8(o.encoding) || (o.skipRows ?? 0) > 0 || o.lineDelimiter !== undefined) return undefined
+    if (o.format && o.format !== 'csv' && o.format !== 'tsv') return undefined
+    return { readRaw: (split, opts) => this.readRaw(split, opts) }
+  }
+
+  /** Whether files matching `pattern` are read raw (delimited text by format or name; see {@link raw}). */
+  rawReadableFiles(pattern: string): boolean {
+    const f = formatOf(pattern, this.ro.format)
+    return !!this.raw && (f === 'csv' || f === 'tsv')
+  }
+
+  private async *readRaw(split: Split, opts: ReadOptions = {}): AsyncGenerator<RawBatch> {
+    const file = split.range?.column === FILE_SPLIT ? String(split.range.lower) : undefined
+    if (!file) throw new Error('file reader: a split without a file')
+    const format = formatOf(file, this.ro.format)
+    if (format !== 'csv' && format !== 'tsv') throw new RawUnsupported(`${file} is ${format}`)
+    const o = delimitedOptions(this.ro, format, true)
+    const dialect = rawDialect(o, false)
+    if (typeof dialect === 'string') throw new RawUnsupported(dialect)
+    const wanted = split.read.columns
+    const types = (split.read as ReadSpec & { types?: Record<string, LogicalType> }).types ?? {}
+    const codec: TextCodecOptions = { nullFormat: o.nullFormat, bytesFormat: o.bytesFormat }
+    const ac = new AbortController()
+    const signal = opts.signal
+    const onAbort = () => ac.abort(signal!.reason)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      // Big decompressed chunks: fewer stream turns and buffers per batch.
+      const input = await this.openText(file, ac.signal, 1 << 20)
+      yield* readDelimitedRaw(input, {
+        delimiter: dialect.delimiter,
+        quote: dialect.quote,
+        nullFormat: dialect.nullFormat,
+        header: o.header,
+        batchBytes: opts.batchBytes ?? 4 << 20,
+        signal: ac.signal,
+        setup: async (hdr, width) => {
+          const all = await this.columnsOf(file, hdr ?? Array.from({ length: width }, (_, i) => `c${i}`))
+          const cols = pick(all, wanted)
+          for (const c of cols) if (c.untyped && types[c.name]) c.type = types[c.name]!
+          const idx = cols.map((c) => (c.hidden || c.constant !== undefined ? -1 : c.index !== undefined ? c.index : (hdr ?? []).indexOf(c.key ?? c.name)))
+          const fields: number[] = []
+          const checks: FieldCheck[] = []
+          let tail = false
+          cols.forEach((c, j) => {
+            if (c.hidden && c.name.startsWith('@')) {
+              tail = true
+              return
+            }
+            if (tail || c.hidden || c.constant !== undefined || c.format) throw new RawUnsupported(`column ${c.name} is not a plain field`)
+            if (idx[j]! < 0) throw new RawUnsupported(`no field for column ${c.name}`)
+            const check = rawCheckOf(c.type)
+            if (check === undefined) throw new RawUnsupported(`column ${c.name} is ${c.type.kind}`)
+            fields.push(idx[j]!)
+            checks.push(check)
+          })
+          return { fields, checks, build: this.rowBuilder(file, format, o, cols, idx, hdr ? width : undefined, codec) }
+        },
+      })
     } finally {
       signal?.removeEventListener('abort', onAbort)
       ac.abort()
@@ -613,7 +697,30 @@ export class FileConnector implements Connector {
     const re = this.partRegex(spec.table, split)
     for (const e of await st.list(l.dir)) if (e.type === 'file' && re.test(e.name)) await st.delete(e.path)
     await st.delete(join(this.fragmentDir(spec.table), `split-${split}.json`))
-    return new FilePartsWriter(this, st, spec, split, l, this.wo)
+    const raw = this.rawWritable(spec.columns.map((c) => c.type))
+    return typeof raw === 'string' ? new FilePartsWriter(this, st, spec, split, l, this.wo) : new RawFilePartsWriter(this, st, spec, split, l, this.wo, raw)
+  }
+
+  /**
+   * Whether this writer's files can take raw batches (main/connectors/raw.ts) for columns of
+   * `types`: delimited text (csv / tsv) in UTF-8 with a one-byte ASCII delimiter and quote (the
+   * escape being the quote), and a {@link RawFieldOp} for every column. Returns the dialect and
+   * ops, or why not.
+   */
+  rawWritable(types: readonly LogicalType[]): { dialect: RawDialect; ops: Uint8Array } | string {
+    const o = this.wo
+    const l = this.targetLayout({ name: 'x' } as TableRef)
+    if (l.format !== 'csv' && l.format !== 'tsv') return `the files are ${l.format}`
+    if (!isUtf8(o.encoding)) return `the encoding is ${o.encoding}`
+    const dialect = rawDialect(delimitedOptions(o, l.format, false), true)
+    if (typeof dialect === 'string') return dialect
+    const ops = new Uint8Array(types.length)
+    for (let i = 0; i < types.length; i++) {
+      const op = rawFieldOp(types[i]!)
+      if (op === undefined) return `a column is ${types[i]!.kind}`
+      ops[i] = op
+    }
+    return { dialect, ops }
   }
 
   /** Record a split's published parts (called by its writer's commit). */
@@ -783,16 +890,84 @@ class Part {
   }
 }
 
+/**
+ * How the raw path spells a column of this logical type in a text file (see {@link RawFieldOp});
+ * undefined for kinds it leaves to the canonical path (timestamptz: offsets are re-spelled;
+ * geometry).
+ */
+export function rawFieldOp(t: LogicalType): RawFieldOp | undefined {
+  switch (t.kind) {
+    case 'int':
+    case 'year':
+      return RawFieldOp.INT
+    case 'float':
+      return RawFieldOp.FLOAT
+    case 'date':
+      return RawFieldOp.DATE
+    case 'datetime':
+      return RawFieldOp.DATETIME
+    case 'time':
+      return RawFieldOp.TIME
+    case 'bool':
+      return RawFieldOp.BOOL
+    case 'bytes':
+      return RawFieldOp.BYTES
+    case 'decimal':
+    case 'string':
+    case 'text':
+    case 'enum':
+    case 'set':
+    case 'json':
+    case 'uuid':
+    case 'other':
+      return RawFieldOp.TEXT
+    default:
+      return undefined
+  }
+}
+
+/**
+ * The check a field of a column of this (effective) type passes to be read raw (see
+ * {@link FieldCheck}); undefined for types left to the canonical reader (booleans, bytes,
+ * float4, which it re-spells).
+ */
+export function rawCheckOf(t: LogicalType): FieldCheck | undefined {
+  switch (t.kind) {
+    case 'int':
+      return FieldCheck.INT
+    case 'decimal':
+      return FieldCheck.DEC
+    case 'float':
+      return t.bits === 32 ? undefined : FieldCheck.DEC
+    case 'date':
+      return FieldCheck.DATE
+    case 'datetime':
+      return FieldCheck.DATETIME
+    case 'string':
+    case 'text':
+    case 'enum':
+    case 'set':
+    case 'json':
+    case 'uuid':
+    case 'other':
+    case 'time':
+    case 'timestamptz':
+      return FieldCheck.ANY
+    default:
+      return undefined
+  }
+}
+
 /** The writer of one split of a file target: rows -> numbered part files. */
 class FilePartsWriter implements Writer {
-  private part?: Part
+  protected part?: Part
   private partNo = 0
   private text?: DelimitedFormatter | JsonLinesFormatter
   private pq?: ParquetPartWriter
   private readonly published: ExportedFile[] = []
   private readonly names: string[]
   private readonly types: LogicalType[]
-  private readonly perPart: number
+  protected readonly perPart: number
   private committed = false
 
   constructor(
@@ -810,7 +985,7 @@ class FilePartsWriter implements Writer {
 
   private encoder?: (s: string) => Buffer
 
-  private async open(): Promise<void> {
+  protected async open(): Promise<void> {
     this.partNo++
     const name = `${this.l.base}${this.l.tag}-${String(this.split).padStart(3, '0')}-${String(this.partNo).padStart(5, '0')}${this.l.ext}`
     const path = join(this.l.dir, name)
@@ -836,7 +1011,7 @@ class FilePartsWriter implements Writer {
     }
   }
 
-  private async closePart(): Promise<void> {
+  protected async closePart(): Promise<void> {
     const p = this.part!
     if (this.pq) await this.pq.finish()
     this.published.push(await p.finish())
@@ -888,5 +1063,47 @@ class FilePartsWriter implements Writer {
       this.part = undefined
       await p.abort()
     }
+  }
+}
+
+/**
+ * A delimited-text file writer that also takes raw batches (main/connectors/raw.ts): COPY text
+ * lines turned into the file's records by {@link copyToDelimited}, byte for byte what
+ * {@link FilePartsWriter.write} writes for the same rows; parts, manifest and publishing as there.
+ */
+class RawFilePartsWriter extends FilePartsWriter implements RawWriter {
+  constructor(
+    conn: FileConnector,
+    store: FileStore,
+    spec: WriteSpec,
+    split: number,
+    l: ReturnType<FileConnector['targetLayout']>,
+    o: FileWriterOptions,
+    private readonly raw: { dialect: RawDialect; ops: Uint8Array },
+  ) {
+    super(conn, store, spec, split, l, o)
+  }
+
+  /**
+   * Write a raw batch: resolves `null` (nothing written) when a value has no raw spelling here
+   * (a zero date, see {@link RawFieldOp}): the caller writes `batch.decode()` with {@link write}.
+   */
+  async writeRaw(batch: RawBatch, signal?: AbortSignal): Promise<WriteOutcome | null> {
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted')
+    if (!batch.rows) return { written: 0, dirty: [] }
+    if (batch.format && batch.format !== 'text') return null
+    const chunk = copyToDelimited(batch.data, batch.rows, this.raw.ops, this.raw.dialect)
+    if (typeof chunk === 'string') return null
+    let row = 0
+    while (row < batch.rows) {
+      if (!this.part) await this.open()
+      const p = this.part!
+      const take = Math.min(batch.rows - row, this.perPart - p.rows)
+      await p.write(chunk.data.subarray(row ? chunk.ends[row - 1]! : 0, chunk.ends[row + take - 1]!))
+      p.rows += take
+      row += take
+      if (p.rows >= this.perPart) await this.closePart()
+    }
+    return { written: batch.rows, dirty: [] }
   }
 }

@@ -246,29 +246,30 @@ export class ParquetPartWriter {
     const w = this.plans.length
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!
-      const conv = new Array<unknown>(w)
+      const cols = this.cols // (a new set after each row group)
+      // Converted straight into the columns (no array per row); a value that fails takes back
+      // the ones its row already pushed.
       let err: { reason: string; column: string } | undefined
-      for (let j = 0; j < w; j++) {
+      let j = 0
+      for (; j < w; j++) {
         const v = r[j]!
         if (v === null) {
-          conv[j] = null
+          cols[j]!.push(null)
           continue
         }
         try {
-          conv[j] = this.plans[j]!.conv(v)
+          cols[j]!.push(this.plans[j]!.conv(v))
         } catch (e) {
           err = { column: this.names[j]!, reason: `column ${this.names[j]}: ${(e as Error).message}` }
           break
         }
       }
       if (err) {
+        for (let k = 0; k < j; k++) cols[k]!.pop()
         bad.push({ index: i, ...err })
         continue
       }
-      for (let j = 0; j < w; j++) {
-        this.cols[j]!.push(conv[j])
-        this.bytes += approxValueBytes(r[j]!)
-      }
+      for (let k = 0; k < w; k++) this.bytes += approxValueBytes(r[k]!)
       this.n++
       if (this.n >= this.o.rowGroupRows || this.bytes >= ROW_GROUP_BYTES) await this.flushGroup()
     }

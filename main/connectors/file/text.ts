@@ -161,14 +161,27 @@ export function recordError(rec: Array<string | null>): string | undefined {
   return (rec as unknown as { error?: string }).error
 }
 
-const NULL_SENTINEL = '\u0000\u0001NULL\u0001\u0000'
+/**
+ * Stand-ins for NULL while csv-stringify formats a batch (replaced by the unquoted nullFormat
+ * after): the first one sharing no character with the delimiter, quote, escape or record
+ * delimiter, so csv-stringify never quotes it (a `\u0001` delimiter quoted the old `\u0000\u0001`
+ * stand-in, and NULL came out as `""`, the empty string).
+ */
+const NULL_SENTINELS = ['\u0000\u0001NULL\u0001\u0000', '\uE000\uE001NULL\uE001\uE000', '\u0000\u0002NULL\u0002\u0000']
+
+function nullSentinel(o: DelimitedOptions): string {
+  const used = o.delimiter + o.quote + o.escape + (o.lineDelimiter ?? '\n')
+  return NULL_SENTINELS.find((s) => ![...s].some((c) => used.includes(c))) ?? NULL_SENTINELS[0]!
+}
 
 /** Formats rows as delimited text with csv-stringify. */
 export class DelimitedFormatter {
   private readonly opts: Parameters<typeof stringify>[1]
   private readonly nullMatch: RegExp
+  private readonly sentinel: string
 
   constructor(private readonly o: DelimitedOptions) {
+    this.sentinel = nullSentinel(o)
     const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
     this.nullMatch = new RegExp(`^${esc(o.nullFormat)}$`)
     this.opts = {
@@ -198,13 +211,13 @@ export class DelimitedFormatter {
         const t = valueToText(r[j]!, this.o)
         if (t === null) {
           nulls = true
-          out[j] = NULL_SENTINEL
+          out[j] = this.sentinel
         } else out[j] = t
       }
       recs[i] = out
     }
     const text = stringify(recs, this.opts)
-    return nulls ? text.replaceAll(NULL_SENTINEL, this.o.nullFormat) : text
+    return nulls ? text.replaceAll(this.sentinel, this.o.nullFormat) : text
   }
 }
 

@@ -41,7 +41,7 @@ import type { DirtyRow, WriteOutcome, WriteSpec } from '../types.js'
 import type { RawBatch, RawTarget, RawWriter } from '../raw.js'
 import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER, pgBinaryTypeOf, type PgBinaryType } from '../pg-binary.js'
 import { createCatalog } from './catalog.js'
-import { EncodedRows, encodeCopyRow, quoteIdent, ValueEncodeError } from './copy-text.js'
+import { EncodedRows, encodeCopyRow, quoteIdent, quoteLiteral, ValueEncodeError } from './copy-text.js'
 import { errorCode, type PgSession } from './session.js'
 import { quoteTableRef } from './read.js'
 import { encodeKindOf } from './types.js'
@@ -285,7 +285,8 @@ class PgWriter implements RawWriter {
   }
 
   /**
-   * The raw path (main/connectors/raw.ts): the batch's COPY text sent as is (1 MiB messages) in
+   * The raw path (main/connectors/raw.ts): the batch's COPY text (or binary COPY tuples, or CSV
+   * records with their options: `FORMAT csv`) sent as is (1 MiB messages) in
    * one transaction, upserted through the stage table like {@link write}. A row error rolls the
    * whole batch back and resolves `null` (the caller narrows it with {@link write}); the count
    * PostgreSQL reports must equal the batch's lines.
@@ -309,7 +310,10 @@ class PgWriter implements RawWriter {
         if (this.firstSql) await c.query(this.firstSql.sql, this.firstSql.params)
         const binary = batch.format === 'pgbinary'
         if (binary && !this.target) throw new Error(`writer ${this.table}: a binary COPY batch for a table without binary column types`)
-        const stream = c.query(corkedCopyFrom(`${begin}${binary ? `${this.copySql} (FORMAT binary)` : this.copySql}`))
+        const csv = batch.format === 'csv' ? batch.csv : undefined
+        if (batch.format === 'csv' && !csv) throw new Error(`writer ${this.table}: a csv batch without its options`)
+        const sql = binary ? `${this.copySql} (FORMAT binary)` : csv ? `${this.copySql} (FORMAT csv, DELIMITER ${quoteLiteral(csv.delimiter)}, QUOTE ${quoteLiteral(csv.quote)}, ESCAPE ${quoteLiteral(csv.quote)}, NULL ${quoteLiteral(csv.null)})` : this.copySql
+        const stream = c.query(corkedCopyFrom(`${begin}${sql}`))
         const parts = binary ? [COPY_BINARY_HEADER, ...slices(batch.data), COPY_BINARY_TRAILER] : slices(batch.data)
         await pipeline(Readable.from(parts, { objectMode: false }), stream, signal ? { signal } : {})
         if (stream.rowCount !== batch.rows) throw new Error(`COPY took ${stream.rowCount} rows of a batch of ${batch.rows}`)

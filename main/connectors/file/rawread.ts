@@ -1,0 +1,542 @@
+/**
+ * The file reader's raw path (main/connectors/raw.ts): delimited text records checked by one byte
+ * scanner, no JS value per field, and passed on as they are (`RawBatch.format` `csv`, which
+ * PostgreSQL reads with `COPY ... (FORMAT csv)`: same quoting rules, an unquoted NULL string,
+ * https://www.postgresql.org/docs/15/sql-copy.html "CSV Format") when the file's fields are the
+ * written columns in order, else rewritten as PostgreSQL COPY text lines (reordered or partial
+ * columns). Batches sent as they are never hold an empty line (PostgreSQL would read it as a row)
+ * nor a line `\.` (its end-of-data marker).
+ *
+ * Records follow RFC 4180 (https://www.rfc-editor.org/rfc/rfc4180) as csv-parse reads them with
+ * the canonical reader's options (main/connectors/file/text.ts readDelimited): a field starting
+ * with the quote is quoted up to the next quote not doubled, and may hold delimiters and line
+ * breaks; an unquoted field equal to the nullFormat is NULL; empty lines are skipped; the record
+ * delimiter is the first line break of the file (LF or CRLF; a file whose first line break is a
+ * bare CR is left to the canonical reader). COPY text output: see raw.ts (`\\`, `\t`, `\n`, `\r`
+ * escaped, NULL `\N`).
+ *
+ * A batch is marked `refused` (written by the canonical path, which reports dirty records with
+ * file and line) when a record is not what the scanner can prove equal to the canonical reader's
+ * result: a field count that is not the header's, a field that the column's type does not accept
+ * in its strict canonical spelling (see {@link FieldCheck}), a quote inside an unquoted field, a
+ * line break other than the file's record delimiter. `decode()` re-reads the batch's own bytes
+ * with csv-parse and the canonical row builder, so it yields exactly the canonical rows, with
+ * their `@file` / `@line`.
+ */
+import type { Readable } from 'node:stream'
+import { parse as parseSync } from 'csv-parse/sync'
+import type { Row } from '../../core/types.js'
+import { RawUnsupported, type RawBatch } from '../raw.js'
+
+/**
+ * What a column's field must look like to go raw, so that PostgreSQL reads the text as the value
+ * the canonical reader (codec.ts textToValue) would make of it:
+ * - `ANY`: passed as is (text-like columns, and declared-text columns whose value is the string);
+ * - `INT`: `[+-]?digits` (no blanks; `true`/`false`, which the canonical reader takes as 1/0, go
+ *   canonical);
+ * - `DEC`: codec.ts's decimal grammar `[+-]?(digits[.digits]|.digits)([eE][+-]?digits)`, no blanks
+ *   (NaN / Infinity go canonical);
+ * - `DATE`: `dddd-dd-dd`;
+ * - `DATETIME`: `dddd-dd-dd[ T]dd:dd:dd[.d{1,9}]` or a date alone (the same instant in both paths:
+ *   PostgreSQL reads the `T` form and the trailing fraction zeros the canonical path drops).
+ */
+export const FieldCheck = { ANY: 0, INT: 1, DEC: 2, DATE: 3, DATETIME: 4 } as const
+export type FieldCheck = (typeof FieldCheck)[keyof typeof FieldCheck]
+
+/** What {@link readDelimitedRaw} needs to know about the file and the columns. */
+export interface RawScanOptions {
+  /** Field delimiter and quote bytes (ASCII; the escape is the quote). */
+  delimiter: number
+  quote: number
+  /** The nullFormat as UTF-8 bytes, and as text (for decode). */
+  nullFormat: Buffer
+  header: boolean
+  /** Decompressed text bytes target per batch. */
+  batchBytes: number
+  signal?: AbortSignal
+  /**
+   * Called once with the header names (or, without a header, undefined and the first record's
+   * field count): the field index of each raw column in write order, its check, and the canonical
+   * row builder for decode. Throws RawUnsupported when the columns have no raw path.
+   */
+  setup(header: string[] | undefined, width: number): Promise<{ fields: number[]; checks: FieldCheck[]; build: (rec: Array<string | null>, line: number) => Row }>
+}
+
+const LF = 10
+const CR = 13
+const BS = 92
+const TAB = 9
+
+/**
+ * Stream `input` (decompressed UTF-8 delimited text) as raw batches of the setup's columns: the
+ * records themselves (`format: 'csv'`, for PostgreSQL's `COPY ... (FORMAT csv)`) when the file's
+ * fields are the columns in write order, else COPY text lines.
+ * @throws the input's errors; RawUnsupported from `setup`, or when the file's first line break
+ *   is a bare CR (both before the first batch: the caller reads the file canonically).
+ */
+export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): AsyncGenerator<RawBatch> {
+  const onAbort = () => input.destroy(o.signal!.reason instanceof Error ? o.signal!.reason : new Error('aborted'))
+  o.signal?.addEventListener('abort', onAbort, { once: true })
+  const nullF = o.nullFormat
+  const nullLen = nullF.length
+  const delim = o.delimiter
+  const quote = o.quote
+  // Byte classes: 0 plain, 1 delimiter, 2 LF, 3 CR, 4 quote.
+  const cls = new Uint8Array(256)
+  cls[delim] = 1
+  cls[LF] = 2
+  cls[CR] = 3
+  cls[quote] = 4
+  const csv = { delimiter: String.fromCharCode(delim), quote: String.fromCharCode(quote), null: nullF.toString('utf8') }
+  // PostgreSQL's CSV reader takes the nullFormat as its NULL string only without these bytes.
+  const csvNullOk = !nullF.includes(delim) && !nullF.includes(quote) && !nullF.includes(LF) && !nullF.includes(CR)
+  let carry: Buffer = Buffer.alloc(0)
+  let crlf: boolean | undefined
+  let started = false
+  let plan: Awaited<ReturnType<RawScanOptions['setup']>> | undefined
+  let width = -1
+  let direct = false
+  let ncols = 0
+  let line0 = 0 // line breaks before buf (csv-parse's info.lines - 1 of its first record)
+  const pending: Buffer[] = []
+  let pendingBytes = 0
+  // Per-record field offsets (reused).
+  let fs: Int32Array = new Int32Array(64)
+  let fe: Int32Array = new Int32Array(64)
+  let fq: Uint8Array = new Uint8Array(64) // 1 quoted, 2 quoted with doubled quotes
+  // Reused text buffers (RawBatch.release): no fresh megabytes to allocate and fault in per batch.
+  const pool: Buffer[] = []
+  const take = (n: number): Buffer => {
+    const k = pool.findIndex((b) => b.length >= n)
+    return k >= 0 ? pool.splice(k, 1)[0]! : Buffer.allocUnsafeSlow(Math.max(n, Math.ceil(o.batchBytes * 1.5)))
+  }
+  const give = (b: Buffer) => {
+    if (pool.length < 4) pool.push(b)
+  }
+  try {
+    const iter = input[Symbol.asyncIterator]()
+    let eof = false
+    while (!eof) {
+      // Gather about batchBytes of text.
+      while (pendingBytes < o.batchBytes) {
+        const r = await iter.next()
+        if (r.done) {
+          eof = true
+          break
+        }
+        const b = Buffer.isBuffer(r.value) ? (r.value as Buffer) : Buffer.from(r.value as string)
+        pending.push(b)
+        pendingBytes += b.length
+      }
+      // The text of this turn: one chunk as it came, else the carry and the chunks copied into a
+      // buffer of the pool (given back when every batch cut from it is released).
+      let mem: Buffer | undefined
+      let buf: Buffer
+      if (!carry.length && pending.length === 1) buf = pending[0]!
+      else {
+        const total = carry.length + pendingBytes
+        mem = take(total)
+        let at = carry.copy(mem, 0)
+        for (const c of pending) at += c.copy(mem, at)
+        buf = mem.subarray(0, total)
+      }
+      pending.length = 0
+      pendingBytes = 0
+      if (!started && line0 === 0 && !carry.length) {
+        if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3)
+        else if (buf.length < 3 && !eof) {
+          carry = buf
+          continue
+        }
+      }
+      const len = buf.length
+      const ready: RawBatch[] = []
+      let refs = 0
+      let out: Buffer = direct ? EMPTY : Buffer.allocUnsafe(Math.ceil(len * 1.1) + 1024)
+      let o2 = 0
+      let rows = 0
+      let refused = false
+      let p = 0 // start of the current record
+      let lines = 0 // line breaks in buf[0, p)
+      let bStart = 0 // start of the current batch's records
+      let bLines = 0 // line breaks in buf[0, bStart)
+      const close = (end: number) => {
+        if (!rows) return
+        const src = buf.subarray(bStart, end)
+        const pl = plan!
+        const first = line0 + bLines
+        const decode = () => decodeRecords(src, o, crlf ?? false, first, pl.build)
+        const via = direct ? 'delimited text as is' : 'delimited text scanner'
+        let released = false
+        const release = () => {
+          if (released) return
+          released = true
+          if (mem && --refs === 0) give(mem)
+        }
+        refs++
+        if (refused) ready.push({ refused: true, data: EMPTY, rows, approxBytes: src.length, via, decode, release })
+        else if (direct) ready.push({ format: 'csv', csv, data: src, rows, approxBytes: src.length, via, decode, release })
+        else ready.push({ data: out.subarray(0, o2), rows, approxBytes: src.length, via, decode, release })
+        rows = 0
+        refused = false
+      }
+      for (;;) {
+        let i = p
+        if (i >= len) break
+        // An empty line (the file's record delimiter alone): skipped (csv-parse skip_empty_lines), counted.
+        const c0 = buf[i]
+        if (c0 === LF || c0 === CR) {
+          if (c0 === CR && i + 1 >= len && !eof) break
+          if (crlf === undefined) {
+            if (c0 === LF) crlf = false
+            else if (buf[i + 1] === LF) crlf = true
+            else throw new RawUnsupported('the first line break is a bare CR')
+          }
+          const n = crlf ? (c0 === CR && buf[i + 1] === LF ? 2 : 0) : c0 === LF ? 1 : 0
+          if (n) {
+            // A batch sent as is cannot hold the empty line: it ends here.
+            if (direct) close(i)
+            lines++
+            p = i + n
+            if (direct || !started) {
+              bStart = p
+              bLines = lines
+            }
+            continue
+          }
+        }
+        let nf = 0
+        let bad = false
+        let recLines = 0
+        let complete = false
+        let recEnd = 0 // index past the record's terminator
+        for (;;) {
+          if (nf === fs.length) {
+            fs = grow32(fs)
+            fe = grow32(fe)
+            const q = new Uint8Array(fq.length * 2)
+            q.set(fq)
+            fq = q
+          }
+          let flag = 0
+          let start = i
+          let end: number
+          if (i < len && buf[i] === quote) {
+            flag = 1
+            i++
+            start = i
+            for (;;) {
+              while (i < len && cls[buf[i]!]! < 2) i++
+              if (i >= len) break
+              const b = buf[i]!
+              if (b === quote) {
+                if (i + 1 < len && buf[i + 1] === quote) {
+                  flag = 2
+                  i += 2
+                  continue
+                }
+                if (i + 1 >= len && !eof) i = len
+                break
+              }
+              // csv-parse counts a CR and an LF inside quotes as a line each (a quoted CRLF is two).
+              recLines++
+              i++
+            }
+            if (i >= len) {
+              if (!eof) break
+              bad = true // an unclosed quote: csv-parse's error, via decode
+              end = len
+            } else {
+              end = i
+              i++ // closing quote
+            }
+          } else {
+            let k = 0
+            while (i < len && (k = cls[buf[i]!]!) === 0) i++
+            while (k === 4) {
+              // A quote inside an unquoted field: csv-parse's error, via decode.
+              bad = true
+              i++
+              while (i < len && (k = cls[buf[i]!]!) === 0) i++
+            }
+            end = i
+          }
+          fs[nf] = start
+          fe[nf] = end
+          fq[nf] = flag
+          nf++
+          if (i >= len) {
+            if (eof) {
+              complete = true
+              recEnd = len
+            }
+            break
+          }
+          const b = buf[i]!
+          if (b === delim) {
+            i++
+            if (i >= len && eof) {
+              // A delimiter at the very end: one more, empty, field.
+              fs[nf] = i
+              fe[nf] = i
+              fq[nf] = 0
+              nf++
+              complete = true
+              recEnd = len
+              break
+            }
+            continue
+          }
+          if (b === LF) {
+            if (crlf === undefined) crlf = false
+            if (crlf) {
+              // A bare LF in a CRLF file: data to csv-parse, counted as a line.
+              bad = true
+              recLines++
+              i++
+              continue
+            }
+            complete = true
+            recEnd = i + 1
+            break
+          }
+          if (b === CR) {
+            if (i + 1 >= len) {
+              if (eof) {
+                bad = true
+                complete = true
+                recEnd = len
+              }
+              break
+            }
+            if (buf[i + 1] === LF) {
+              if (crlf === undefined) crlf = true
+              if (!crlf) bad = true
+              complete = true
+              recEnd = i + 2
+              break
+            }
+            if (crlf === undefined) throw new RawUnsupported('the first line break is a bare CR')
+            // A bare CR: data to csv-parse, counted as a line (the batch is refused: the field
+            // offsets past it are the scanner's, decode() re-reads the text).
+            bad = true
+            recLines++
+            i++
+            continue
+          }
+          // After a closing quote, something else than a delimiter or line break.
+          bad = true
+          i++
+        }
+        if (!complete) break
+        const brk = recEnd > 0 && (buf[recEnd - 1] === LF || buf[recEnd - 1] === CR) ? 1 : 0
+        // The record [p, recEnd) with nf fields.
+        if (!started) {
+          started = true
+          if (o.header) {
+            const names: string[] = []
+            for (let k = 0; k < nf; k++) names.push(fieldText(buf, fs[k]!, fe[k]!, fq[k]!, quote))
+            width = nf
+            plan = await o.setup(names, nf)
+            lines += recLines + brk
+            p = recEnd
+            bStart = p
+            bLines = lines
+            ncols = plan.fields.length
+            direct = csvNullOk && (width === ncols) && plan.fields.every((f, k) => f === k)
+            if (direct) out = EMPTY
+            continue
+          }
+          plan = await o.setup(undefined, nf)
+          ncols = plan.fields.length
+          direct = csvNullOk && plan.fields.every((f, k) => f === k)
+          if (direct) out = EMPTY
+        }
+        const pl = plan!
+        if (!refused) {
+          if (bad || (width >= 0 && nf !== width) || (direct && nf !== ncols)) refused = true
+          else if (direct) {
+            for (let k = 0; k < ncols; k++) {
+              const check = pl.checks[k]!
+              if (check === FieldCheck.ANY) continue
+              const s = fs[k]!
+              const e = fe[k]!
+              if (fq[k] === 0 && e - s === nullLen && sameBytes(buf, s, nullF)) continue
+              if (fq[k] === 2 || !checkField(buf, s, e, check)) {
+                refused = true
+                break
+              }
+            }
+            // PostgreSQL reads a line `\.` as the end of the data.
+            if (nf === 1 && fq[0] === 0 && fe[0]! - fs[0]! === 2 && buf[fs[0]!] === BS && buf[fs[0]! + 1] === 46) refused = true
+          } else {
+            // Room: every byte escaped, plus separators and `\N`s.
+            let need = 4 + 3 * ncols
+            for (let k = 0; k < ncols; k++) {
+              const f = pl.fields[k]!
+              if (f < nf) need += 2 * (fe[f]! - fs[f]!)
+            }
+            if (o2 + need > out.length) out = grow(out, o2, need)
+            for (let k = 0; k < ncols; k++) {
+              if (k) out[o2++] = TAB
+              const f = pl.fields[k]!
+              if (f >= nf) {
+                refused = true
+                break
+              }
+              const s = fs[f]!
+              const e = fe[f]!
+              const q = fq[f]!
+              if (q === 0 && e - s === nullLen && sameBytes(buf, s, nullF)) {
+                out[o2++] = BS
+                out[o2++] = 78
+                continue
+              }
+              const check = pl.checks[k]!
+              if (check !== FieldCheck.ANY && (q === 2 || !checkField(buf, s, e, check))) {
+                refused = true
+                break
+              }
+              for (let x = s; x < e; x++) {
+                const b = buf[x]!
+                if (b === quote && q === 2) x++ // the doubled quote stands for one
+                if (b === BS) {
+                  out[o2++] = BS
+                  out[o2++] = BS
+                } else if (b === TAB) {
+                  out[o2++] = BS
+                  out[o2++] = 116
+                } else if (b === LF) {
+                  out[o2++] = BS
+                  out[o2++] = 110
+                } else if (b === CR) {
+                  out[o2++] = BS
+                  out[o2++] = 114
+                } else out[o2++] = b
+              }
+            }
+            out[o2++] = LF
+          }
+        }
+        rows++
+        lines += recLines + brk
+        p = recEnd
+      }
+      close(p)
+      carry = p < len ? Buffer.from(buf.subarray(p)) : Buffer.alloc(0)
+      if (mem && !refs) give(mem)
+      for (const b of ready) yield b
+      line0 += lines
+      // At the end only an incomplete trailing CR can be left: nothing more to read.
+      if (eof) carry = Buffer.alloc(0)
+    }
+    if (!started && !o.header) await o.setup(undefined, 0)
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort)
+    input.destroy()
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+function sameBytes(b: Buffer, s: number, x: Buffer): boolean {
+  for (let k = 0; k < x.length; k++) if (b[s + k] !== x[k]) return false
+  return true
+}
+
+function grow32(a: Int32Array): Int32Array {
+  const n = new Int32Array(a.length * 2)
+  n.set(a)
+  return n
+}
+
+function grow(b: Buffer, used: number, need: number): Buffer {
+  const n = Buffer.allocUnsafe(Math.max(b.length * 2, used + need + 1024))
+  b.copy(n, 0, 0, used)
+  return n
+}
+
+function fieldText(b: Buffer, s: number, e: number, q: number, quote: number): string {
+  const t = b.toString('utf8', s, e)
+  if (q !== 2) return t
+  const qc = String.fromCharCode(quote)
+  return t.replaceAll(qc + qc, qc)
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57
+
+function digits(b: Buffer, i: number, e: number): number {
+  const s = i
+  while (i < e && isDigit(b[i]!)) i++
+  return i - s
+}
+
+/** Whether `b[s, e)` is in the strict spelling of `check` (see {@link FieldCheck}). */
+export function checkField(b: Buffer, s: number, e: number, check: FieldCheck): boolean {
+  switch (check) {
+    case FieldCheck.INT: {
+      let i = s
+      if (b[i] === 43 || b[i] === 45) i++
+      return i < e && digits(b, i, e) === e - i
+    }
+    case FieldCheck.DEC: {
+      let i = s
+      if (b[i] === 43 || b[i] === 45) i++
+      const a = digits(b, i, e)
+      i += a
+      let f = 0
+      if (b[i] === 46 && i < e) {
+        i++
+        f = digits(b, i, e)
+        i += f
+      }
+      if (a === 0 && f === 0) return false
+      if (i < e && (b[i] === 101 || b[i] === 69)) {
+        i++
+        if (b[i] === 43 || b[i] === 45) i++
+        const x = digits(b, i, e)
+        if (!x) return false
+        i += x
+      }
+      return i === e
+    }
+    case FieldCheck.DATE:
+      return e - s === 10 && dateAt(b, s)
+    case FieldCheck.DATETIME: {
+      if (e - s === 10) return dateAt(b, s)
+      if (e - s < 19 || !dateAt(b, s) || (b[s + 10] !== 32 && b[s + 10] !== 84)) return false
+      const t = s + 11
+      if (!(isDigit(b[t]!) && isDigit(b[t + 1]!) && b[t + 2] === 58 && isDigit(b[t + 3]!) && isDigit(b[t + 4]!) && b[t + 5] === 58 && isDigit(b[t + 6]!) && isDigit(b[t + 7]!))) return false
+      if (e - s === 19) return true
+      if (b[s + 19] !== 46) return false
+      const f = e - s - 20
+      return f >= 1 && f <= 9 && digits(b, s + 20, e) === f
+    }
+    default:
+      return true
+  }
+}
+
+function dateAt(b: Buffer, s: number): boolean {
+  return isDigit(b[s]!) && isDigit(b[s + 1]!) && isDigit(b[s + 2]!) && isDigit(b[s + 3]!) && b[s + 4] === 45 && isDigit(b[s + 5]!) && isDigit(b[s + 6]!) && b[s + 7] === 45 && isDigit(b[s + 8]!) && isDigit(b[s + 9]!)
+}
+
+/**
+ * The canonical rows of a batch's records: csv-parse with the canonical reader's options on the
+ * batch's own bytes (NULL = an unquoted field equal to the nullFormat), each record built by the
+ * canonical row builder with its line (`first` = line breaks before the batch).
+ */
+function decodeRecords(src: Buffer, o: RawScanOptions, crlf: boolean, first: number, build: (rec: Array<string | null>, line: number) => Row): Row[] {
+  const nullFormat = o.nullFormat.toString('utf8')
+  const recs = parseSync(src, {
+    delimiter: String.fromCharCode(o.delimiter),
+    quote: String.fromCharCode(o.quote),
+    escape: String.fromCharCode(o.quote),
+    record_delimiter: crlf ? '\r\n' : '\n',
+    relax_column_count: true,
+    skip_empty_lines: true,
+    info: true,
+    cast: (v: string, c: { quoting: boolean }) => (!c.quoting && v === nullFormat ? null : v),
+  }) as unknown as Array<{ record: Array<string | null>; info: { lines: number } }>
+  return recs.map((r) => build(r.record, first + r.info.lines))
+}

@@ -1,0 +1,244 @@
+/**
+ * The file connector's raw path (main/connectors/file/rawtext.ts, rawread.ts) against the
+ * canonical path (env SLUICE_RAW=0), which is the reference:
+ * - export MySQL / PostgreSQL -> delimited text in several dialects: every part file byte for byte
+ *   the same, manifests the same rows, and the raw path was taken;
+ * - import delimited text -> PostgreSQL (records sent as is, and converted to COPY text when the
+ *   file's fields are not the columns in order): the same rows, and the same dirty records with
+ *   file and line for bad values, in a CRLF file with a BOM, empty lines, quoted line breaks.
+ * Runs under a non-UTC process time zone: nothing may shift.
+ */
+process.env.TZ = 'America/Sao_Paulo'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { gunzipSync } from 'node:zlib'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
+import type { ConnectionConfig } from '../../main/connectors/types.js'
+import type { DirtyRecord } from '../../main/engine/events.js'
+import { runJob } from '../../main/engine/run.js'
+import { parseJob } from '../../main/job/spec.js'
+import { timeContext } from '../../main/job/variables.js'
+import { dbConfig } from '../helpers/edge-fixture.js'
+import { dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, MYSQL, PG, serversReady, uniq } from '../helpers/servers.js'
+
+const ready = await serversReady('mysql', 'postgres')
+
+const MY_DDL = `CREATE TABLE r (id INT PRIMARY KEY, u64 BIGINT UNSIGNED NULL, i64 BIGINT NULL, dec38 DECIMAL(38,10) NULL, txt VARCHAR(100) NULL, body TEXT NULL,
+  bin BLOB NULL, dt DATETIME(6) NULL, d DATE NULL, f DOUBLE NULL, fl FLOAT NULL, j JSON NULL, b BOOLEAN NULL, t TIME(3) NULL, y YEAR NULL, e ENUM('a','b,c') NULL) DEFAULT CHARSET=utf8mb4`
+const PG_DDL = `CREATE TABLE r (id int PRIMARY KEY, u64 numeric(20,0), i64 bigint, dec38 numeric(38,10), txt varchar(100), body text, bin bytea, dt timestamp(6), d date,
+  f double precision, j jsonb, b boolean, t time(3), iv interval, u uuid, n numeric, sm smallint)`
+
+/** Text that needs quoting in some dialect, NULL look-alikes, escapes of COPY text. */
+const TEXTS: Array<string | null> = ['😀 中文 ü', 'tab\there\nnew\\line\rcr', '', '\\N', 'NULL', 'a,b"c', "it's", 'x\r\ny', '""', 'pipe|semi;', '\u0001ctl\u0001', ' lead and trail ', null]
+const DOUBLES: Array<number | null> = [0.1, -1.7976931348623157e308, 1e-300, 1e21, 5e-7, 0.000001, 123456789012345680000, 0.30000000000000004, -0, 1.5, 100, null, 2.5e-8]
+
+function rowsFor(kind: 'mysql' | 'postgres'): unknown[][] {
+  const out: unknown[][] = []
+  for (let i = 0; i < TEXTS.length; i++) {
+    const n = i + 1
+    const txt = TEXTS[i]!
+    const body = TEXTS[(i + 3) % TEXTS.length]!
+    const f = DOUBLES[i % DOUBLES.length]!
+    const dt = [null, '2024-02-29 23:59:59.999999', '1000-01-01 00:00:00', '2000-01-01 00:00:00.5', '2024-01-02 03:04:05.120000'][i % 5]
+    const d = [null, '0001-01-01', '9999-12-31', '2000-01-01'][i % 4]
+    const bin = i % 3 === 0 ? null : Buffer.from([0, 0xff, i, 0x5c, 0x0a, 0x09])
+    const common = [n, i % 2 ? '18446744073709551615' : String(i), i % 2 ? '-9223372036854775808' : String(-i), i % 3 ? '-1234567890123456789012345678.0123456789' : '0.0000000001', txt, body, bin, dt, d, f]
+    if (kind === 'mysql') out.push([...common, i % 4 ? 3.14159 : null, i % 2 ? '{"a": [1, 2], "b": "ü"}' : null, i % 3 ? i % 2 : null, ['838:59:59.000', '-01:02:03.500', null, '00:00:00.100'][i % 4], i % 2 ? 2024 : null, i % 3 ? 'b,c' : 'a'])
+    else out.push([...common, i % 2 ? '{"a": [1, 2], "b": "ü"}' : '[]', i % 3 ? i % 2 === 0 : null, ['23:59:59.999', '00:00:00', null, '12:00:00.5'][i % 4], i % 2 ? '1 day 02:03:04.5' : null, i % 2 ? 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' : null, i % 2 ? 'NaN' : '1.50', i % 2 ? -32768 : 7])
+  }
+  return out
+}
+
+describe.skipIf(!ready)('raw file path equals the canonical path', () => {
+  const id = uniq()
+  const dir = mkdtempSync(path.join(tmpdir(), 'sluice-fraw-'))
+  const myDb = `sl_fraw_${id}`
+  const pgDb = `sl_fraw_${id}`
+
+  beforeAll(async () => {
+    await freshMysqlDb(myDb)
+    const my = await mysql.createConnection({ ...MYSQL, database: myDb, charset: 'utf8mb4', timezone: '+00:00' })
+    await my.query(MY_DDL)
+    for (const r of rowsFor('mysql')) await my.query(`INSERT INTO r VALUES (${r.map(() => '?').join(',')})`, r)
+    // Zero dates (the zeroDate policy decides on both paths), in a table of their own: the raw
+    // writer sends a batch holding one to the canonical path whole.
+    await my.query('CREATE TABLE zd (id INT PRIMARY KEY, d DATE NULL, dt DATETIME(3) NULL)')
+    await my.query("SET SESSION sql_mode = ''")
+    await my.query("INSERT INTO zd VALUES (1, '0000-00-00', '2020-00-15 00:00:00'), (2, '2024-01-00', '2024-01-02 03:04:05.100'), (3, '2024-01-02', NULL)")
+    await my.end()
+    await freshPgDb(pgDb)
+    const c = new pg.Client({ ...PG, database: pgDb })
+    await c.connect()
+    await c.query(PG_DDL)
+    for (const r of rowsFor('postgres')) await c.query(`INSERT INTO r VALUES (${r.map((_, i) => `$${i + 1}`).join(',')})`, r)
+    await c.end()
+  })
+
+  afterAll(async () => {
+    await dropMysqlDb(myDb)
+    await dropPgDb(pgDb)
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  /** Run a job in-process; the log lines and dirty records it produced. */
+  async function run(reader: ConnectionConfig, writer: ConnectionConfig, spec: Record<string, unknown>, raw: boolean): Promise<{ logs: string[]; dirty: DirtyRecord[]; written: number }> {
+    const ref = (c: ConnectionConfig) => (c.kind === 'file' ? `file://${c.path}` : c)
+    const sp = spec as { reader?: Record<string, unknown>; writer?: Record<string, unknown> }
+    const parsed = parseJob({ ...spec, reader: { ...sp.reader, connection: ref(reader) }, writer: { ...sp.writer, connection: ref(writer) } })
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems))
+    const logs: string[] = []
+    const dirty: DirtyRecord[] = []
+    const before = process.env.SLUICE_RAW
+    if (!raw) process.env.SLUICE_RAW = '0'
+    try {
+      const summary = await runJob({
+        runId: `fraw-${uniq()}`,
+        job: parsed.job,
+        reader,
+        writer,
+        vars: {},
+        time: timeContext(),
+        channelMode: 'inprocess',
+        onEvent: (e) => {
+          if (e.type === 'run/log') logs.push(e.message)
+        },
+        onDirty: (rs) => dirty.push(...rs),
+      })
+      expect(summary.error).toBeUndefined()
+      return { logs, dirty, written: summary.rowsWritten }
+    } finally {
+      if (before === undefined) delete process.env.SLUICE_RAW
+      else process.env.SLUICE_RAW = before
+    }
+  }
+
+  const text = (file: string) => (file.endsWith('.gz') ? gunzipSync(readFileSync(file)) : readFileSync(file))
+
+  const dialects: Array<[string, Record<string, unknown>]> = [
+    ['csv gzip', { format: 'csv', compression: 'gzip' }],
+    ['\\001 delimiter, empty nullFormat', { format: 'csv', fieldDelimiter: '\\001', nullFormat: '' }],
+    ['tsv, base64, CRLF', { format: 'tsv', bytesFormat: 'base64', lineDelimiter: '\\r\\n' }],
+    ["'|' and quote ', nullFormat NULL", { format: 'csv', fieldDelimiter: '|', quote: "'", nullFormat: 'NULL' }],
+  ]
+  for (const source of ['mysql', 'mysql text protocol', 'postgres'] as const) {
+    const from = source === 'postgres' ? 'postgres' : 'mysql'
+    for (const [name, file] of source === 'mysql text protocol' ? dialects.slice(0, 1) : dialects) {
+      it(`export ${source} -> ${name}: the raw files are the canonical files byte for byte`, async () => {
+        // The MySQL reader's text protocol gives ZEROFILL padding and the server's own spellings.
+        if (source === 'mysql text protocol') process.env.SLUICE_MYSQL_BINARY = '0'
+        onTestFinished(() => {
+          delete process.env.SLUICE_MYSQL_BINARY
+        })
+        const out: Record<string, string> = {}
+        for (const raw of [true, false]) {
+          const folder = path.join(dir, `exp-${source.replace(/\W+/g, '_')}-${name.replace(/\W+/g, '_')}-${raw ? 'raw' : 'canon'}`)
+          const files: ConnectionConfig = { kind: 'file', path: folder }
+          const r = await run(dbConfig(from, from === 'mysql' ? myDb : pgDb), files, { tables: [{ source: 'r' }], writer: { connection: files, file: { ...file, exportBatchRows: 4 } }, setting: { speed: { channel: 1 }, zeroDate: 'null' } }, raw)
+          expect(r.dirty).toEqual([])
+          expect(r.written).toBe(TEXTS.length)
+          if (raw) expect(r.logs.some((l) => /raw path/.test(l)), r.logs.join('\n')).toBe(true)
+          else expect(r.logs.some((l) => /raw path/.test(l))).toBe(false)
+          out[raw ? 'raw' : 'canon'] = folder
+        }
+        const parts = readdirSync(out.canon!).filter((f) => /-\d{5}\./.test(f)).sort()
+        expect(parts.length).toBeGreaterThan(2)
+        expect(readdirSync(out.raw!).filter((f) => /-\d{5}\./.test(f)).sort()).toEqual(parts)
+        for (const p of parts) expect(text(path.join(out.raw!, p)).equals(text(path.join(out.canon!, p))), `${p}:\n${text(path.join(out.raw!, p))}\n---\n${text(path.join(out.canon!, p))}`).toBe(true)
+        const m = (f: string) => JSON.parse(readFileSync(path.join(f, 'r.manifest.json'), 'utf8')) as { rows: number; files: Array<{ path: string; rows: number; sha256: string }> }
+        expect(m(out.raw!).files.map((f) => [path.basename(f.path), f.rows, f.sha256])).toEqual(m(out.canon!).files.map((f) => [path.basename(f.path), f.rows, f.sha256]))
+      })
+    }
+  }
+
+  it('export of MySQL zero dates equals the canonical path (zeroDate null)', async () => {
+    const got: string[] = []
+    for (const raw of [true, false]) {
+      const folder = path.join(dir, `zd-${raw}`)
+      const files: ConnectionConfig = { kind: 'file', path: folder }
+      const r = await run(dbConfig('mysql', myDb), files, { tables: [{ source: 'zd' }], writer: { connection: files, file: { format: 'csv' } }, setting: { zeroDate: 'null' } }, raw)
+      expect(r.dirty).toEqual([])
+      got.push(readFileSync(path.join(folder, 'zd-000-00001.csv'), 'utf8'))
+    }
+    expect(got[0]).toBe(got[1])
+    expect(got[1]).toBe('id,d,dt\n1,\\N,\\N\n2,\\N,2024-01-02 03:04:05.1\n3,2024-01-02,\\N\n')
+  })
+
+  it('export of MySQL ZEROFILL integers equals the canonical path (a BIGINT beyond 2^53 keeps its padding)', async () => {
+    const my = await mysql.createConnection({ ...MYSQL, database: myDb })
+    await my.query('CREATE TABLE z (id INT PRIMARY KEY, zf INT(5) ZEROFILL, big BIGINT(22) UNSIGNED ZEROFILL, y YEAR)')
+    await my.query('INSERT INTO z VALUES (1, 42, 9007199254740993, 2024), (2, 0, 5, 0), (3, NULL, NULL, NULL)')
+    await my.end()
+    const got: string[] = []
+    for (const raw of [true, false]) {
+      const folder = path.join(dir, `zf-${raw}`)
+      const files: ConnectionConfig = { kind: 'file', path: folder }
+      await run(dbConfig('mysql', myDb), files, { tables: [{ source: 'z' }], writer: { connection: files, file: { format: 'csv' } } }, raw)
+      got.push(readFileSync(path.join(folder, 'z-000-00001.csv'), 'utf8'))
+    }
+    expect(got[0]).toBe(got[1])
+    expect(got[1]).toContain('0000009007199254740993')
+  })
+
+  const IMPORT_DDL = (t: string) => `CREATE TABLE ${t} (id int PRIMARY KEY, i64 bigint, dec38 numeric(38,10), txt varchar(100), body text, dt timestamp(6), d date, f double precision, j jsonb, t time, tz timestamptz, iv interval)`
+  const HEADER = 'id,i64,dec38,txt,body,dt,d,f,j,t,tz,iv'
+  /** Lines of a CSV with values the raw scanner must read as csv-parse and codec.ts do, and bad ones. */
+  const LINES = [
+    `1,+5,1e3,"a,b""c","multi\r\nline",2024-01-02T03:04:05.120,2024-01-02,0.1,"{""a"":1}",10:00:00.5,2024-01-02 03:04:05+05:30,1 day`,
+    ``,
+    `2,\\N,\\N,"\\N",,2024-01-02,\\N,-0,[],\\N,\\N,\\N`,
+    `3,abc,1,x,y,2024-01-02 03:04:05,2024-01-02,1,{},00:00:01,\\N,\\N`,
+    `4, 7,1.50,x,"q""uote",2024-01-02 03:04:05.000000,2024-01-02,1e-300,{},00:00:01,\\N,\\N`,
+    `5,9223372036854775807,-.5,"",\\N,2024-01-02 03:04:05.123456789,2024-02-30,1.7976931348623157e308,"{}",\\N,\\N,\\N`,
+    `6,1,2,3`,
+    `7,1,2,"tab\there",x,2024-01-02,2024-01-02,NaN,{},\\N,\\N,\\N`,
+    `8,0x10,1_000,x,y,2024-01-02,2024-01-02,1,{},\\N,\\N,\\N`,
+  ]
+
+  const cases: Array<[string, string, Record<string, unknown>, string]> = [
+    ['CRLF, BOM, records as is', '\ufeff' + [HEADER, ...LINES].join('\r\n') + '\r\n', {}, 'delimited text as is'],
+    ['LF, no trailing newline', [HEADER, ...LINES.map((l) => l.replace(/\r\n/g, '\n'))].join('\n'), {}, 'delimited text as is'],
+    ['fields reordered (COPY text)', [HEADER, ...LINES].join('\n') + '\n', { column: [{ index: 0, name: 'id' }, { index: 3, name: 'txt' }, { index: 1, name: 'i64' }, { index: 2, name: 'dec38' }, { index: 5, name: 'dt' }, { index: 7, name: 'f' }] }, 'delimited text scanner'],
+  ]
+  for (const [name, content, readerFile, via] of cases) {
+    it(`import CSV -> PostgreSQL, ${name}: the same rows and dirty records (file, line) as the canonical path`, async () => {
+      const folder = path.join(dir, `imp-${name.replace(/\W+/g, '_')}`)
+      mkdirSync(folder, { recursive: true })
+      writeFileSync(path.join(folder, 'in-1.csv'), content)
+      // A bigger file of good lines (several batches), so records go raw in bulk too.
+      const many = [HEADER]
+      for (let i = 0; i < 3000; i++) many.push(`${1000 + i},${i},${i}.25,"t ${i}, ""q""",line ${i},2024-01-02 03:04:05.${String(i % 1000).padStart(3, '0')},2024-01-02,${i / 7},{},00:00:01,2024-01-02 03:04:05+00,${i} seconds`)
+      writeFileSync(path.join(folder, 'in-2.csv'), many.join('\n') + '\n')
+      // Only good lines, the tricky ones among them (quoted line breaks and quotes, empty lines, "\N").
+      // Values PostgreSQL would take but the canonical reader refuses (dirty records), among good lines.
+      writeFileSync(path.join(folder, 'in-4.csv'), [HEADER, `21,1,NaN,x,y,2024-01-02,2024-01-02,1,{},\\N,\\N,\\N`, `22,1,1,x,y,epoch,epoch,1,{},\\N,\\N,\\N`, `23, 1 ,1,x,y,2024-01-02 03:04:05,2024-01-02,1,{},\\N,\\N,\\N`, `24,1,1,x,y,2024-01-02,2024-01-02,1,{},\\N,\\N,\\N`].join('\n'))
+      writeFileSync(path.join(folder, 'in-3.csv'), [HEADER, LINES[0]!.replace('1,', '11,'), '', '', LINES[2]!.replace('2,', '12,'), ''].join('\r\n'))
+      const c = new pg.Client({ ...PG, database: pgDb })
+      await c.connect()
+      const got: Record<string, { rows: string; dirty: Array<[string, string]> }> = {}
+      try {
+        for (const raw of [true, false]) {
+          const t = `imp_${raw ? 'raw' : 'canon'}_${name.replace(/\W+/g, '_')}`.toLowerCase()
+          await c.query(IMPORT_DDL(t))
+          const files: ConnectionConfig = { kind: 'file', path: folder }
+          const r = await run(files, dbConfig('postgres', pgDb), { tables: [{ source: 'in-*.csv', target: t }], reader: { connection: files, file: { format: 'csv', ...readerFile } }, setting: { batchBytes: 65_536, errorLimit: { record: 100 } } }, raw)
+          if (raw) expect(r.logs.some((l) => l.includes(`raw path (${via})`)), r.logs.join('\n')).toBe(true)
+          const rows = await c.query(`SELECT * FROM ${t} ORDER BY id`)
+          got[raw ? 'raw' : 'canon'] = {
+            rows: JSON.stringify(rows.rows),
+            dirty: r.dirty.map((d) => [d.reason, JSON.stringify(d.values)] as [string, string]).sort(),
+          }
+        }
+      } finally {
+        await c.end()
+      }
+      expect(got.raw!.rows).toBe(got.canon!.rows)
+      expect(got.raw!.dirty).toEqual(got.canon!.dirty)
+      // The bad values are dirty records naming their file and line.
+      expect(got.raw!.dirty.some(([reason]) => /in-1\.csv line \d+: .*abc/.test(reason)), JSON.stringify(got.raw!.dirty)).toBe(true)
+      expect(JSON.parse(got.raw!.rows).length).toBeGreaterThan(3000)
+    })
+  }
+})
