@@ -890,6 +890,9 @@ class Part {
   }
 }
 
+/** Kinds whose canonical value is its text as it is (both raw directions pass them unchanged). */
+const TEXT_KINDS = new Set<LogicalType['kind']>(['string', 'text', 'enum', 'set', 'json', 'uuid', 'other'])
+
 /**
  * How the raw path spells a column of this logical type in a text file (see {@link RawFieldOp});
  * undefined for kinds it leaves to the canonical path (timestamptz: offsets are re-spelled;
@@ -913,16 +916,9 @@ export function rawFieldOp(t: LogicalType): RawFieldOp | undefined {
     case 'bytes':
       return RawFieldOp.BYTES
     case 'decimal':
-    case 'string':
-    case 'text':
-    case 'enum':
-    case 'set':
-    case 'json':
-    case 'uuid':
-    case 'other':
       return RawFieldOp.TEXT
     default:
-      return undefined
+      return TEXT_KINDS.has(t.kind) ? RawFieldOp.TEXT : undefined
   }
 }
 
@@ -943,18 +939,11 @@ export function rawCheckOf(t: LogicalType): FieldCheck | undefined {
       return FieldCheck.DATE
     case 'datetime':
       return FieldCheck.DATETIME
-    case 'string':
-    case 'text':
-    case 'enum':
-    case 'set':
-    case 'json':
-    case 'uuid':
-    case 'other':
     case 'time':
     case 'timestamptz':
       return FieldCheck.ANY
     default:
-      return undefined
+      return TEXT_KINDS.has(t.kind) ? FieldCheck.ANY : undefined
   }
 }
 
