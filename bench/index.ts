@@ -137,7 +137,16 @@ function main(): void {
       c.prepare()
       // Every command starts from the same server state: no WAL of the previous one left to flush.
       psqlQ(PGDB, 'CHECKPOINT')
-      const m = timed(c.cmd, c.measured)
+      // pgloader (SBCL) now and then dies at start ("Failed to start the monitor thread"): one retry.
+      let m: { s: number; rssMb?: number }
+      try {
+        m = timed(c.cmd, c.measured)
+      } catch (e) {
+        if (!c.name.startsWith('pgloader')) throw e
+        log(`${c.name} failed at start, retrying once: ${String(e).split('\n')[0]}`)
+        c.prepare()
+        m = timed(c.cmd, c.measured)
+      }
       c.verify?.()
       times.get(c.name)!.push(m.s)
       if (m.rssMb !== undefined) rss.set(c.name, [...(rss.get(c.name) ?? []), m.rssMb])
@@ -174,10 +183,11 @@ function main(): void {
   }
   const rss1 = r.peakRssMb['1m mysql->pg']
   const targets = {
-    'mysql->pg <= 1.0x pipe': r.ratios['sluice/pipe mysql->pg'] <= 1.0,
+    // Issue 12's targets (two bench runs in a row must pass the 0.85x ones).
+    'mysql->pg <= 0.85x pipe': r.ratios['sluice/pipe mysql->pg'] <= 0.85,
     'mysql->pg <= 0.35x pgloader': r.ratios['sluice/pgloader mysql->pg'] <= 0.35,
-    'pg->mysql <= 1.0x pipe': r.ratios['sluice/pipe pg->mysql'] <= 1.0,
-    'peak RSS < 300 MB': Math.max(...Object.values(r.peakRssMb)) < 300,
+    'pg->mysql <= 0.85x pipe': r.ratios['sluice/pipe pg->mysql'] <= 0.85,
+    'peak RSS < 250 MB': Math.max(...Object.values(r.peakRssMb)) < 250,
     ...(rss5m ? { 'RSS 5M within 15 % of 1M': Math.abs(rss5m - rss1) / rss1 <= 0.15 } : {}),
   }
   const out = { ...r, targets, at: new Date().toISOString() }
