@@ -535,6 +535,25 @@ export function redoPlan(t: { plan: PlannedTask; owned: boolean; filter?: Target
   return safeRedoPlan(t, split, writer, splitCount)
 }
 
+/**
+ * Whether a new table's primary key is built after its data ({@link DdlPlan.primaryKeyAfterData})
+ * instead of with the table: when several splits load it at once (`splits` > 1), each channel's
+ * key range would insert into the middle of the index. Only where the key's values are known to be
+ * distinct already, so the build cannot fail where the per-row check would have made a dirty
+ * record: a MySQL or PostgreSQL table (the server enforces its primary key), read as a table (no
+ * querySql), every key column carried as is (a plain column mapping, no time format; the DDL plan
+ * offers the variant only for key columns of an exact type), plain inserts into a table this run
+ * creates (no upsert, append / partition load or duplicate detection, which rely on the key).
+ */
+export function deferKey(p: PlannedTask, splits: number, readerKind: string, dupDetect: boolean): boolean {
+  const src = p.sourceSchema
+  if (!p.ddl?.primaryKeyAfterData || splits < 2 || p.targetExists || p.writeMode !== 'insert' || p.load || dupDetect) return false
+  if ((readerKind !== 'mysql' && readerKind !== 'postgres') || !src?.primaryKey.length || p.read.querySql !== undefined || !p.read.table) return false
+  const key = p.targetSchema?.primaryKey ?? []
+  if (key.length !== src.primaryKey.length) return false
+  return key.every((name, i) => p.ops.some((op) => op.kind === 'column' && op.targetName === name && op.sourceName === src.primaryKey[i] && !op.timeFormat))
+}
+
 /** Tables whose foreign keys are created at once after the data (separate pooled connections). */
 export const FK_CONCURRENCY = 4
 
@@ -771,7 +790,9 @@ async function runTasks(
         planned.catch(() => undefined)
         if (!p.targetExists && p.ddl) {
           log('info', isFileConnector(writer) ? `writing files for ${p.target.name}` : `creating ${p.target.name}`, p.taskId)
-          const indexes = await createTable(writer, p.ddl)
+          const later = process.env.SLUICE_KEY_AFTER_DATA !== '0' && deferKey(p, wanted, reader.kind, !!runConfig.pkDuplicateDetect) ? p.ddl.primaryKeyAfterData : undefined
+          if (later) log('debug', `${p.target.name}: primary key built after the data (${wanted} splits load it at once)`, p.taskId)
+          const indexes = await createTable(writer, later ? { ...p.ddl, create: later.create, indexes: [later.add, ...p.ddl.indexes] } : p.ddl)
           t.created = true
           t.owned = true
           t.afterDdl = { indexes, foreignKeys: p.ddl.foreignKeys, sequences: p.ddl.sequences, ...(p.ddl.foreignKeyFast ? { foreignKeyFast: p.ddl.foreignKeyFast } : {}) }

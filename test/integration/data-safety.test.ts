@@ -178,7 +178,7 @@ describe.skipIf(!ready)('data safety: own rows only, one writer per target, resu
       await until(async () => (await pgQuery(out, `SELECT 1 FROM pg_class WHERE relname = $1`, [target])).length > 0, 'the target table', 60_000)
       await lock.query('BEGIN')
       await lock.query(`LOCK TABLE ${target} IN ROW EXCLUSIVE MODE`)
-      await until(async () => (await pgQuery(out, `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'CREATE INDEX%' AND wait_event_type = 'Lock'`, [out])).length > 0, 'CREATE INDEX waiting', 60_000)
+      await until(async () => (await pgQuery(out, `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND (query LIKE 'CREATE INDEX%' OR query LIKE 'ALTER TABLE%ADD PRIMARY KEY%') AND wait_event_type = 'Lock'`, [out])).length > 0, 'CREATE INDEX (or ADD PRIMARY KEY) waiting', 60_000)
       child.kill('SIGKILL')
       await exited
     } finally {

@@ -121,10 +121,18 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
     if (col.onUpdateCurrentTimestamp && (col.type.kind === 'datetime' || col.type.kind === 'timestamptz')) onUpdate.push(col.name)
     defs.push(def)
   }
-  if (table.primaryKey.length) defs.push(`PRIMARY KEY (${table.primaryKey.map(quoteIdent).join(', ')})`)
-  const create = [`CREATE TABLE ${qTable} (\n  ${defs.join(',\n  ')}\n)`]
-  if (table.comment) create.push(`COMMENT ON TABLE ${qTable} IS ${quoteLiteral(table.comment)}`)
-  for (const col of table.columns) if (col.comment) create.push(`COMMENT ON COLUMN ${qTable}.${quoteIdent(col.name)} IS ${quoteLiteral(col.comment)}`)
+  const withoutKey = [...defs]
+  const keyClause = table.primaryKey.length ? `PRIMARY KEY (${table.primaryKey.map(quoteIdent).join(', ')})` : undefined
+  if (keyClause) defs.push(keyClause)
+  const comments: string[] = []
+  if (table.comment) comments.push(`COMMENT ON TABLE ${qTable} IS ${quoteLiteral(table.comment)}`)
+  for (const col of table.columns) if (col.comment) comments.push(`COMMENT ON COLUMN ${qTable}.${quoteIdent(col.name)} IS ${quoteLiteral(col.comment)}`)
+  const create = [`CREATE TABLE ${qTable} (\n  ${defs.join(',\n  ')}\n)`, ...comments]
+  // The same table with its primary key built after the data (unnamed, so PostgreSQL names it
+  // `<table>_pkey` exactly as it names an inline one); only when every key column has its exact
+  // type (no override, no inexact mapping): distinct source keys then stay distinct here.
+  const keyExact = table.primaryKey.every((k) => overrides[k] === undefined && !warnings.some((w) => w.startsWith(`column "${k}"`)))
+  const primaryKeyAfterData = keyClause && keyExact ? { create: [`CREATE TABLE ${qTable} (\n  ${withoutKey.join(',\n  ')}\n)`, ...comments], add: `ALTER TABLE ${qTable} ADD ${keyClause}` } : undefined
 
   const indexes: string[] = []
   const used = new Set<string>()
@@ -185,5 +193,5 @@ export function buildDdl(table: TableSchema, target: TableRef, defaultSchema: st
     const value = next && identity.length === 1 ? `GREATEST(COALESCE(max(${q}), 0) + 1, ${next})` : `COALESCE(max(${q}), 0) + 1`
     sequences.push(`SELECT setval(pg_get_serial_sequence(${quoteLiteral(qTable)}, ${quoteLiteral(c)}), ${value}, false) FROM ${qTable}`)
   }
-  return { create, indexes, foreignKeys, sequences, warnings, omitted, ...(generated.length ? { generated } : {}) }
+  return { create, indexes, foreignKeys, sequences, warnings, omitted, ...(generated.length ? { generated } : {}), ...(primaryKeyAfterData ? { primaryKeyAfterData } : {}) }
 }
