@@ -101,9 +101,7 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
   const pending: Buffer[] = []
   let pendingBytes = 0
   // Per-record field offsets (reused).
-  let fs: Int32Array = new Int32Array(64)
-  let fe: Int32Array = new Int32Array(64)
-  let fq: Uint8Array = new Uint8Array(64) // 1 quoted, 2 quoted with doubled quotes
+  const sc = new RecordScanner(cls, delim, quote)
   // Reused text buffers (RawBatch.release): no fresh megabytes to allocate and fault in per batch.
   const pool: Buffer[] = []
   const take = (n: number): Buffer => {
@@ -205,129 +203,16 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
             continue
           }
         }
-        let nf = 0
-        let bad = false
-        let recLines = 0
-        let complete = false
-        let recEnd = 0 // index past the record's terminator
-        for (;;) {
-          if (nf === fs.length) {
-            fs = grow32(fs)
-            fe = grow32(fe)
-            const q = new Uint8Array(fq.length * 2)
-            q.set(fq)
-            fq = q
-          }
-          let flag = 0
-          let start = i
-          let end: number
-          if (i < len && buf[i] === quote) {
-            flag = 1
-            i++
-            start = i
-            for (;;) {
-              while (i < len && cls[buf[i]!]! < 2) i++
-              if (i >= len) break
-              const b = buf[i]!
-              if (b === quote) {
-                if (i + 1 < len && buf[i + 1] === quote) {
-                  flag = 2
-                  i += 2
-                  continue
-                }
-                if (i + 1 >= len && !eof) i = len
-                break
-              }
-              // csv-parse counts a CR and an LF inside quotes as a line each (a quoted CRLF is two).
-              recLines++
-              i++
-            }
-            if (i >= len) {
-              if (!eof) break
-              bad = true // an unclosed quote: csv-parse's error, via decode
-              end = len
-            } else {
-              end = i
-              i++ // closing quote
-            }
-          } else {
-            let k = 0
-            while (i < len && (k = cls[buf[i]!]!) === 0) i++
-            while (k === 4) {
-              // A quote inside an unquoted field: csv-parse's error, via decode.
-              bad = true
-              i++
-              while (i < len && (k = cls[buf[i]!]!) === 0) i++
-            }
-            end = i
-          }
-          fs[nf] = start
-          fe[nf] = end
-          fq[nf] = flag
-          nf++
-          if (i >= len) {
-            if (eof) {
-              complete = true
-              recEnd = len
-            }
-            break
-          }
-          const b = buf[i]!
-          if (b === delim) {
-            i++
-            if (i >= len && eof) {
-              // A delimiter at the very end: one more, empty, field.
-              fs[nf] = i
-              fe[nf] = i
-              fq[nf] = 0
-              nf++
-              complete = true
-              recEnd = len
-              break
-            }
-            continue
-          }
-          if (b === LF) {
-            if (crlf === undefined) crlf = false
-            if (crlf) {
-              // A bare LF in a CRLF file: data to csv-parse, counted as a line.
-              bad = true
-              recLines++
-              i++
-              continue
-            }
-            complete = true
-            recEnd = i + 1
-            break
-          }
-          if (b === CR) {
-            if (i + 1 >= len) {
-              if (eof) {
-                bad = true
-                complete = true
-                recEnd = len
-              }
-              break
-            }
-            if (buf[i + 1] === LF) {
-              if (crlf === undefined) crlf = true
-              if (!crlf) bad = true
-              complete = true
-              recEnd = i + 2
-              break
-            }
-            if (crlf === undefined) throw new RawUnsupported('the first line break is a bare CR')
-            // A bare CR: data to csv-parse, counted as a line (the batch is refused: the field
-            // offsets past it are the scanner's, decode() re-reads the text).
-            bad = true
-            recLines++
-            i++
-            continue
-          }
-          // After a closing quote, something else than a delimiter or line break.
-          bad = true
-          i++
-        }
+        sc.crlf = crlf
+        const complete = sc.scan(buf, i, len, eof)
+        crlf = sc.crlf
+        const nf = sc.nf
+        const bad = sc.bad
+        const recLines = sc.recLines
+        const recEnd = sc.recEnd
+        const fs = sc.fs
+        const fe = sc.fe
+        const fq = sc.fq
         if (!complete) break
         const brk = recEnd > 0 && (buf[recEnd - 1] === LF || buf[recEnd - 1] === CR) ? 1 : 0
         // The record [p, recEnd) with nf fields.
@@ -438,6 +323,179 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/**
+ * One record's field boundaries, scanned from a byte offset (the scanner's hot loop, kept out of
+ * the async generator so that V8 optimizes it as a plain method with its state in locals). After
+ * {@link scan}: `nf` fields at `fs[k], fe[k])` with `fq[k]` (0 unquoted, 1 quoted, 2 quoted with
+ * doubled quotes), `bad` (a record the canonical reader must judge: refused), `recLines` (line
+ * breaks inside quotes), `recEnd` (past the record's terminator), `crlf` (the file's record
+ * delimiter once seen).
+ */
+class RecordScanner {
+  fs: Int32Array = new Int32Array(64)
+  fe: Int32Array = new Int32Array(64)
+  fq: Uint8Array = new Uint8Array(64)
+  nf = 0
+  bad = false
+  recLines = 0
+  recEnd = 0
+  crlf: boolean | undefined = undefined
+
+  /** @param cls byte classes: 0 plain, 1 delimiter, 2 LF, 3 CR, 4 quote. */
+  constructor(
+    private readonly cls: Uint8Array,
+    private readonly delim: number,
+    private readonly quote: number,
+  ) {}
+
+  /**
+   * Scan the record starting at `i` in `buf[0, len)`; `eof`: no more text follows `len`.
+   * @returns whether the record is complete (false: it runs past `len`; read more and rescan).
+   * @throws RawUnsupported when the file's first line break is a bare CR.
+   */
+  scan(buf: Buffer, i: number, len: number, eof: boolean): boolean {
+    const cls = this.cls
+    const delim = this.delim
+    const quote = this.quote
+    let fs = this.fs
+    let fe = this.fe
+    let fq = this.fq
+    let crlf = this.crlf
+    let nf = 0
+    let bad = false
+    let recLines = 0
+    let complete = false
+    let recEnd = 0 // index past the record's terminator
+    for (;;) {
+      if (nf === fs.length) {
+        fs = this.fs = grow32(fs)
+        fe = this.fe = grow32(fe)
+        const q = new Uint8Array(fq.length * 2)
+        q.set(fq)
+        fq = this.fq = q
+      }
+      let flag = 0
+      let start = i
+      let end: number
+      if (i < len && buf[i] === quote) {
+        flag = 1
+        i++
+        start = i
+        for (;;) {
+          while (i < len && cls[buf[i]!]! < 2) i++
+          if (i >= len) break
+          const b = buf[i]!
+          if (b === quote) {
+            if (i + 1 < len && buf[i + 1] === quote) {
+              flag = 2
+              i += 2
+              continue
+            }
+            if (i + 1 >= len && !eof) i = len
+            break
+          }
+          // csv-parse counts a CR and an LF inside quotes as a line each (a quoted CRLF is two).
+          recLines++
+          i++
+        }
+        if (i >= len) {
+          if (!eof) break
+          bad = true // an unclosed quote: csv-parse's error, via decode
+          end = len
+        } else {
+          end = i
+          i++ // closing quote
+        }
+      } else {
+        let k = 0
+        while (i < len && (k = cls[buf[i]!]!) === 0) i++
+        while (k === 4) {
+          // A quote inside an unquoted field: csv-parse's error, via decode.
+          bad = true
+          i++
+          while (i < len && (k = cls[buf[i]!]!) === 0) i++
+        }
+        end = i
+      }
+      fs[nf] = start
+      fe[nf] = end
+      fq[nf] = flag
+      nf++
+      if (i >= len) {
+        if (eof) {
+          complete = true
+          recEnd = len
+        }
+        break
+      }
+      const b = buf[i]!
+      if (b === delim) {
+        i++
+        if (i >= len && eof) {
+          // A delimiter at the very end: one more, empty, field.
+          fs[nf] = i
+          fe[nf] = i
+          fq[nf] = 0
+          nf++
+          complete = true
+          recEnd = len
+          break
+        }
+        continue
+      }
+      if (b === LF) {
+        if (crlf === undefined) crlf = false
+        if (crlf) {
+          // A bare LF in a CRLF file: data to csv-parse, counted as a line.
+          bad = true
+          recLines++
+          i++
+          continue
+        }
+        complete = true
+        recEnd = i + 1
+        break
+      }
+      if (b === CR) {
+        if (i + 1 >= len) {
+          if (eof) {
+            bad = true
+            complete = true
+            recEnd = len
+          }
+          break
+        }
+        if (buf[i + 1] === LF) {
+          if (crlf === undefined) crlf = true
+          if (!crlf) bad = true
+          complete = true
+          recEnd = i + 2
+          break
+        }
+        if (crlf === undefined) {
+          this.crlf = crlf
+          throw new RawUnsupported('the first line break is a bare CR')
+        }
+        // A bare CR: data to csv-parse, counted as a line (the batch is refused: the field
+        // offsets past it are the scanner's, decode() re-reads the text).
+        bad = true
+        recLines++
+        i++
+        continue
+      }
+      // After a closing quote, something else than a delimiter or line break.
+      bad = true
+      i++
+    }
+    this.nf = nf
+    this.bad = bad
+    this.recLines = recLines
+    this.recEnd = recEnd
+    this.crlf = crlf
+    return complete
+  }
+}
 
 function sameBytes(b: Buffer, s: number, x: Buffer): boolean {
   for (let k = 0; k < x.length; k++) if (b[s + k] !== x[k]) return false
