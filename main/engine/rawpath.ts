@@ -131,7 +131,10 @@ function pgToMysql(src: LogicalType, tgt: Column): boolean {
  * MySQL wire text -> a text file: the file writer re-spells each kind as valueToText would spell
  * the canonical value (main/connectors/file/rawtext.ts RawFieldOp: integers and doubles through
  * Number, fraction zeros dropped, zero dates refused to the canonical path, bytes as hex/base64).
- * TIMESTAMP (offset re-spelled), BIT(1) booleans (canonical `true`/`false` vs wire `1`/`0`) and
+ * TIMESTAMP goes raw as the reader's text plus the session's fixed offset (the reader refuses
+ * sessions in an IANA zone, whose offset varies), its fraction zeros dropped before the offset
+ * (RawFieldOp.TIMESTAMPTZ), which is the canonical value `trimFraction(text) + offset`
+ * (mysql/values.ts makeTypeCast). BIT(1) booleans (canonical `true`/`false` vs wire `1`/`0`) and
  * geometry stay canonical, as do ZEROFILL columns. The file target's column (type, native type) is
  * the source's (plan.ts).
  */
@@ -148,6 +151,7 @@ function mysqlToFile(src: LogicalType, tgt: Column): boolean {
     case 'datetime':
     case 'time':
     case 'bytes':
+    case 'timestamptz':
       return true
     default:
       return TEXTUAL.has(src.kind) && src.kind !== 'uuid' && src.kind !== 'other'

@@ -898,8 +898,8 @@ const TEXT_KINDS = new Set<LogicalType['kind']>(['string', 'text', 'enum', 'set'
 
 /**
  * How the raw path spells a column of this logical type in a text file (see {@link RawFieldOp});
- * undefined for kinds it leaves to the canonical path (timestamptz: offsets are re-spelled;
- * geometry).
+ * undefined for kinds it leaves to the canonical path (geometry). timestamptz is spelled as the
+ * MySQL raw reader gives it (main/engine/rawpath.ts takes the raw path for it from MySQL only).
  */
 export function rawFieldOp(t: LogicalType): RawFieldOp | undefined {
   switch (t.kind) {
@@ -918,6 +918,8 @@ export function rawFieldOp(t: LogicalType): RawFieldOp | undefined {
       return RawFieldOp.BOOL
     case 'bytes':
       return RawFieldOp.BYTES
+    case 'timestamptz':
+      return RawFieldOp.TIMESTAMPTZ
     case 'decimal':
       return RawFieldOp.TEXT
     default:
