@@ -418,20 +418,13 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
               }
               for (let x = s; x < e; x++) {
                 const b = buf[x]!
+                const m = ESC_OUT[b]!
+                if (m === 0) out[o2++] = b
+                else {
+                  out[o2++] = BS
+                  out[o2++] = m
+                }
                 if (b === quote && q === 2) x++ // the doubled quote stands for one
-                if (b === BS) {
-                  out[o2++] = BS
-                  out[o2++] = BS
-                } else if (b === TAB) {
-                  out[o2++] = BS
-                  out[o2++] = 116
-                } else if (b === LF) {
-                  out[o2++] = BS
-                  out[o2++] = 110
-                } else if (b === CR) {
-                  out[o2++] = BS
-                  out[o2++] = 114
-                } else out[o2++] = b
               }
             }
             out[o2++] = LF
@@ -457,6 +450,13 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/** COPY text escapes of the output: 0 copied as is, else the letter written after a backslash. */
+const ESC_OUT = new Uint8Array(256)
+ESC_OUT[BS] = BS
+ESC_OUT[TAB] = 116
+ESC_OUT[LF] = 110
+ESC_OUT[CR] = 114
 
 /** The setup's fraction limits, 9 (no limit) where it gives none. */
 function fracsOf(plan: { fracs?: number[] }, ncols: number): number[] {
