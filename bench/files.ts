@@ -26,7 +26,7 @@ const ROWS = Number(opt('--rows') ?? 1_000_000)
 const CHANNELS = opt('--channels')
 const PGDB = 'sluice_bench'
 /** The MySQL database the file -> MySQL cases write into (tables made LIKE the source's orders). */
-const MYOUT = 'sluice_bench_out'
+const MYOUT = 'sluice_bench_files_out'
 const SMALLDB = 'sluice_bench_files'
 
 const log = logger('bench files')
