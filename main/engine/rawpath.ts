@@ -37,8 +37,8 @@ export interface RawCandidate {
 }
 
 /**
- * Whether a unit from a `from` reader to a `to` writer may take the raw path (MySQL <-> PostgreSQL
- * only: SQLite and file sides never); a string says why not (for logs and tests).
+ * Whether a unit from a `from` reader to a `to` writer may take the raw path (the pairs of the file
+ * comment; never SQLite, never file -> file); a string says why not (for logs and tests).
  */
 export function rawEligible(from: ConnectionKind | 'file', to: ConnectionKind | 'file', u: RawCandidate): true | string {
   const f = isFileStoreKind(from) ? 'file' : from
