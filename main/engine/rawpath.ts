@@ -14,8 +14,9 @@
  * COPY text into its CSV dialect, main/connectors/file/rawtext.ts) and delimited text files ->
  * PostgreSQL or MySQL (the file reader's scanner, main/connectors/file/rawread.ts, which checks
  * every field against its column's canonical grammar and refuses batches it cannot prove equal;
- * MySQL gets the scanner's COPY text through LOAD DATA). The mapping must be plain column copies in source order (no
- * constants, nullDefault or timeFormat); the zero-date policy is honoured by the fallback.
+ * MySQL gets the scanner's COPY text through LOAD DATA). The mapping must be plain column copies
+ * in source order (no constants, nullDefault or timeFormat); the zero-date policy is honoured by
+ * the fallback.
  */
 import type { Column, LogicalType } from '../core/types.js'
 import type { ConnectionKind } from '../connectors/types.js'

@@ -5,8 +5,9 @@
  * https://www.postgresql.org/docs/15/sql-copy.html "CSV Format") when the writer takes that
  * ({@link RawScanOptions.csv}) and the file's fields are the written columns in order, else
  * rewritten as PostgreSQL COPY text lines (reordered or partial columns, or a writer that takes
- * COPY text only: MySQL's LOAD DATA reads the same text, see raw.ts). Batches sent as they are never hold an empty line (PostgreSQL would read it as a row)
- * nor a line `\.` (its end-of-data marker).
+ * COPY text only: MySQL's LOAD DATA reads the same text, see raw.ts). Batches sent as they are
+ * never hold an empty line (PostgreSQL would read it as a row) nor a line `\.` (its end-of-data
+ * marker).
  *
  * Records follow RFC 4180 (https://www.rfc-editor.org/rfc/rfc4180) as csv-parse reads them with
  * the canonical reader's options (main/connectors/file/text.ts readDelimited): a field starting
