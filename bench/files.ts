@@ -9,7 +9,8 @@
  *   - sluice MySQL -> Parquet and Parquet -> PostgreSQL, reported beside them.
  * Every Sluice run is a child process (`node bin/sluice.mjs run`) measured by `/usr/bin/time`
  * (peak RSS). Prints the table and the two ratios the issue sets (export at most 1.0x the pipe,
- * import at most 1.2x), and writes `bench/results/files-latest.json` (git-ignored).
+ * import at most 1.2x), the gzip CSV -> MySQL ratio (reported, no target), and writes
+ * `bench/results/files-latest.json` (git-ignored).
  *
  * Options: `--rounds N` (default 3), `--rows N` (default 1,000,000 = bench.orders; a smaller N
  * builds `sluice_bench_files.orders` with the same generator, for a quick proof run),
