@@ -5,10 +5,12 @@
  * Alternating within each round (3 rounds by default, medians):
  *   - sluice MySQL -> gzip CSV on a local folder   vs  `mysql --quick -B -N -e 'SELECT ...' | gzip -1 > f`
  *   - sluice that gzip CSV -> PostgreSQL           vs  `zcat f | psql \copy ... from stdin`
+ *   - sluice that gzip CSV -> MySQL (sluice_bench_out) vs  `zcat f | mysql -e "LOAD DATA LOCAL INFILE '/dev/stdin' ..."`
  *   - sluice MySQL -> Parquet and Parquet -> PostgreSQL, reported beside them.
  * Every Sluice run is a child process (`node bin/sluice.mjs run`) measured by `/usr/bin/time`
  * (peak RSS). Prints the table and the two ratios the issue sets (export at most 1.0x the pipe,
- * import at most 1.2x), and writes `bench/results/files-latest.json` (git-ignored).
+ * import at most 1.2x), the gzip CSV -> MySQL ratio (reported, no target), and writes
+ * `bench/results/files-latest.json` (git-ignored).
  *
  * Options: `--rounds N` (default 3), `--rows N` (default 1,000,000 = bench.orders; a smaller N
  * builds `sluice_bench_files.orders` with the same generator, for a quick proof run),
@@ -24,6 +26,8 @@ const ROUNDS = Number(opt('--rounds') ?? 3)
 const ROWS = Number(opt('--rows') ?? 1_000_000)
 const CHANNELS = opt('--channels')
 const PGDB = 'sluice_bench'
+/** The MySQL database the file -> MySQL cases write into (tables made LIKE the source's orders). */
+const MYOUT = 'sluice_bench_files_out'
 const SMALLDB = 'sluice_bench_files'
 
 const log = logger('bench files')
@@ -74,6 +78,11 @@ function main(): void {
   const exportCsv = job('my2csv', { reader: { connection: my }, writer: { connection: `file://${csvDir}`, file: { format: 'csv', compression: 'gzip' } }, tables: [{ source: 'orders' }] })
   const importCsv = job('csv2pg', { reader: { connection: `file://${csvDir}` }, writer: { connection: pg }, tables: [{ source: 'orders-*.csv.gz', target: 'orders_fcsv' }] })
   const exportPq = job('my2pq', { reader: { connection: my }, writer: { connection: `file://${pqDir}`, file: { format: 'parquet' } }, tables: [{ source: 'orders' }] })
+  const importCsvMy = job('csv2my', { reader: { connection: `file://${csvDir}` }, writer: { connection: `mysql://root@127.0.0.1:3306/${MYOUT}` }, tables: [{ source: 'orders-*.csv.gz', target: 'orders_fcsv' }] })
+  const myTable = (t: string) => mysqlQ(`CREATE DATABASE IF NOT EXISTS ${MYOUT}; DROP TABLE IF EXISTS ${MYOUT}.${t}; CREATE TABLE ${MYOUT}.${t} LIKE ${db}.orders`)
+  const countMy = (t: string) => Number(mysqlQ(`SELECT COUNT(*) FROM ${MYOUT}.${t}`))
+  // The pipe file is `mysql -B -N` output: TAB-separated, backslash escapes, NULL spelled NULL.
+  const myPipe = `zcat ${pipeFile} | mysql -uroot -h127.0.0.1 --local-infile=1 --default-character-set=utf8mb4 -e "LOAD DATA LOCAL INFILE '/dev/stdin' INTO TABLE ${MYOUT}.orders_fpipe CHARACTER SET utf8mb4 (id, customer_id, sku, title, amount, qty, created_at, @ship, status, @note, is_gift, @ratio) SET ship_date = NULLIF(@ship, 'NULL'), note = NULLIF(@note, 'NULL'), ratio = NULLIF(@ratio, 'NULL')"`
   const importPq = job('pq2pg', { reader: { connection: `file://${pqDir}` }, writer: { connection: pg }, tables: [{ source: 'orders-*.parquet', target: 'orders_fpq' }] })
   const countPg = (t: string) => Number(psqlQ(PGDB, `SELECT count(*) FROM ${t}`))
   const expectRows = (n: number, what: string) => {
@@ -85,6 +94,8 @@ function main(): void {
     { name: 'pipe mysql|gzip -1', prepare: () => rmSync(pipeFile, { force: true }), cmd: `mysql -uroot -h127.0.0.1 --default-character-set=utf8mb4 --quick -B -N -e 'SELECT * FROM ${db}.orders' | gzip -1 > ${pipeFile}`, measured: false, verify: () => (existsSync(pipeFile) ? undefined : (() => { throw new Error('no pipe file') })()) },
     { name: 'sluice csv.gz->pg', prepare: () => psqlQ(PGDB, PG_DDL('orders_fcsv')), cmd: importCsv, measured: true, verify: () => expectRows(countPg('orders_fcsv'), 'sluice csv.gz->pg') },
     { name: 'pipe zcat|psql \\copy', prepare: () => psqlQ(PGDB, PG_DDL('orders_fpipe')), cmd: `zcat ${pipeFile} | psql -h127.0.0.1 -Upostgres -d ${PGDB} -q -c "\\copy orders_fpipe from stdin with (null 'NULL')"`, measured: false, verify: () => expectRows(countPg('orders_fpipe'), 'pipe zcat|psql') },
+    { name: 'sluice csv.gz->mysql', prepare: () => myTable('orders_fcsv'), cmd: importCsvMy, measured: true, verify: () => expectRows(countMy('orders_fcsv'), 'sluice csv.gz->mysql') },
+    { name: 'pipe zcat|mysql LOAD', prepare: () => myTable('orders_fpipe'), cmd: myPipe, measured: false, verify: () => expectRows(countMy('orders_fpipe'), 'pipe zcat|mysql LOAD') },
     { name: 'sluice mysql->parquet', prepare: () => undefined, cmd: exportPq, measured: true, verify: () => (gzRows(pqDir, '.parquet') ? undefined : (() => { throw new Error('no parquet part') })()) },
     { name: 'sluice parquet->pg', prepare: () => psqlQ(PGDB, 'DROP TABLE IF EXISTS orders_fpq'), cmd: importPq, measured: true, verify: () => expectRows(countPg('orders_fpq'), 'sluice parquet->pg') },
   ]
@@ -105,13 +116,15 @@ function main(): void {
   const rows = cases.map((c) => ({ case: c.name, seconds: Number(med(c.name).toFixed(3)), ...(c.measured ? { peakRssMb: rss(c.name) } : {}) }))
   const exportRatio = med('sluice mysql->csv.gz') / med('pipe mysql|gzip -1')
   const importRatio = med('sluice csv.gz->pg') / med('pipe zcat|psql \\copy')
+  const importMyRatio = med('sluice csv.gz->mysql') / med('pipe zcat|mysql LOAD')
   process.stdout.write(`\nFile cases, ${ROWS.toLocaleString('en')} rows, medians of ${ROUNDS} alternating rounds\n`)
   for (const r of rows) process.stdout.write(`  ${r.case.padEnd(24)} ${r.seconds.toFixed(2).padStart(8)} s${r.peakRssMb !== undefined ? `   peak RSS ${r.peakRssMb} MB` : ''}\n`)
   process.stdout.write(`  export ratio (sluice / mysql|gzip -1):   ${exportRatio.toFixed(2)}x (target at most 1.0x)\n`)
   process.stdout.write(`  import ratio (sluice / zcat|psql \\copy): ${importRatio.toFixed(2)}x (target at most 1.2x)\n`)
+  process.stdout.write(`  import ratio (sluice / zcat|mysql LOAD DATA): ${importMyRatio.toFixed(2)}x (reported)\n`)
   const outDir = path.join(root, 'bench', 'results')
   mkdirSync(outDir, { recursive: true })
-  writeFileSync(path.join(outDir, 'files-latest.json'), JSON.stringify({ at: new Date().toISOString(), rows: ROWS, rounds: ROUNDS, cases: rows, exportRatio, importRatio }, null, 2) + '\n')
+  writeFileSync(path.join(outDir, 'files-latest.json'), JSON.stringify({ at: new Date().toISOString(), rows: ROWS, rounds: ROUNDS, cases: rows, exportRatio, importRatio, importMyRatio }, null, 2) + '\n')
   if (!args.includes('--keep')) rmSync(work, { recursive: true, force: true })
   else log(`kept ${work}`)
   if (ROWS < 1_000_000 && !args.includes('--keep')) mysqlQ(`DROP DATABASE IF EXISTS ${SMALLDB}`)

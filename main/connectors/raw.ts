@@ -33,6 +33,11 @@ export interface RawReadOptions extends ReadOptions {
    * yields batches in that format (`RawBatch.format`), otherwise COPY text.
    */
   target?: RawTarget
+  /**
+   * The writer takes `format: 'csv'` batches ({@link RawWriter.takesCsv}): a file reader may pass
+   * records as they are. Without it the reader yields COPY text (or `pgbinary` for a `target`).
+   */
+  csv?: boolean
 }
 
 /** A batch of rows as COPY text lines (see the file comment), or as binary COPY tuples. */
@@ -104,6 +109,11 @@ export interface RawWriter extends Writer {
   writeRaw(batch: RawBatch, signal?: AbortSignal): Promise<WriteOutcome | null>
   /** The binary format this writer takes for its columns, when it has one for all of them. */
   rawTarget?(): RawTarget | undefined
+  /**
+   * True when {@link writeRaw} takes `format: 'csv'` batches (PostgreSQL's `COPY ... (FORMAT
+   * csv)`). A writer without it only ever gets COPY text (or its {@link rawTarget} format).
+   */
+  readonly takesCsv?: boolean
 }
 
 /** Thrown by {@link RawReadable.readRaw} when a split cannot be read raw (see there). */

@@ -299,7 +299,7 @@ async function oneTry(unit: Unit, env: ChannelEnv, write: WriteSpec, sc: Counter
     let next: Promise<IteratorResult<RowBatch | RawBatch>> | undefined
     if (raw) {
       const target = rw!.rawTarget?.()
-      it = rr!.readRaw(p.split, { signal, batchBytes: p.batchBytes, ...(target ? { target } : {}) })[Symbol.asyncIterator]()
+      it = rr!.readRaw(p.split, { signal, batchBytes: p.batchBytes, ...(target ? { target } : {}), ...(rw!.takesCsv ? { csv: true } : {}) })[Symbol.asyncIterator]()
       reading = it
       try {
         const first = await it.next()

@@ -12,9 +12,11 @@
  * Pairs: MySQL -> PostgreSQL (the MySQL reader's COPY text) and PostgreSQL -> MySQL (PostgreSQL's
  * own COPY text into LOAD DATA); MySQL / PostgreSQL -> delimited text files (the file writer turns
  * COPY text into its CSV dialect, main/connectors/file/rawtext.ts) and delimited text files ->
- * PostgreSQL (the file reader's scanner, main/connectors/file/rawread.ts, which checks every field
- * against its column's canonical grammar and refuses batches it cannot prove equal). The mapping must be plain column copies in source order (no
- * constants, nullDefault or timeFormat); the zero-date policy is honoured by the fallback.
+ * PostgreSQL or MySQL (the file reader's scanner, main/connectors/file/rawread.ts, which checks
+ * every field against its column's canonical grammar and refuses batches it cannot prove equal;
+ * MySQL gets the scanner's COPY text through LOAD DATA). The mapping must be plain column copies
+ * in source order (no constants, nullDefault or timeFormat); the zero-date policy is honoured by
+ * the fallback.
  */
 import type { Column, LogicalType } from '../core/types.js'
 import type { ConnectionKind } from '../connectors/types.js'
@@ -36,14 +38,14 @@ export interface RawCandidate {
 }
 
 /**
- * Whether a unit from a `from` reader to a `to` writer may take the raw path (MySQL <-> PostgreSQL
- * only: SQLite and file sides never); a string says why not (for logs and tests).
+ * Whether a unit from a `from` reader to a `to` writer may take the raw path (the pairs of the file
+ * comment; never SQLite, never file -> file); a string says why not (for logs and tests).
  */
 export function rawEligible(from: ConnectionKind | 'file', to: ConnectionKind | 'file', u: RawCandidate): true | string {
   const f = isFileStoreKind(from) ? 'file' : from
   const t = isFileStoreKind(to) ? 'file' : to
   const pair =
-    f === 'mysql' && t === 'postgres' ? mysqlToPg : f === 'postgres' && t === 'mysql' ? pgToMysql : f === 'mysql' && t === 'file' ? mysqlToFile : f === 'postgres' && t === 'file' ? pgToFile : f === 'file' && t === 'postgres' ? fileToPg : undefined
+    f === 'mysql' && t === 'postgres' ? mysqlToPg : f === 'postgres' && t === 'mysql' ? pgToMysql : f === 'mysql' && t === 'file' ? mysqlToFile : f === 'postgres' && t === 'file' ? pgToFile : f === 'file' && t === 'postgres' ? fileToPg : f === 'file' && t === 'mysql' ? fileToMysql : undefined
   if (!pair) return `no raw path from ${from} to ${to}`
   // A file reader's hidden columns after the mapped ones are not part of the raw rows.
   const width = f === 'file' && u.sourceNames ? u.sourceNames.slice(u.ops.length).every((n) => n.startsWith('@')) ? u.ops.length : u.sourceWidth : u.sourceWidth
@@ -130,7 +132,10 @@ function pgToMysql(src: LogicalType, tgt: Column): boolean {
  * MySQL wire text -> a text file: the file writer re-spells each kind as valueToText would spell
  * the canonical value (main/connectors/file/rawtext.ts RawFieldOp: integers and doubles through
  * Number, fraction zeros dropped, zero dates refused to the canonical path, bytes as hex/base64).
- * TIMESTAMP (offset re-spelled), BIT(1) booleans (canonical `true`/`false` vs wire `1`/`0`) and
+ * TIMESTAMP goes raw as the reader's text plus the session's fixed offset (the reader refuses
+ * sessions in an IANA zone, whose offset varies), its fraction zeros dropped before the offset
+ * (RawFieldOp.TIMESTAMPTZ), which is the canonical value `trimFraction(text) + offset`
+ * (mysql/values.ts makeTypeCast). BIT(1) booleans (canonical `true`/`false` vs wire `1`/`0`) and
  * geometry stay canonical, as do ZEROFILL columns. The file target's column (type, native type) is
  * the source's (plan.ts).
  */
@@ -147,6 +152,7 @@ function mysqlToFile(src: LogicalType, tgt: Column): boolean {
     case 'datetime':
     case 'time':
     case 'bytes':
+    case 'timestamptz':
       return true
     default:
       return TEXTUAL.has(src.kind) && src.kind !== 'uuid' && src.kind !== 'other'
@@ -198,6 +204,45 @@ function fileToPg(src: LogicalType, tgt: Column): boolean {
     case 'time':
     case 'timestamptz':
       return true
+    default:
+      return TEXTUAL.has(src.kind)
+  }
+}
+
+/**
+ * A delimited text file -> MySQL, through the scanner's COPY text into `LOAD DATA ... FIELDS
+ * TERMINATED BY '\t' ENCLOSED BY '' ESCAPED BY '\\'` (MySQL manual, "LOAD DATA Statement",
+ * https://dev.mysql.com/doc/refman/8.0/en/load-data.html: `\N` is NULL, `\\` `\t` `\n` `\r`
+ * the escaped bytes, an empty field the empty string). The canonical path sends MySQL the
+ * canonical value's text (mysql/wire.ts toWire), which for these pairs is the field's text up to
+ * spellings MySQL reads as the same value (a `+` sign or leading zeros of an integer, a decimal's
+ * `+`, a datetime's `T` or trailing fraction zeros), so both land the same value:
+ * - integers, decimals, dates and doubles (DOUBLE without (M,D): MySQL and JS both parse decimal
+ *   text to the nearest double) of their own kind, checked by the scanner (rawread.ts FieldCheck;
+ *   zero dates go canonical for the zeroDate policy);
+ * - datetimes into DATETIME(p) when the source's fraction digits (the scanner's limit, 6 for an
+ *   undeclared precision) fit p: MySQL rounds longer fractions silently, the canonical writer
+ *   refuses them;
+ * - text-like kinds (and a declared text column into a text-like target) as they are.
+ * Not raw: TIME and TIMESTAMP (the canonical writer checks fractions and converts offsets), YEAR,
+ * booleans, FLOAT (float32), binary, BIT and geometry targets. Values MySQL refuses or warns
+ * about (out of range, too long, a charset it cannot convert to) make the writer's LOAD DATA
+ * unclean (warnings count), so the batch goes canonical.
+ */
+function fileToMysql(src: LogicalType, tgt: Column): boolean {
+  if (isBinaryColumn(tgt) || isBitColumn(tgt)) return false
+  const t = tgt.type.kind
+  if (src.kind === 'text') return TEXTUAL.has(t)
+  if (src.kind !== t) return false
+  switch (src.kind) {
+    case 'float':
+      return src.bits !== 32 && tgt.type.kind === 'float' && tgt.type.bits !== 32 && !/\(/.test(tgt.nativeType)
+    case 'int':
+    case 'decimal':
+    case 'date':
+      return true
+    case 'datetime':
+      return (src.precision ?? 6) <= (fracOf(tgt.type) ?? 0)
     default:
       return TEXTUAL.has(src.kind)
   }

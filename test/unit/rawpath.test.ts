@@ -8,22 +8,25 @@ import { rawEligible } from '../../main/engine/rawpath.js'
 import { rawColumnPlan } from '../../main/connectors/mysql/rawread.js'
 import { boolsAsDigits, hasForeignEscape } from '../../main/connectors/mysql/write.js'
 import type { MapOp } from '../../main/engine/mapping.js'
+import { checkField, FieldCheck } from '../../main/connectors/file/rawread.js'
+import { copyToDelimited, rawDialect, RawFieldOp } from '../../main/connectors/file/rawtext.js'
 
 const col = (type: LogicalType, nativeType = ''): Column => ({ name: 'c', ordinal: 1, type, nativeType, nullable: true })
 const op = (sourceType: LogicalType, extra: Partial<Extract<MapOp, { kind: 'column' }>> = {}): MapOp => ({ kind: 'column', index: 0, sourceName: 'c', targetName: 'c', sourceType, ...extra })
 const one = (from: 'mysql' | 'postgres', to: 'mysql' | 'postgres', src: LogicalType, tgt: Column, extra = {}) => rawEligible(from, to, { ops: [op(src, extra)], sourceWidth: 1, targets: [tgt] })
 
 describe('rawEligible', () => {
-  const f = (from: 'mysql' | 'postgres' | 'file' | 's3', to: 'postgres' | 'file' | 'sftp', src: LogicalType, tgt: Column, names?: string[]) =>
+  const f = (from: 'mysql' | 'postgres' | 'file' | 's3', to: 'mysql' | 'postgres' | 'file' | 'sftp', src: LogicalType, tgt: Column, names?: string[]) =>
     rawEligible(from, to, { ops: [op(src)], sourceWidth: names?.length ?? 1, targets: [tgt], ...(names ? { sourceNames: names } : {}) })
 
   it('MySQL / PostgreSQL -> delimited text files', () => {
     expect(f('mysql', 'file', { kind: 'int', bits: 64 }, col({ kind: 'int', bits: 64 }, 'bigint(20)'))).toBe(true)
     expect(f('mysql', 'sftp', { kind: 'datetime', precision: 3 }, col({ kind: 'datetime', precision: 3 }))).toBe(true)
     expect(f('mysql', 'file', { kind: 'float', bits: 32 }, col({ kind: 'float', bits: 32 }))).toBe(true)
-    // ZEROFILL (padded text past 2^53), TIMESTAMP (offset re-spelled), BIT(1) booleans: canonical.
+    // TIMESTAMP: the reader's text plus the session's fixed offset (RawFieldOp.TIMESTAMPTZ).
+    expect(f('mysql', 'file', { kind: 'timestamptz', precision: 0 }, col({ kind: 'timestamptz', precision: 0 }))).toBe(true)
+    // ZEROFILL (padded text past 2^53), BIT(1) booleans: canonical.
     expect(f('mysql', 'file', { kind: 'int', bits: 64 }, col({ kind: 'int', bits: 64 }, 'bigint(22) unsigned zerofill'))).toMatch(/no raw spelling/)
-    expect(f('mysql', 'file', { kind: 'timestamptz', precision: 0 }, col({ kind: 'timestamptz', precision: 0 }))).toMatch(/no raw spelling/)
     expect(f('mysql', 'file', { kind: 'bool' }, col({ kind: 'bool' }))).toMatch(/no raw spelling/)
     expect(f('postgres', 'file', { kind: 'bool' }, col({ kind: 'bool' }))).toBe(true)
     expect(f('postgres', 'file', { kind: 'float', bits: 32 }, col({ kind: 'float', bits: 32 }))).toMatch(/no raw spelling/)
@@ -41,6 +44,30 @@ describe('rawEligible', () => {
     expect(f('file', 'postgres', { kind: 'bool' }, col({ kind: 'bool' }), ['c', '@file'])).toMatch(/no raw spelling/)
     expect(f('file', 'postgres', { kind: 'float', bits: 32 }, col({ kind: 'float', bits: 32 }), ['c', '@file'])).toMatch(/no raw spelling/)
     expect(f('file', 'file' as never, { kind: 'text' }, col({ kind: 'text' }), ['c', '@file'])).toMatch(/no raw path/)
+  })
+
+  it('delimited text files -> MySQL', () => {
+    const n = ['c', '@file', '@line', '@error']
+    expect(f('file', 'mysql', { kind: 'int', bits: 64, unsigned: true }, col({ kind: 'int', bits: 64, unsigned: true }, 'bigint(20) unsigned'), n)).toBe(true)
+    expect(f('file', 'mysql', { kind: 'decimal', precision: 38, scale: 10 }, col({ kind: 'decimal', precision: 38, scale: 10 }, 'decimal(38,10)'), n)).toBe(true)
+    expect(f('file', 'mysql', { kind: 'float', bits: 64 }, col({ kind: 'float', bits: 64 }, 'double'), n)).toBe(true)
+    expect(f('file', 'mysql', { kind: 'date' }, col({ kind: 'date' }, 'date'), n)).toBe(true)
+    expect(f('file', 'mysql', { kind: 'json' }, col({ kind: 'json' }, 'json'), n)).toBe(true)
+    expect(f('file', 'mysql', { kind: 'text' }, col({ kind: 'string', length: 20 }, 'varchar(20)'), n)).toBe(true)
+    // DATETIME(p): only when the source's fraction digits fit p (MySQL rounds silently).
+    expect(f('file', 'mysql', { kind: 'datetime', precision: 6 }, col({ kind: 'datetime', precision: 6 }, 'datetime(6)'), n)).toBe(true)
+    expect(f('file', 'mysql', { kind: 'datetime', precision: 6 }, col({ kind: 'datetime', precision: 3 }, 'datetime(3)'), n)).toMatch(/no raw spelling/)
+    expect(f('file', 'mysql', { kind: 'datetime' }, col({ kind: 'datetime' }, 'datetime'), n)).toMatch(/no raw spelling/)
+    // A declared text column into an integer or time column: the canonical writer checks the text.
+    expect(f('file', 'mysql', { kind: 'text' }, col({ kind: 'int', bits: 32 }, 'int(11)'), n)).toMatch(/no raw spelling/)
+    expect(f('file', 'mysql', { kind: 'text' }, col({ kind: 'datetime', precision: 6 }, 'datetime(6)'), n)).toMatch(/no raw spelling/)
+    expect(f('file', 'mysql', { kind: 'float', bits: 64 }, col({ kind: 'float', bits: 64 }, 'double(10,2)'), n)).toMatch(/no raw spelling/)
+    expect(f('file', 'mysql', { kind: 'float', bits: 32 }, col({ kind: 'float', bits: 32 }, 'float'), n)).toMatch(/no raw spelling/)
+    for (const k of ['time', 'timestamptz'] as const) expect(f('file', 'mysql', { kind: k, precision: 6 }, col({ kind: k, precision: 6 }), n)).toMatch(/no raw spelling/)
+    expect(f('file', 'mysql', { kind: 'year' }, col({ kind: 'year' }, 'year(4)'), n)).toMatch(/no raw spelling/)
+    expect(f('file', 'mysql', { kind: 'bool' }, col({ kind: 'bool' }, 'bit(1)'), n)).toMatch(/no raw spelling/)
+    expect(f('file', 'mysql', { kind: 'text' }, col({ kind: 'bytes' }, 'blob'), n)).toMatch(/no raw spelling/)
+    expect(f('file', 'mysql', { kind: 'string' }, col({ kind: 'string' }, 'varbinary(10)'), n)).toMatch(/no raw spelling/)
   })
 
   it('MySQL -> PostgreSQL', () => {
@@ -98,6 +125,37 @@ describe('MySQL rawColumnPlan', () => {
     expect(rawColumnPlan(f(7))).toMatch(/not a fixed offset/)
     expect(rawColumnPlan(f(16))).toMatch(/protocol type 16/)
     expect(rawColumnPlan(f(255))).toMatch(/protocol type 255/)
+  })
+})
+
+describe('file raw helpers', () => {
+  const b = (s: string) => Buffer.from(s)
+  it('checkField refuses zero dates and DATETIME fractions past the limit', () => {
+    const ok = (s: string, c: FieldCheck, frac?: number) => checkField(b(s), 0, b(s).length, c, frac)
+    expect(ok('2024-01-02', FieldCheck.DATE)).toBe(true)
+    for (const z of ['0000-01-01', '2024-00-01', '2024-01-00']) expect(ok(z, FieldCheck.DATE)).toBe(false)
+    expect(ok('0000-00-00 00:00:00', FieldCheck.DATETIME)).toBe(false)
+    expect(ok('2024-01-02T03:04:05.123456789', FieldCheck.DATETIME)).toBe(true)
+    expect(ok('2024-01-02 03:04:05.123456', FieldCheck.DATETIME, 6)).toBe(true)
+    expect(ok('2024-01-02 03:04:05.1234560', FieldCheck.DATETIME, 6)).toBe(false)
+    expect(ok('2024-01-02 03:04:05.1', FieldCheck.DATETIME, 0)).toBe(false)
+    expect(ok('2024-01-02 03:04:05', FieldCheck.DATETIME, 0)).toBe(true)
+  })
+  it('copyToDelimited spells a MySQL TIMESTAMP as the canonical value: fraction zeros dropped before the offset', () => {
+    const d = rawDialect({ delimiter: ',', quote: '"', escape: '"', nullFormat: '\\N', bytesFormat: 'hex' }, true) as Exclude<ReturnType<typeof rawDialect>, string>
+    const ops = Uint8Array.of(RawFieldOp.TIMESTAMPTZ)
+    const one = (s: string) => {
+      const r = copyToDelimited(b(`${s}\n`), 1, ops, d)
+      return typeof r === 'string' ? r : r.data.toString()
+    }
+    expect(one('2024-01-02 03:04:05.120000+00:00')).toBe('2024-01-02 03:04:05.12+00:00\n')
+    expect(one('2024-01-02 03:04:05.000+05:30')).toBe('2024-01-02 03:04:05+05:30\n')
+    expect(one('2024-01-02 03:04:05-03:30')).toBe('2024-01-02 03:04:05-03:30\n')
+    expect(one('2024-01-02 03:04:05.000001+05:53:28')).toBe('2024-01-02 03:04:05.000001+05:53:28\n')
+    expect(one('\\N')).toBe('\\N\n')
+    expect(one('0000-00-00 00:00:00+00:00')).toMatch(/zero date/)
+    expect(one('2024-01-02 03:04:05+00')).toMatch(/unexpected spelling/)
+    expect(one('2024-01-02T03:04:05+00:00')).toMatch(/unexpected spelling/)
   })
 })
 

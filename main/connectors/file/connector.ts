@@ -45,7 +45,7 @@ import {
   type Writer,
   type WriteSpec,
 } from '../types.js'
-import { RawUnsupported, type RawBatch, type RawReadable, type RawWriter } from '../raw.js'
+import { RawUnsupported, type RawBatch, type RawReadable, type RawReadOptions, type RawWriter } from '../raw.js'
 import { FieldCheck, readDelimitedRaw } from './rawread.js'
 import { DecodeError, parseFileType, textToValue, unescapeDelimiter, type TextCodecOptions } from './codec.js'
 import { compressionExt, compressionOfBytes, compressionOfName, compressor, decompressor, type Compression } from './compress.js'
@@ -554,7 +554,7 @@ export class FileConnector implements Connector {
     return !!this.raw && (f === 'csv' || f === 'tsv')
   }
 
-  private async *readRaw(split: Split, opts: ReadOptions = {}): AsyncGenerator<RawBatch> {
+  private async *readRaw(split: Split, opts: RawReadOptions = {}): AsyncGenerator<RawBatch> {
     const file = split.range?.column === FILE_SPLIT ? String(split.range.lower) : undefined
     if (!file) throw new Error('file reader: a split without a file')
     const format = formatOf(file, this.ro.format)
@@ -577,6 +577,7 @@ export class FileConnector implements Connector {
         quote: dialect.quote,
         nullFormat: dialect.nullFormat,
         header: o.header,
+        csv: opts.csv === true,
         batchBytes: opts.batchBytes ?? 4 << 20,
         signal: ac.signal,
         setup: async (hdr, width) => {
@@ -586,6 +587,7 @@ export class FileConnector implements Connector {
           const idx = cols.map((c) => (c.hidden || c.constant !== undefined ? -1 : c.index !== undefined ? c.index : (hdr ?? []).indexOf(c.key ?? c.name)))
           const fields: number[] = []
           const checks: FieldCheck[] = []
+          const fracs: number[] = []
           let tail = false
           cols.forEach((c, j) => {
             if (c.hidden && c.name.startsWith('@')) {
@@ -598,8 +600,9 @@ export class FileConnector implements Connector {
             if (check === undefined) throw new RawUnsupported(`column ${c.name} is ${c.type.kind}`)
             fields.push(idx[j]!)
             checks.push(check)
+            fracs.push(c.type.kind === 'datetime' ? c.type.precision ?? 6 : 9)
           })
-          return { fields, checks, build: this.rowBuilder(file, format, o, cols, idx, hdr ? width : undefined, codec) }
+          return { fields, checks, fracs, build: this.rowBuilder(file, format, o, cols, idx, hdr ? width : undefined, codec) }
         },
       })
     } finally {
@@ -895,8 +898,8 @@ const TEXT_KINDS = new Set<LogicalType['kind']>(['string', 'text', 'enum', 'set'
 
 /**
  * How the raw path spells a column of this logical type in a text file (see {@link RawFieldOp});
- * undefined for kinds it leaves to the canonical path (timestamptz: offsets are re-spelled;
- * geometry).
+ * undefined for kinds it leaves to the canonical path (geometry). timestamptz is spelled as the
+ * MySQL raw reader gives it (main/engine/rawpath.ts takes the raw path for it from MySQL only).
  */
 export function rawFieldOp(t: LogicalType): RawFieldOp | undefined {
   switch (t.kind) {
@@ -915,6 +918,8 @@ export function rawFieldOp(t: LogicalType): RawFieldOp | undefined {
       return RawFieldOp.BOOL
     case 'bytes':
       return RawFieldOp.BYTES
+    case 'timestamptz':
+      return RawFieldOp.TIMESTAMPTZ
     case 'decimal':
       return RawFieldOp.TEXT
     default:

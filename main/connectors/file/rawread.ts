@@ -2,10 +2,12 @@
  * The file reader's raw path (main/connectors/raw.ts): delimited text records checked by one byte
  * scanner, no JS value per field, and passed on as they are (`RawBatch.format` `csv`, which
  * PostgreSQL reads with `COPY ... (FORMAT csv)`: same quoting rules, an unquoted NULL string,
- * https://www.postgresql.org/docs/15/sql-copy.html "CSV Format") when the file's fields are the
- * written columns in order, else rewritten as PostgreSQL COPY text lines (reordered or partial
- * columns). Batches sent as they are never hold an empty line (PostgreSQL would read it as a row)
- * nor a line `\.` (its end-of-data marker).
+ * https://www.postgresql.org/docs/15/sql-copy.html "CSV Format") when the writer takes that
+ * ({@link RawScanOptions.csv}) and the file's fields are the written columns in order, else
+ * rewritten as PostgreSQL COPY text lines (reordered or partial columns, or a writer that takes
+ * COPY text only: MySQL's LOAD DATA reads the same text, see raw.ts). Batches sent as they are
+ * never hold an empty line (PostgreSQL would read it as a row) nor a line `\.` (its end-of-data
+ * marker).
  *
  * Records follow RFC 4180 (https://www.rfc-editor.org/rfc/rfc4180) as csv-parse reads them with
  * the canonical reader's options (main/connectors/file/text.ts readDelimited): a field starting
@@ -19,10 +21,12 @@
  * file and line) when a record is not what the scanner can prove equal to the canonical reader's
  * result: a field count that is not the header's, a field that the column's type does not accept
  * in its strict canonical spelling (see {@link FieldCheck}), a quote inside an unquoted field, a
- * line break other than the file's record delimiter. `decode()` re-reads the batch's own bytes
+ * line break other than the file's record delimiter, a COPY text batch that is not valid UTF-8
+ * (the canonical reader decodes invalid bytes as U+FFFD). `decode()` re-reads the batch's own bytes
  * with csv-parse and the canonical row builder, so it yields exactly the canonical rows, with
  * their `@file` / `@line`.
  */
+import { isUtf8 } from 'node:buffer'
 import type { Readable } from 'node:stream'
 import { parse as parseSync } from 'csv-parse/sync'
 import type { Row } from '../../core/types.js'
@@ -36,9 +40,13 @@ import { RawUnsupported, type RawBatch } from '../raw.js'
  *   canonical);
  * - `DEC`: codec.ts's decimal grammar `[+-]?(digits[.digits]|.digits)([eE][+-]?digits)`, no blanks
  *   (NaN / Infinity go canonical);
- * - `DATE`: `dddd-dd-dd`;
+ * - `DATE`: `dddd-dd-dd`, not a zero date (year 0000, month or day 00: the canonical path applies
+ *   the zeroDate policy to those, main/engine/mapping.ts, where a target might store them);
  * - `DATETIME`: `dddd-dd-dd[ T]dd:dd:dd[.d{1,9}]` or a date alone (the same instant in both paths:
- *   PostgreSQL reads the `T` form and the trailing fraction zeros the canonical path drops).
+ *   PostgreSQL and MySQL read the `T` form and the trailing fraction zeros the canonical path
+ *   drops), not a zero date, with at most the column's fraction digits
+ *   ({@link RawScanOptions.setup} `fracs`: MySQL rounds longer fractions silently, where the
+ *   canonical writer refuses them).
  */
 export const FieldCheck = { ANY: 0, INT: 1, DEC: 2, DATE: 3, DATETIME: 4 } as const
 export type FieldCheck = (typeof FieldCheck)[keyof typeof FieldCheck]
@@ -51,15 +59,21 @@ export interface RawScanOptions {
   /** The nullFormat as UTF-8 bytes, and as text (for decode). */
   nullFormat: Buffer
   header: boolean
+  /**
+   * The writer takes `format: 'csv'` batches (main/connectors/raw.ts RawReadOptions.csv): records
+   * may then be passed as they are; otherwise every batch is COPY text.
+   */
+  csv?: boolean
   /** Decompressed text bytes target per batch. */
   batchBytes: number
   signal?: AbortSignal
   /**
    * Called once with the header names (or, without a header, undefined and the first record's
    * field count): the field index of each raw column in write order, its check, and the canonical
-   * row builder for decode. Throws RawUnsupported when the columns have no raw path.
+   * row builder for decode, and optionally per column the most fraction digits a `DATETIME` field
+   * may have (default 9). Throws RawUnsupported when the columns have no raw path.
    */
-  setup(header: string[] | undefined, width: number): Promise<{ fields: number[]; checks: FieldCheck[]; build: (rec: Array<string | null>, line: number) => Row }>
+  setup(header: string[] | undefined, width: number): Promise<{ fields: number[]; checks: FieldCheck[]; fracs?: number[]; build: (rec: Array<string | null>, line: number) => Row }>
 }
 
 const LF = 10
@@ -97,6 +111,7 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
   let width = -1
   let direct = false
   let ncols = 0
+  let fracs: number[] = []
   let line0 = 0 // line breaks before buf (csv-parse's info.lines - 1 of its first record)
   const pending: Buffer[] = []
   let pendingBytes = 0
@@ -174,6 +189,9 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
           if (mem && --refs === 0) give(mem)
         }
         refs++
+        // The canonical reader decodes invalid UTF-8 as U+FFFD; PostgreSQL and MySQL would refuse
+        // or mangle the bytes instead. (Batches sent as they are: PostgreSQL refuses them.)
+        if (!refused && !direct && !isUtf8(out.subarray(0, o2))) refused = true
         if (refused) ready.push({ refused: true, data: EMPTY, rows, approxBytes: src.length, via, decode, release })
         else if (direct) ready.push({ format: 'csv', csv, data: src, rows, approxBytes: src.length, via, decode, release })
         else ready.push({ data: out.subarray(0, o2), rows, approxBytes: src.length, via, decode, release })
@@ -231,21 +249,23 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
             bLines = lines
             ncols = plan.fields.length
             checks = Uint8Array.from(plan.checks)
-            direct = csvNullOk && (width === ncols) && plan.fields.every((f, k) => f === k)
+            direct = !!o.csv && csvNullOk && (width === ncols) && plan.fields.every((f, k) => f === k)
+            fracs = fracsOf(plan, ncols)
             if (direct) out = EMPTY
             continue
           }
           plan = await o.setup(undefined, nf)
           ncols = plan.fields.length
           checks = Uint8Array.from(plan.checks)
-          direct = csvNullOk && plan.fields.every((f, k) => f === k)
+          direct = !!o.csv && csvNullOk && plan.fields.every((f, k) => f === k)
+          fracs = fracsOf(plan, ncols)
           if (direct) out = EMPTY
         }
         const pl = plan!
         if (!refused) {
           if (bad || (width >= 0 && nf !== width) || (direct && nf !== ncols)) refused = true
           else if (direct) {
-            if (!sc.fieldsOk(buf, checks!, ncols, nullF)) refused = true
+            if (!sc.fieldsOk(buf, checks!, fracs, ncols, nullF)) refused = true
             // PostgreSQL reads a line `\.` as the end of the data.
             if (nf === 1 && fq[0] === 0 && fe[0]! - fs[0]! === 2 && buf[fs[0]!] === BS && buf[fs[0]! + 1] === 46) refused = true
           } else {
@@ -272,26 +292,19 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
                 continue
               }
               const check = pl.checks[k]!
-              if (check !== FieldCheck.ANY && (q === 2 || !checkField(buf, s, e, check))) {
+              if (check !== FieldCheck.ANY && (q === 2 || !checkField(buf, s, e, check, fracs[k]!))) {
                 refused = true
                 break
               }
               for (let x = s; x < e; x++) {
                 const b = buf[x]!
+                const m = ESC_OUT[b]!
+                if (m === 0) out[o2++] = b
+                else {
+                  out[o2++] = BS
+                  out[o2++] = m
+                }
                 if (b === quote && q === 2) x++ // the doubled quote stands for one
-                if (b === BS) {
-                  out[o2++] = BS
-                  out[o2++] = BS
-                } else if (b === TAB) {
-                  out[o2++] = BS
-                  out[o2++] = 116
-                } else if (b === LF) {
-                  out[o2++] = BS
-                  out[o2++] = 110
-                } else if (b === CR) {
-                  out[o2++] = BS
-                  out[o2++] = 114
-                } else out[o2++] = b
               }
             }
             out[o2++] = LF
@@ -317,6 +330,18 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/** COPY text escapes of the output: 0 copied as is, else the letter written after a backslash. */
+const ESC_OUT = new Uint8Array(256)
+ESC_OUT[BS] = BS
+ESC_OUT[TAB] = 116
+ESC_OUT[LF] = 110
+ESC_OUT[CR] = 114
+
+/** The setup's fraction limits, 9 (no limit) where it gives none. */
+function fracsOf(plan: { fracs?: number[] }, ncols: number): number[] {
+  return Array.from({ length: ncols }, (_, k) => Math.min(9, Math.max(0, plan.fracs?.[k] ?? 9)))
+}
 
 /**
  * One record's field boundaries, scanned from a byte offset (the scanner's hot loop, kept out of
@@ -349,10 +374,10 @@ class RecordScanner {
 
   /**
    * Whether the last scanned record's first `n` fields pass their checks ({@link FieldCheck}, one
-   * per field): a field equal to the unquoted `nullFormat` is NULL and passes; a field with
+   * per field, with `fracs`: the most fraction digits of a `DATETIME` field): a field equal to the unquoted `nullFormat` is NULL and passes; a field with
    * doubled quotes never passes a check other than ANY.
    */
-  fieldsOk(buf: Buffer, checks: Uint8Array, n: number, nullF: Buffer): boolean {
+  fieldsOk(buf: Buffer, checks: Uint8Array, fracs: readonly number[], n: number, nullF: Buffer): boolean {
     const fs = this.fs
     const fe = this.fe
     const fq = this.fq
@@ -363,7 +388,7 @@ class RecordScanner {
       const s = fs[k]!
       const e = fe[k]!
       if (fq[k] === 0 && e - s === nullLen && sameBytes(buf, s, nullF)) continue
-      if (fq[k] === 2 || !checkField(buf, s, e, check)) return false
+      if (fq[k] === 2 || !checkField(buf, s, e, check, fracs[k]!)) return false
     }
     return true
   }
@@ -611,8 +636,11 @@ function digits(b: Buffer, i: number, e: number): number {
   return i - s
 }
 
-/** Whether `b[s, e)` is in the strict spelling of `check` (see {@link FieldCheck}). */
-export function checkField(b: Buffer, s: number, e: number, check: FieldCheck): boolean {
+/**
+ * Whether `b[s, e)` is in the strict spelling of `check` (see {@link FieldCheck}); `maxFrac`: the
+ * most fraction digits a `DATETIME` may have (0-9).
+ */
+export function checkField(b: Buffer, s: number, e: number, check: FieldCheck, maxFrac = 9): boolean {
   switch (check) {
     case FieldCheck.INT: {
       let i = s
@@ -650,15 +678,19 @@ export function checkField(b: Buffer, s: number, e: number, check: FieldCheck): 
       if (e - s === 19) return true
       if (b[s + 19] !== 46) return false
       const f = e - s - 20
-      return f >= 1 && f <= 9 && digits(b, s + 20, e) === f
+      return f >= 1 && f <= maxFrac && digits(b, s + 20, e) === f
     }
     default:
       return true
   }
 }
 
+/** A `dddd-dd-dd` date at `s` that is not a zero date (mapping.ts ZERO_DATE: year 0000, month or day 00). */
 function dateAt(b: Buffer, s: number): boolean {
-  return isDigit(b[s]!) && isDigit(b[s + 1]!) && isDigit(b[s + 2]!) && isDigit(b[s + 3]!) && b[s + 4] === 45 && isDigit(b[s + 5]!) && isDigit(b[s + 6]!) && b[s + 7] === 45 && isDigit(b[s + 8]!) && isDigit(b[s + 9]!)
+  if (!(isDigit(b[s]!) && isDigit(b[s + 1]!) && isDigit(b[s + 2]!) && isDigit(b[s + 3]!) && b[s + 4] === 45 && isDigit(b[s + 5]!) && isDigit(b[s + 6]!) && b[s + 7] === 45 && isDigit(b[s + 8]!) && isDigit(b[s + 9]!))) return false
+  const Z = 48
+  if (b[s] === Z && b[s + 1] === Z && b[s + 2] === Z && b[s + 3] === Z) return false
+  return !(b[s + 5] === Z && b[s + 6] === Z) && !(b[s + 8] === Z && b[s + 9] === Z)
 }
 
 /**

@@ -26,9 +26,14 @@
  * - `DATETIME`: zero dates refused like `DATE`, trailing fraction zeros dropped (canonical times);
  * - `TIME`: trailing fraction zeros dropped;
  * - `BOOL`: PostgreSQL's `t` / `f` as `true` / `false`;
- * - `BYTES`: bytea hex (`\x0a0b`) as hex digits, or base64 when the file's bytesFormat says so.
+ * - `BYTES`: bytea hex (`\x0a0b`) as hex digits, or base64 when the file's bytesFormat says so;
+ * - `TIMESTAMPTZ`: the MySQL raw reader's TIMESTAMP, `yyyy-MM-dd HH:mm:ss[.f...]` followed by the
+ *   session's fixed offset as formatOffset spells it (`+00:00`, `-03:30`, `+05:53:28`; see
+ *   mysql/rawread.ts): trailing fraction zeros dropped before the offset (the canonical value is
+ *   `trimFraction(text) + offset`, mysql/values.ts makeTypeCast), zero dates refused like `DATE`,
+ *   any other spelling refused.
  */
-export const RawFieldOp = { TEXT: 0, INT: 1, FLOAT: 2, DATE: 3, DATETIME: 4, TIME: 5, BOOL: 6, BYTES: 7 } as const
+export const RawFieldOp = { TEXT: 0, INT: 1, FLOAT: 2, DATE: 3, DATETIME: 4, TIME: 5, BOOL: 6, BYTES: 7, TIMESTAMPTZ: 8 } as const
 export type RawFieldOp = (typeof RawFieldOp)[keyof typeof RawFieldOp]
 
 /** The delimited dialect the raw loops handle: one-byte ASCII delimiter and quote, escape = quote. */
@@ -245,6 +250,16 @@ let fixed: string | undefined
 
 const isDigit = (b: number) => b >= 48 && b <= 57
 
+/** `dddd-dd-dd dd:dd:dd` at `s`. */
+function dateTimeAt(b: Buffer, s: number): boolean {
+  for (let k = 0; k < 19; k++) {
+    const x = b[s + k]!
+    const want = k === 4 || k === 7 ? 45 : k === 10 ? 32 : k === 13 || k === 16 ? 58 : -1
+    if (want < 0 ? !isDigit(x) : x !== want) return false
+  }
+  return true
+}
+
 /** MySQL zero / partial-zero dates (mapping.ts isZeroDate: `^0000-|^\d{4}-00-|^\d{4}-\d{2}-00`). */
 function zeroDate(b: Buffer, s: number, e: number): boolean {
   if (e - s < 5 || !isDigit(b[s]!) || !isDigit(b[s + 1]!) || !isDigit(b[s + 2]!) || !isDigit(b[s + 3]!) || b[s + 4] !== 45) return false
@@ -298,6 +313,29 @@ function fixField(out: Buffer, s: number, e: number, op: number, d: RawDialect):
       let j = e
       while (j > dot + 1 && out[j - 1] === 48) j--
       return j === dot + 1 ? dot : j
+    }
+    case RawFieldOp.TIMESTAMPTZ: {
+      if (zeroDate(out, s, e)) return 'a zero date'
+      // `dddd-dd-dd dd:dd:dd`, then `.d+`, then `[+-]dd:dd(:dd)?` to the end.
+      const t = s + 19
+      if (e - s < 25 || !dateTimeAt(out, s)) return 'a TIMESTAMP of an unexpected spelling'
+      let i = t
+      if (out[i] === 46) {
+        i++
+        while (i < e && isDigit(out[i]!)) i++
+        if (i === t + 1) return 'a TIMESTAMP of an unexpected spelling'
+      }
+      const off = i
+      const n = e - off
+      if (!((n === 6 || n === 9) && (out[off] === 43 || out[off] === 45) && isDigit(out[off + 1]!) && isDigit(out[off + 2]!) && out[off + 3] === 58 && isDigit(out[off + 4]!) && isDigit(out[off + 5]!) && (n === 6 || (out[off + 6] === 58 && isDigit(out[off + 7]!) && isDigit(out[off + 8]!)))))
+        return 'a TIMESTAMP of an unexpected spelling'
+      if (off === t) return e
+      let j = off
+      while (j > t + 1 && out[j - 1] === 48) j--
+      if (j === t + 1) j = t
+      if (j === off) return e
+      out.copy(out, j, off, e)
+      return j + n
     }
     case RawFieldOp.BOOL:
       if (e - s === 1 && (out[s] === 116 || out[s] === 102)) {

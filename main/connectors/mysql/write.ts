@@ -417,13 +417,16 @@ export async function openMysqlWriter(spec: WriteSpec, ctx: WriterContext): Prom
      * the same cleanliness checks as the fast path. `null` (nothing committed) when the target
      * refused or warned about a row, when LOAD DATA is not available, when a target column
      * travels as hex (binary, BIT) or when the text holds PostgreSQL's `\f` / `\v` escapes,
-     * which LOAD DATA reads as plain `f` / `v`.
+     * which LOAD DATA reads as plain `f` / `v`. Only COPY text batches (`format` `text`): the
+     * PostgreSQL-only formats (`csv`, `pgbinary`) resolve `null` as well. Sources of COPY text:
+     * PostgreSQL's own COPY (postgres/rawcopy.ts) and the file reader's scanner
+     * (file/rawread.ts), both read by LOAD DATA as PostgreSQL reads them (raw.ts).
      */
     async writeRaw(batch: RawBatch, signal?: AbortSignal): Promise<WriteOutcome | null> {
       if (closed) throw new Error(`writer for ${table} is closed`)
       signal?.throwIfAborted()
       if (!batch.rows) return { written: 0, dirty: [] }
-      if (!fast || cols.some((c) => c.mode === 'hex' || c.mode === 'bit') || hasForeignEscape(batch.data)) return null
+      if ((batch.format ?? 'text') !== 'text' || !fast || cols.some((c) => c.mode === 'hex' || c.mode === 'bit') || hasForeignEscape(batch.data)) return null
       signal?.addEventListener('abort', onAbort, { once: true })
       try {
         const data = batch.boolColumns?.length ? boolsAsDigits(batch.data, cols.length, batch.boolColumns) : batch.data

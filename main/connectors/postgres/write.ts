@@ -181,6 +181,8 @@ class PgWriter implements RawWriter {
   private busy = false
   /** WriteSpec.firstSql until a transaction that ran it commits. */
   firstSql: { sql: string; params: unknown[] } | undefined
+  /** {@link writeRaw} takes `format: 'csv'` batches through `COPY ... (FORMAT csv)`. */
+  readonly takesCsv = true
 
   constructor(
     private readonly client: pg.Client,
