@@ -529,11 +529,18 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number, reader: 
  * main/engine/redo.ts: a redo removes only the task's own rows (its key range AND its `where` on
  * the target, or its range while no other run wrote the target), upserts by key, or is refused.
  */
-export function redoPlan(t: { plan: PlannedTask; owned: boolean; filter?: TargetFilter; intruders?: string[] }, split: Split, writer: Connector, splitCount: number): RedoPlan {
+export function redoPlan(t: { plan: PlannedTask; owned: boolean; filter?: TargetFilter; intruders?: string[]; afterDdl?: PreparedTask['afterDdl'] }, split: Split, writer: Connector, splitCount: number): RedoPlan {
   // A file writer re-writes a split idempotently: it deletes the split's earlier parts first.
   if (writer.kind === 'file') return { kind: 'none' }
-  return safeRedoPlan(t, split, writer, splitCount)
+  const r = safeRedoPlan(t, split, writer, splitCount)
+  // An upsert needs the key's unique index, which a key built after the data (deferKey) does not have yet.
+  if (r.kind === 'upsert' && t.afterDdl?.indexes.some((s) => ADD_PRIMARY_KEY.test(s)))
+    return { kind: 'impossible', reason: `${t.plan.target.name} gets its primary key after the data, so a redo cannot upsert by it, and another run wrote the table since this one started` }
+  return r
 }
+
+/** The statement of a primary key built after the data (DdlPlan.primaryKeyAfterData). */
+const ADD_PRIMARY_KEY = /^\s*ALTER\s+TABLE\s[\s\S]*\sADD\s+PRIMARY\s+KEY\s*\(/i
 
 /**
  * Whether a new table's primary key is built after its data ({@link DdlPlan.primaryKeyAfterData})
@@ -543,11 +550,12 @@ export function redoPlan(t: { plan: PlannedTask; owned: boolean; filter?: Target
  * record: a MySQL or PostgreSQL table (the server enforces its primary key), read as a table (no
  * querySql), every key column carried as is (a plain column mapping, no time format; the DDL plan
  * offers the variant only for key columns of an exact type), plain inserts into a table this run
- * creates (no upsert, append / partition load or duplicate detection, which rely on the key).
+ * creates (no upsert, append / partition load or duplicate detection, which rely on the key), and
+ * no `where` (a redo of a filtered read upserts by the key: main/engine/redo.ts).
  */
 export function deferKey(p: PlannedTask, splits: number, readerKind: string, dupDetect: boolean): boolean {
   const src = p.sourceSchema
-  if (!p.ddl?.primaryKeyAfterData || splits < 2 || p.targetExists || p.writeMode !== 'insert' || p.load || dupDetect) return false
+  if (!p.ddl?.primaryKeyAfterData || splits < 2 || p.targetExists || p.writeMode !== 'insert' || p.load || dupDetect || p.read.where?.trim()) return false
   if ((readerKind !== 'mysql' && readerKind !== 'postgres') || !src?.primaryKey.length || p.read.querySql !== undefined || !p.read.table) return false
   const key = p.targetSchema?.primaryKey ?? []
   if (key.length !== src.primaryKey.length) return false

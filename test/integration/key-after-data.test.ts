@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openConnector } from '../../main/connectors/index.js'
 import { buildDdl } from '../../main/connectors/postgres/ddl.js'
 import { createSchemaObjects } from '../../main/engine/schema-objects.js'
-import { deferKey } from '../../main/engine/run.js'
+import { deferKey, redoPlan } from '../../main/engine/run.js'
 import type { PlannedTask } from '../../main/engine/plan.js'
 import { startRun } from '../../main/engine/service.js'
 import { openStore } from '../../main/store/index.js'
@@ -70,10 +70,25 @@ describe('primary key after the data: the rule', () => {
     expect(deferKey(task({ writeMode: 'update' }), 4, 'mysql', false)).toBe(false)
     expect(deferKey(task({ targetExists: true }), 4, 'mysql', false)).toBe(false)
     expect(deferKey(task({ read: { table: { name: 'big' }, querySql: 'SELECT 1' } } as never), 4, 'mysql', false)).toBe(false)
+    expect(deferKey(task({ read: { table: { name: 'big' }, where: 'id > 5' } } as never), 4, 'mysql', false)).toBe(false)
     const renamedKey = task({ ops: [{ kind: 'column', index: 1, sourceName: 'v', targetName: 'id' }, { kind: 'column', index: 0, sourceName: 'id', targetName: 'v' }] as never })
     expect(deferKey(renamedKey, 4, 'mysql', false)).toBe(false)
     const formatted = task({ ops: [{ kind: 'column', index: 0, sourceName: 'id', targetName: 'id', timeFormat: { from: 'yyyy' } }, { kind: 'column', index: 1, sourceName: 'v', targetName: 'v' }] as never })
     expect(deferKey(formatted, 4, 'mysql', false)).toBe(false)
+  })
+})
+
+describe('primary key after the data: redo plans', () => {
+  it('refuses a redo that would upsert by a key not built yet (another run wrote the table)', () => {
+    const writer = { kind: 'postgres', quoteTable: () => '"public"."big"', quoteIdent: (x: string) => `"${x}"` } as never
+    const plan = { taskId: 'big', read: { table: { name: 'big' } }, target: { name: 'big' }, writeMode: 'insert', keyColumns: ['id'], ops: [] } as never
+    const split = { index: 1, read: { table: { name: 'big' } }, range: { column: 'id', lower: 10, upper: 20, lowerInclusive: true, upperInclusive: false } } as never
+    const add = 'ALTER TABLE "public"."big" ADD PRIMARY KEY ("id")'
+    const r = redoPlan({ plan, owned: true, intruders: ['other-run'], afterDdl: { indexes: [add], foreignKeys: [], sequences: [] } }, split, writer, 4)
+    expect(r.kind).toBe('impossible')
+    expect((r as { reason: string }).reason).toMatch(/primary key after the data/)
+    // With the key inline, the same redo upserts by it.
+    expect(redoPlan({ plan, owned: true, intruders: ['other-run'], afterDdl: { indexes: [], foreignKeys: [], sequences: [] } }, split, writer, 4).kind).toBe('upsert')
   })
 })
 
