@@ -54,6 +54,11 @@ export class RawCopyOut {
   private rowCount = 0
   private detached = false
   private failed = false
+  /**
+   * Bytes that end the current batch: 64 KiB for the first and doubling up to batchBytes, so the
+   * writer starts on a split's first rows at once (as the MySQL raw reader's batches).
+   */
+  private limit: number
 
   constructor(
     readonly text: string,
@@ -61,6 +66,7 @@ export class RawCopyOut {
     private readonly sink: CopyOutSink,
   ) {
     this.buf = sink.alloc(batchBytes + (256 << 10))
+    this.limit = Math.min(batchBytes, 64 << 10)
   }
 
   /** Called by pg when the query's turn comes. */
@@ -151,7 +157,7 @@ export class RawCopyOut {
 
   private rowDone(): void {
     this.rows++
-    if (this.pos >= this.batchBytes) this.flush()
+    if (this.pos >= this.limit) this.flush()
   }
 
   /** Make room for `len` more bytes of the current row: a row never spans two batches. */
@@ -176,6 +182,7 @@ export class RawCopyOut {
 
   private flush(): void {
     if (!this.rows) return
+    this.limit = Math.min(this.batchBytes, this.limit * 2)
     this.sink.batch({ buf: this.buf, end: this.pos, rows: this.rows })
     this.buf = this.sink.alloc(this.batchBytes + (256 << 10))
     this.pos = 0
