@@ -30,7 +30,7 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import { approxValueBytes, type LogicalType, type Value } from '../../core/types.js'
+import { type LogicalType, type Value } from '../../core/types.js'
 import type { FileStore } from '../stores/types.js'
 import { loadZstd } from './compress.js'
 
@@ -154,18 +154,37 @@ export function decimalBytes(precision: number): number {
 
 // ---------- writing ----------
 
+/**
+ * How a column's values are held while its row group fills: packed in typed arrays (`i32`,
+ * `i64`, `u64`, `f64`, `bool`), as UTF-8 bytes in one buffer (`bytes`), or as JS values (`any`).
+ */
+type Slot = 'i32' | 'i64' | 'u64' | 'f64' | 'bool' | 'bytes' | 'any'
+
 interface ColPlan {
   element: SchemaElement
+  slot: Slot
+  /** The value as its slot holds it. @throws Error with the reason when the value is not one of the column's Parquet type. */
   conv: (v: Value) => unknown
 }
 
-/** The Parquet schema element and value conversion for a column of logical type `t`. */
+const I64_MIN = -(1n << 63n)
+const I64_MAX = (1n << 63n) - 1n
+const U64_MAX = (1n << 64n) - 1n
+
+/** A bigint of `v` (integer text, number or bigint) within [min, max]. @throws Error otherwise. */
+function bigintIn(v: Value, min: bigint, max: bigint): bigint {
+  const b = typeof v === 'bigint' ? v : BigInt(typeof v === 'number' ? v : String(v).trim())
+  if (b < min || b > max) throw new Error(`${String(v)} is out of range [${min}, ${max}]`)
+  return b
+}
+
+/** The Parquet schema element, holding slot and value conversion for a column of logical type `t`. */
 function columnPlan(name: string, t: LogicalType): ColPlan {
   const str = (v: Value) => (typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v))
-  const text: ColPlan = { element: { name, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type: 'OPTIONAL' }, conv: str }
+  const text: ColPlan = { element: { name, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type: 'OPTIONAL' }, slot: 'bytes', conv: str }
   switch (t.kind) {
     case 'bool':
-      return { element: { name, type: 'BOOLEAN', repetition_type: 'OPTIONAL' }, conv: (v) => v === true || v === 1 || v === '1' || v === 'true' }
+      return { element: { name, type: 'BOOLEAN', repetition_type: 'OPTIONAL' }, slot: 'bool', conv: (v) => v === true || v === 1 || v === '1' || v === 'true' }
     case 'int':
     case 'year': {
       // Converted types, not the INTEGER logical type: hyparquet-writer spells its bitWidth as an
@@ -173,39 +192,196 @@ function columnPlan(name: string, t: LogicalType): ColPlan {
       const bits = t.kind === 'year' ? 16 : t.bits
       const unsigned = t.kind === 'int' && !!t.unsigned
       const ct = (unsigned ? 'UINT_' : 'INT_') + (bits === 24 ? 32 : bits)
-      if (bits <= 32 && !(unsigned && bits === 32))
-        return { element: { name, type: 'INT32', ...(bits < 32 || unsigned ? { converted_type: ct as 'INT_8' } : {}), repetition_type: 'OPTIONAL' }, conv: (v) => Number(v) }
-      if (unsigned && bits === 64) return { element: { name, type: 'INT64', converted_type: 'UINT_64', repetition_type: 'OPTIONAL' }, conv: (v) => BigInt(v as string) }
-      return { element: { name, type: 'INT64', repetition_type: 'OPTIONAL' }, conv: (v) => BigInt(v as string) }
+      if (bits <= 32 && !(unsigned && bits === 32)) {
+        // The range of the converted type (INT_32 for 24 and 32 bits): a value outside it would be
+        // wrapped by the encoder.
+        const w = bits === 24 ? 32 : bits
+        const min = unsigned ? 0 : -(2 ** (w - 1))
+        const max = unsigned ? 2 ** w - 1 : 2 ** (w - 1) - 1
+        return {
+          element: { name, type: 'INT32', ...(bits < 32 || unsigned ? { converted_type: ct as 'INT_8' } : {}), repetition_type: 'OPTIONAL' },
+          slot: 'i32',
+          conv: (v) => {
+            const n = Number(v)
+            if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${String(v)} is not an integer in [${min}, ${max}]`)
+            return n
+          },
+        }
+      }
+      if (unsigned && bits === 64) return { element: { name, type: 'INT64', converted_type: 'UINT_64', repetition_type: 'OPTIONAL' }, slot: 'u64', conv: (v) => bigintIn(v, 0n, U64_MAX) }
+      return { element: { name, type: 'INT64', repetition_type: 'OPTIONAL' }, slot: 'i64', conv: (v) => bigintIn(v, I64_MIN, I64_MAX) }
     }
     case 'decimal': {
       if (t.precision === undefined || t.precision < 1 || t.precision > 76) return text
       const scale = t.scale ?? 0
-      const len = decimalBytes(t.precision)
+      const precision = t.precision
+      const len = decimalBytes(precision)
+      const limit = 10n ** BigInt(precision)
       return {
-        element: { name, type: 'FIXED_LEN_BYTE_ARRAY', type_length: len, converted_type: 'DECIMAL', precision: t.precision, scale, logical_type: { type: 'DECIMAL', precision: t.precision, scale }, repetition_type: 'OPTIONAL' },
-        conv: (v) => unscaled(typeof v === 'string' ? v : String(v), scale),
+        element: { name, type: 'FIXED_LEN_BYTE_ARRAY', type_length: len, converted_type: 'DECIMAL', precision, scale, logical_type: { type: 'DECIMAL', precision, scale }, repetition_type: 'OPTIONAL' },
+        // Unscaled values of up to 18 digits fit an int64.
+        slot: precision <= 18 ? 'i64' : 'any',
+        conv: (v) => {
+          const u = unscaled(typeof v === 'string' ? v : String(v), scale)
+          if (u >= limit || u <= -limit) throw new Error(`'${String(v)}' has more than ${precision} digits`)
+          return u
+        },
       }
     }
     case 'float':
-      return t.bits === 32 ? { element: { name, type: 'FLOAT', repetition_type: 'OPTIONAL' }, conv: (v) => Number(v) } : { element: { name, type: 'DOUBLE', repetition_type: 'OPTIONAL' }, conv: (v) => Number(v) }
+      return { element: { name, type: t.bits === 32 ? 'FLOAT' : 'DOUBLE', repetition_type: 'OPTIONAL' }, slot: 'f64', conv: (v) => Number(v) }
     case 'date':
-      return { element: { name, type: 'INT32', converted_type: 'DATE', logical_type: { type: 'DATE' }, repetition_type: 'OPTIONAL' }, conv: (v) => daysFromDate(String(v)) }
+      return { element: { name, type: 'INT32', converted_type: 'DATE', logical_type: { type: 'DATE' }, repetition_type: 'OPTIONAL' }, slot: 'i32', conv: (v) => daysFromDate(String(v)) }
     case 'datetime':
-      return { element: { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' }, repetition_type: 'OPTIONAL' }, conv: (v) => microsFromText(String(v)) }
+      return { element: { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' }, repetition_type: 'OPTIONAL' }, slot: 'i64', conv: (v) => microsFromText(String(v)) }
     case 'timestamptz':
-      return { element: { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' }, repetition_type: 'OPTIONAL' }, conv: (v) => microsFromText(String(v)) }
+      return { element: { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' }, repetition_type: 'OPTIONAL' }, slot: 'i64', conv: (v) => microsFromText(String(v)) }
     case 'bytes':
     case 'geometry':
-      return { element: { name, type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' }, conv: (v) => (Buffer.isBuffer(v) ? new Uint8Array(v.buffer, v.byteOffset, v.length) : Buffer.from(String(v))) }
+      return { element: { name, type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' }, slot: 'bytes', conv: (v) => (Buffer.isBuffer(v) ? v : String(v)) }
     case 'json':
-      return { element: { name, type: 'BYTE_ARRAY', logical_type: { type: 'JSON' }, repetition_type: 'OPTIONAL' }, conv: (v) => Buffer.from(str(v), 'utf8') }
+      return { element: { name, type: 'BYTE_ARRAY', logical_type: { type: 'JSON' }, repetition_type: 'OPTIONAL' }, slot: 'bytes', conv: str }
     default:
       return text
   }
 }
 
-/** A row group is written once its values hold about this many bytes, even before `rowGroupRows` (memory bound). */
+/**
+ * The values of one column of the row group being filled, packed by its {@link Slot}: numbers in
+ * typed arrays, text and bytes as UTF-8 bytes in one buffer with end offsets, so a row group of
+ * 100,000 rows holds a few bytes per value instead of a JS value each (the V8 heap of a channel
+ * stays small; the strings of the source rows are released as soon as a batch is added).
+ *
+ * hyparquet-writer's `ParquetWriter.write` takes it as a column's `data`: it reads `length` and
+ * calls `slice(start, end)` once per row group, column after column, so the JS values of only one
+ * column exist at a time (null is a NULL; bytes come as views of the buffer, which the writer
+ * encodes as they are).
+ */
+export class ColumnBuffer {
+  /** Rows held. */
+  length = 0
+  private nulls: Uint8Array
+  private nums?: Int32Array | BigInt64Array | BigUint64Array | Float64Array | Uint8Array
+  private any?: unknown[]
+  private bytes?: Buffer
+  /** `ends[i]`: end offset in `bytes` of row i's value. */
+  private ends?: Uint32Array
+  private used = 0
+
+  constructor(
+    readonly slot: Slot,
+    capacity = 1024,
+  ) {
+    this.nulls = new Uint8Array(capacity)
+    if (slot === 'any') this.any = []
+    else if (slot === 'bytes') {
+      this.bytes = Buffer.allocUnsafe(capacity * 16)
+      this.ends = new Uint32Array(capacity)
+    } else this.nums = this.alloc(capacity)
+  }
+
+  private alloc(n: number): NonNullable<ColumnBuffer['nums']> {
+    switch (this.slot) {
+      case 'i32':
+        return new Int32Array(n)
+      case 'i64':
+        return new BigInt64Array(n)
+      case 'u64':
+        return new BigUint64Array(n)
+      case 'f64':
+        return new Float64Array(n)
+      default:
+        return new Uint8Array(n)
+    }
+  }
+
+  private grow(): void {
+    const n = this.nulls.length * 2
+    const nulls = new Uint8Array(n)
+    nulls.set(this.nulls)
+    this.nulls = nulls
+    if (this.nums) {
+      const a = this.alloc(n)
+      a.set(this.nums as never)
+      this.nums = a
+    }
+    if (this.ends) {
+      const e = new Uint32Array(n)
+      e.set(this.ends)
+      this.ends = e
+    }
+  }
+
+  /** Append a value as its column's `conv` returned it, or null. */
+  push(v: unknown): void {
+    const i = this.length
+    if (i === this.nulls.length) this.grow()
+    if (v === null) {
+      this.nulls[i] = 1
+      if (this.ends) this.ends[i] = this.used
+      else if (this.any) this.any.push(null)
+    } else {
+      this.nulls[i] = 0
+      switch (this.slot) {
+        case 'any':
+          this.any!.push(v)
+          break
+        case 'bool':
+          this.nums![i] = v ? 1 : 0
+          break
+        case 'bytes': {
+          const b = v as string | Uint8Array
+          const need = typeof b === 'string' ? Buffer.byteLength(b, 'utf8') : b.length
+          if (this.used + need > this.bytes!.length) {
+            const nb = Buffer.allocUnsafe(Math.max(this.bytes!.length * 2, this.used + need))
+            this.bytes!.copy(nb, 0, 0, this.used)
+            this.bytes = nb
+          }
+          if (typeof b === 'string') this.bytes!.write(b, this.used, 'utf8')
+          else this.bytes!.set(b, this.used)
+          this.used += need
+          this.ends![i] = this.used
+          break
+        }
+        default:
+          ;(this.nums as unknown as unknown[])[i] = v
+      }
+    }
+    this.length = i + 1
+  }
+
+  /** Drop the last value (a row that failed in a later column). */
+  pop(): void {
+    if (!this.length) return
+    this.length--
+    if (this.any) this.any.pop()
+    if (this.ends) this.used = this.length ? this.ends[this.length - 1]! : 0
+  }
+
+  /** Approximate bytes held (for the row group's byte bound). */
+  get byteSize(): number {
+    return this.length + (this.bytes ? this.used + 4 * this.length : this.nums ? this.nums.BYTES_PER_ELEMENT * this.length : 16 * this.length)
+  }
+
+  /** Values [start, end) as JS values: null, number, bigint, boolean, or a view of the UTF-8 / byte buffer. */
+  slice(start = 0, end = this.length): unknown[] {
+    end = Math.min(end, this.length)
+    const out = new Array<unknown>(Math.max(0, end - start))
+    for (let i = start; i < end; i++) {
+      let v: unknown = null
+      if (!this.nulls[i]) {
+        if (this.any) v = this.any[i]
+        else if (this.ends) v = this.bytes!.subarray(i ? this.ends[i - 1]! : 0, this.ends[i]!)
+        else if (this.slot === 'bool') v = this.nums![i] === 1
+        else v = this.nums![i]
+      }
+      out[i - start] = v
+    }
+    return out
+  }
+}
+
+/** A row group is written once its packed values hold about this many bytes, even before `rowGroupRows` (memory bound). */
 export const ROW_GROUP_BYTES = 32 << 20
 
 /** Options of {@link ParquetPartWriter}. */
@@ -215,17 +391,16 @@ export interface ParquetWriteOptions {
 }
 
 /**
- * Writes one Parquet file to a stream, a row group at a time (rows are buffered up to
- * `rowGroupRows` or {@link ROW_GROUP_BYTES}, then encoded and flushed), so memory holds one row group.
+ * Writes one Parquet file to a stream, a row group at a time: values are packed into a
+ * {@link ColumnBuffer} per column as rows are added, and a row group is encoded and flushed to the
+ * stream once it holds `rowGroupRows` rows or {@link ROW_GROUP_BYTES}, so memory holds one packed
+ * row group (and the encoded bytes of one row group while they drain).
  */
 export class ParquetPartWriter {
   private readonly plans: ColPlan[]
-  private cols: unknown[][]
+  private cols: ColumnBuffer[]
   private n = 0
-  /** Approximate bytes of the buffered row group (see approxValueBytes). */
-  private bytes = 0
   private writer?: import('hyparquet-writer').ParquetWriter
-  private pending: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly names: string[],
@@ -234,12 +409,17 @@ export class ParquetPartWriter {
     private readonly o: ParquetWriteOptions,
   ) {
     this.plans = names.map((n, i) => columnPlan(n, types[i]!))
-    this.cols = names.map(() => [])
+    this.cols = this.newColumns()
+  }
+
+  private newColumns(): ColumnBuffer[] {
+    const cap = Math.max(16, Math.min(this.o.rowGroupRows, 16_384))
+    return this.plans.map((p) => new ColumnBuffer(p.slot, cap))
   }
 
   /**
    * Add rows. Returns the indexes (in `rows`) of rows a value of which cannot be written as its
-   * column's Parquet type, with the reason.
+   * column's Parquet type, with the reason; the other rows are written.
    */
   async add(rows: Value[][]): Promise<Array<{ index: number; reason: string; column: string }>> {
     const bad: Array<{ index: number; reason: string; column: string }> = []
@@ -257,23 +437,30 @@ export class ParquetPartWriter {
           cols[j]!.push(null)
           continue
         }
+        let c: unknown
         try {
-          cols[j]!.push(this.plans[j]!.conv(v))
+          c = this.plans[j]!.conv(v)
         } catch (e) {
           err = { column: this.names[j]!, reason: `column ${this.names[j]}: ${(e as Error).message}` }
           break
         }
+        cols[j]!.push(c)
       }
       if (err) {
         for (let k = 0; k < j; k++) cols[k]!.pop()
         bad.push({ index: i, ...err })
         continue
       }
-      for (let k = 0; k < w; k++) this.bytes += approxValueBytes(r[k]!)
       this.n++
-      if (this.n >= this.o.rowGroupRows || this.bytes >= ROW_GROUP_BYTES) await this.flushGroup()
+      if (this.n >= this.o.rowGroupRows || ((this.n & 1023) === 0 && this.groupBytes() >= ROW_GROUP_BYTES)) await this.flushGroup()
     }
     return bad
+  }
+
+  private groupBytes(): number {
+    let b = 0
+    for (const c of this.cols) b += c.byteSize
+    return b
   }
 
   private async open(): Promise<void> {
@@ -308,11 +495,12 @@ export class ParquetPartWriter {
   private async flushGroup(): Promise<void> {
     await this.open()
     if (!this.n) return
+    // Each ColumnBuffer stands for the column's array (see ColumnBuffer): the writer takes one
+    // column's values at a time.
     const columnData = this.plans.map((p, j) => ({ name: p.element.name, data: this.cols[j]! as never }))
-    this.cols = this.plans.map(() => [])
+    this.cols = this.newColumns()
     const n = this.n
     this.n = 0
-    this.bytes = 0
     await this.writer!.write({ columnData, rowGroupSize: n })
   }
 
@@ -321,7 +509,6 @@ export class ParquetPartWriter {
     await this.flushGroup()
     await this.open()
     await this.writer!.finish()
-    await this.pending
   }
 }
 
