@@ -397,16 +397,23 @@ export class FileConnector implements Connector {
         cols.forEach((c, j) => {
           if (idx[j]! < 0 && !c.hidden && c.constant === undefined) throw new Error(`${file}: no column '${c.key ?? c.name}'`)
         })
+        // The Parquet columns read (once each), and where each output column takes its value.
+        const need = [...new Set(idx.filter((i) => i >= 0))]
+        const at = idx.map((i) => need.indexOf(i))
         let rowNo = 0
+        // Rows per batch: about batchBytes of values, estimated from the row group's uncompressed
+        // size, then from the batches read (a batch is decoded straight from the column pages).
+        let perRow = 0
         for (const g of pq.rowGroups) {
-          for (let s = g.start; s < g.end; s += 65_536) {
+          if (!perRow) perRow = Math.max(1, g.bytes / Math.max(1, g.end - g.start))
+          for (let s = g.start; s < g.end; ) {
             if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted')
-            const src = await pq.read(s, Math.min(g.end, s + 65_536))
-            const rows = new Array<Row>(src.length)
+            const e = Math.min(g.end, s + Math.max(256, Math.min(65_536, Math.floor(batchBytes / perRow))))
+            const data = await pq.readColumns(s, e, need)
+            const rows = new Array<Row>(e - s)
             let approx = 0
-            for (let i = 0; i < src.length; i++) {
+            for (let i = 0; i < rows.length; i++) {
               rowNo++
-              const r = src[i]!
               const out = new Array<Value>(cols.length)
               for (let j = 0; j < cols.length; j++) {
                 const c = cols[j]!
@@ -415,12 +422,14 @@ export class FileConnector implements Connector {
                 else if (c.hidden === 'line') v = rowNo
                 else if (c.hidden === 'error') v = null
                 else if (c.constant !== undefined) v = c.constant
-                else v = r[idx[j]!] ?? null
+                else v = data[at[j]!]![i] ?? null
                 out[j] = v
                 approx += approxValueBytes(v)
               }
               rows[i] = out
             }
+            perRow = Math.max(1, approx / rows.length)
+            s = e
             yield { rows, approxBytes: approx }
           }
         }

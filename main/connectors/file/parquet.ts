@@ -384,6 +384,13 @@ export class ColumnBuffer {
 /** A row group is written once its packed values hold about this many bytes, even before `rowGroupRows` (memory bound). */
 export const ROW_GROUP_BYTES = 32 << 20
 
+/**
+ * Target uncompressed size of a data page (hyparquet-writer's default is 1 MiB). Smaller pages let
+ * a reader decode a range of rows without decoding much outside it (see openParquet's
+ * readColumns, which reads batch by batch); the offset index lists every page.
+ */
+export const PAGE_BYTES = 64 << 10
+
 /** Options of {@link ParquetPartWriter}. */
 export interface ParquetWriteOptions {
   codec: 'snappy' | 'gzip' | 'zstd' | 'none'
@@ -501,7 +508,7 @@ export class ParquetPartWriter {
     this.cols = this.newColumns()
     const n = this.n
     this.n = 0
-    await this.writer!.write({ columnData, rowGroupSize: n })
+    await this.writer!.write({ columnData, rowGroupSize: n, pageSize: PAGE_BYTES })
   }
 
   /** Write the last row group and the footer. */
@@ -572,12 +579,18 @@ export function logicalTypeOf(e: SchemaElement): { type: LogicalType; native: st
 /** An opened Parquet file: columns, row groups, and a reader of row ranges as canonical values. */
 export interface ParquetSource {
   columns: ParquetColumn[]
-  rowGroups: Array<{ start: number; end: number }>
-  /** Rows [start, end) in column order. */
+  /** Row groups in file order: rows [start, end) of the file, and their uncompressed bytes (footer's `total_byte_size`). */
+  rowGroups: Array<{ start: number; end: number; bytes: number }>
+  /**
+   * Rows [start, end) of the columns `cols` (indexes into {@link columns}): one array of canonical
+   * values per entry of `cols`, each `end - start` long. Only those columns' pages that hold the
+   * rows are fetched and decoded (the offset index, when the file has one, narrows the pages).
+   */
+  readColumns(start: number, end: number, cols: readonly number[]): Promise<Value[][]>
+  /** Rows [start, end) of all columns, in column order. */
   read(start: number, end: number): Promise<Value[][]>
   close(): Promise<void>
 }
-
 /**
  * Open a Parquet file of a store: a local file is read in place; any other store's file is first
  * downloaded to a temporary file (Parquet needs random access to its footer).
@@ -622,48 +635,69 @@ export async function openParquet(store: FileStore, file: string, signal?: Abort
     // Raw values: no DECIMAL conversion, timestamps and dates as integers.
     const raw: FileMetaData = { ...meta, schema: meta.schema.map((e) => (e.converted_type === 'DECIMAL' || e.logical_type?.type === 'DECIMAL' ? { ...e, converted_type: undefined, logical_type: undefined } : e)) as SchemaElement[] }
     const convs = leaves.map((e, i) => readConv(e, columns[i]!.type))
-    const rowGroups: Array<{ start: number; end: number }> = []
+    const rowGroups: Array<{ start: number; end: number; bytes: number }> = []
     let at = 0
     for (const g of meta.row_groups) {
       const n = Number(g.num_rows)
-      rowGroups.push({ start: at, end: at + n })
+      rowGroups.push({ start: at, end: at + n, bytes: Number(g.total_byte_size) })
       at += n
     }
     const z = meta.row_groups.some((g) => g.columns.some((c) => c.meta_data?.codec === 'ZSTD')) ? await loadZstd() : undefined
+    const compressors = { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)), ...(z ? { ZSTD: (input: Uint8Array) => z.decompress(input) } : {}) }
+    const parsers = {
+      timestampFromMilliseconds: (v: bigint) => ({ us: BigInt(v) * 1000n }),
+      timestampFromMicroseconds: (v: bigint) => ({ us: BigInt(v) }),
+      timestampFromNanoseconds: (v: bigint) => ({ ns: BigInt(v) }),
+      dateFromDays: (d: number) => ({ days: d }),
+      jsonFromBytes: (b: Uint8Array) => b && Buffer.from(b).toString('utf8'),
+    }
+    const readColumns = async (start: number, end: number, cols: readonly number[]): Promise<Value[][]> => {
+      const n = Math.max(0, end - start)
+      const out = cols.map(() => new Array<Value>(n).fill(null))
+      if (!n || !cols.length) return out
+      // Output arrays by column name (a column may be asked for twice).
+      const byName = new Map<string, Array<{ out: Value[]; conv: (v: unknown) => Value }>>()
+      cols.forEach((c, k) => {
+        const name = leaves[c]!.name
+        const list = byName.get(name) ?? []
+        list.push({ out: out[k]!, conv: convs[c]! })
+        byName.set(name, list)
+      })
+      await hp.parquetRead({
+        file: buf,
+        metadata: raw,
+        columns: [...byName.keys()],
+        rowStart: start,
+        rowEnd: end,
+        useOffsetIndex: true,
+        utf8: false,
+        compressors: compressors as never,
+        parsers,
+        // Chunks are pages' values (they may reach outside [start, end)): converted straight into
+        // the output, no row arrays.
+        onChunk: ({ columnName, columnData, rowStart }) => {
+          const from = Math.max(rowStart, start)
+          const to = Math.min(rowStart + columnData.length, end)
+          for (const t of byName.get(columnName) ?? []) {
+            for (let r = from; r < to; r++) {
+              const v = columnData[r - rowStart]
+              t.out[r - start] = v === null || v === undefined ? null : t.conv(v)
+            }
+          }
+        },
+      })
+      return out
+    }
+    const all = leaves.map((_, i) => i)
     return {
       columns,
       rowGroups,
+      readColumns,
       read: async (start, end) => {
-        let rows: unknown[][] = []
-        await hp.parquetRead({
-          file: buf,
-          metadata: raw,
-          rowStart: start,
-          rowEnd: end,
-          utf8: false,
-          compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)), ...(z ? { ZSTD: (input: Uint8Array) => z.decompress(input) } : {}) } as never,
-          parsers: {
-            timestampFromMilliseconds: (v: bigint) => ({ us: BigInt(v) * 1000n }),
-            timestampFromMicroseconds: (v: bigint) => ({ us: BigInt(v) }),
-            timestampFromNanoseconds: (v: bigint) => ({ ns: BigInt(v) }),
-            dateFromDays: (d: number) => ({ days: d }),
-            jsonFromBytes: (b: Uint8Array) => b && Buffer.from(b).toString('utf8'),
-          },
-          onComplete: (r: unknown[][]) => {
-            rows = r
-          },
-        })
-        const out = new Array<Value[]>(rows.length)
-        for (let i = 0; i < rows.length; i++) {
-          const r = rows[i]!
-          const o = new Array<Value>(convs.length)
-          for (let j = 0; j < convs.length; j++) {
-            const v = r[j]
-            o[j] = v === null || v === undefined ? null : convs[j]!(v)
-          }
-          out[i] = o
-        }
-        return out
+        const data = await readColumns(start, end, all)
+        const rows = new Array<Value[]>(Math.max(0, end - start))
+        for (let i = 0; i < rows.length; i++) rows[i] = data.map((c) => c[i]!)
+        return rows
       },
       close: async () => {
         if (tmpDir) await rm(tmpDir, { recursive: true, force: true })
