@@ -350,6 +350,36 @@ export class ColumnBuffer {
     this.length = i + 1
   }
 
+  /**
+   * Append the bytes `src[start, end)` of a `bytes` column, unescaping COPY text escapes when
+   * `escaped` (the field was checked by {@link scanCopyText}: every backslash starts a known escape).
+   */
+  pushBytes(src: Buffer, start: number, end: number, escaped: boolean): void {
+    const i = this.length
+    if (i === this.nulls.length) this.grow()
+    this.nulls[i] = 0
+    const need = end - start
+    if (this.used + need > this.bytes!.length) {
+      const nb = Buffer.allocUnsafe(Math.max(this.bytes!.length * 2, this.used + need))
+      this.bytes!.copy(nb, 0, 0, this.used)
+      this.bytes = nb
+    }
+    const dst = this.bytes!
+    if (!escaped) {
+      src.copy(dst, this.used, start, end)
+      this.used += need
+    } else {
+      let o = this.used
+      for (let k = start; k < end; k++) {
+        const c = src[k]!
+        dst[o++] = c === 0x5c ? COPY_ESCAPES[src[++k]!]! : c
+      }
+      this.used = o
+    }
+    this.ends![i] = this.used
+    this.length = i + 1
+  }
+
   /** Drop the last value (a row that failed in a later column). */
   pop(): void {
     if (!this.length) return
@@ -381,8 +411,127 @@ export class ColumnBuffer {
   }
 }
 
-/** A row group is written once its packed values hold about this many bytes, even before `rowGroupRows` (memory bound). */
-export const ROW_GROUP_BYTES = 32 << 20
+/**
+ * The byte a COPY text escape `\x` stands for, by the byte after the backslash (PostgreSQL
+ * COPY "Text Format": `\b \f \n \r \t \v \\`); -1 for the others (octal and hex escapes,
+ * which neither PostgreSQL's COPY TO nor Sluice's MySQL raw reader writes, are not taken).
+ */
+const COPY_ESCAPES = (() => {
+  const t = new Int16Array(256).fill(-1)
+  t[0x62] = 8
+  t[0x66] = 12
+  t[0x6e] = 10
+  t[0x72] = 13
+  t[0x74] = 9
+  t[0x76] = 11
+  t[0x5c] = 0x5c
+  return t
+})()
+
+/** Field bounds of COPY text lines, from {@link scanCopyText}. */
+export interface CopyFields {
+  /** `2 * (row * width + col)`: start, end (exclusive) of the field in the data; start = -1: NULL. */
+  bounds: Int32Array
+  /** 1 where the field holds an escape. */
+  escaped: Uint8Array
+}
+
+/**
+ * The fields of `rows` COPY text lines of `width` fields each (main/connectors/raw.ts): TAB
+ * separated, LF ended, `\N` = NULL. Returns why not when a line has another field count or a
+ * field an escape other than the single-character ones of {@link COPY_ESCAPES}.
+ */
+export function scanCopyText(data: Buffer, rows: number, width: number): CopyFields | string {
+  const bounds = new Int32Array(rows * width * 2)
+  const escaped = new Uint8Array(rows * width)
+  let p = 0
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < width; c++) {
+      const start = p
+      let esc = 0
+      for (;;) {
+        if (p >= data.length) return `line ${r + 1} ends early`
+        const b = data[p]!
+        if (b === 9 || b === 10) break
+        if (b === 0x5c) {
+          const n = data[p + 1]
+          if (n === 0x4e && p === start && (data[p + 2] === 9 || data[p + 2] === 10)) {
+            p += 2
+            esc = -1
+            break
+          }
+          if (n === undefined || COPY_ESCAPES[n]! < 0) return `line ${r + 1}: an escape the raw Parquet writer does not take`
+          esc = 1
+          p += 2
+          continue
+        }
+        p++
+      }
+      const k = r * width + c
+      if (esc < 0) bounds[2 * k] = -1
+      else {
+        bounds[2 * k] = start
+        bounds[2 * k + 1] = p
+        escaped[k] = esc
+      }
+      const sep = data[p]
+      if (c < width - 1 ? sep !== 9 : sep !== 10) return `line ${r + 1} has ${c < width - 1 ? 'fewer' : 'more'} than ${width} fields`
+      p++
+    }
+  }
+  if (p !== data.length) return 'more lines than the batch counts'
+  return { bounds, escaped }
+}
+
+/**
+ * Whether a column of logical type `t` takes COPY text as the canonical path would take its value
+ * (its text is the canonical value's text: main/engine/rawpath.ts decides which pairs qualify):
+ * integers, doubles, decimals, dates, datetimes and the text kinds. Not booleans (`t`/`f`), bytes
+ * (hex), time and timestamptz (re-spelled canonically) nor geometry.
+ */
+export function parquetTakesCopyText(t: LogicalType): boolean {
+  switch (t.kind) {
+    case 'int':
+    case 'year':
+    case 'float':
+    case 'decimal':
+    case 'date':
+    case 'datetime':
+    case 'string':
+    case 'text':
+    case 'enum':
+    case 'set':
+    case 'json':
+    case 'uuid':
+    case 'other':
+      return true
+    default:
+      return false
+  }
+}
+
+/** Days in a month of the proleptic Gregorian calendar. */
+function monthDays(y: number, m: number): number {
+  return m === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31
+}
+
+/** A `YYYY-MM-DD` prefix that is a real date (not MySQL's zero or partial dates, which the canonical path decides on). */
+function realDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}/.test(s)) return false
+  const y = Number(s.slice(0, 4))
+  const m = Number(s.slice(5, 7))
+  const d = Number(s.slice(8, 10))
+  return y >= 1 && m >= 1 && m <= 12 && d >= 1 && d <= monthDays(y, m)
+}
+
+/**
+ * A row group is written once its packed values hold about this many bytes, even before
+ * `rowGroupRows` (memory bound): hyparquet-writer encodes a column chunk from one JS value per row,
+ * whose garbage (several times the packed bytes) is what bounds a channel's heap. At 4 MiB a table
+ * of ~200-byte rows gets row groups of about 20,000 rows; MySQL -> Parquet of 1M such rows peaked
+ * at ~390 MB RSS with 32 MiB, ~340 MB with 8 MiB and ~320 MB with 4 MiB (two channels).
+ */
+export const ROW_GROUP_BYTES = 4 << 20
 
 /**
  * Target uncompressed size of a data page (hyparquet-writer's default is 1 MiB). Smaller pages let
@@ -464,6 +613,66 @@ export class ParquetPartWriter {
     return bad
   }
 
+  /**
+   * Convert the non-text fields of COPY text lines (see {@link scanCopyText}) as {@link add}
+   * converts values, without adding them: one array per column (undefined for the text columns,
+   * taken as bytes), or why the lines cannot be written raw (a value that is not one of its
+   * column's type, or a date the canonical path decides on): then nothing is added and the caller
+   * writes the rows canonically (dirty records as usual).
+   */
+  convertCopyText(data: Buffer, rows: number, f: CopyFields): Array<unknown[] | undefined> | string {
+    const w = this.plans.length
+    const out: Array<unknown[] | undefined> = this.plans.map((p) => (p.slot === 'bytes' ? undefined : new Array<unknown>(rows)))
+    for (let j = 0; j < w; j++) {
+      const o = out[j]
+      if (!o) continue
+      const plan = this.plans[j]!
+      const kind = this.types[j]!.kind
+      const dated = kind === 'date' || kind === 'datetime'
+      for (let r = 0; r < rows; r++) {
+        const k = r * w + j
+        const start = f.bounds[2 * k]!
+        if (start < 0) {
+          o[r] = null
+          continue
+        }
+        if (f.escaped[k]) return `column ${this.names[j]}: an escaped value`
+        const text = data.toString('latin1', start, f.bounds[2 * k + 1]!)
+        if (dated && !realDate(text)) return `column ${this.names[j]}: '${text}' is not a real date`
+        try {
+          o[r] = plan.conv(text)
+        } catch (e) {
+          return `column ${this.names[j]}: ${(e as Error).message}`
+        }
+      }
+    }
+    return out
+  }
+
+  /**
+   * Add lines [from, to) of COPY text whose non-text fields {@link convertCopyText} converted
+   * (`values`); text fields are copied as their UTF-8 bytes (unescaped), no JS string made.
+   */
+  async addCopyText(data: Buffer, f: CopyFields, values: Array<unknown[] | undefined>, from: number, to: number): Promise<void> {
+    const w = this.plans.length
+    for (let r = from; r < to; r++) {
+      const cols = this.cols
+      for (let j = 0; j < w; j++) {
+        const v = values[j]
+        if (v) {
+          cols[j]!.push(v[r])
+          continue
+        }
+        const k = r * w + j
+        const start = f.bounds[2 * k]!
+        if (start < 0) cols[j]!.push(null)
+        else cols[j]!.pushBytes(data, start, f.bounds[2 * k + 1]!, f.escaped[k] === 1)
+      }
+      this.n++
+      if (this.n >= this.o.rowGroupRows || ((this.n & 1023) === 0 && this.groupBytes() >= ROW_GROUP_BYTES)) await this.flushGroup()
+    }
+  }
+
   private groupBytes(): number {
     let b = 0
     for (const c of this.cols) b += c.byteSize
@@ -509,6 +718,14 @@ export class ParquetPartWriter {
     const n = this.n
     this.n = 0
     await this.writer!.write({ columnData, rowGroupSize: n, pageSize: PAGE_BYTES })
+    // The footer keeps each column chunk's min / max until the file ends: a byte value is a view
+    // of the row group's whole buffer, so keep a copy of its bytes instead.
+    for (const c of this.writer!.row_groups.at(-1)?.columns ?? []) {
+      const st = c.meta_data?.statistics
+      if (!st) continue
+      if (st.min_value instanceof Uint8Array) st.min_value = new Uint8Array(st.min_value)
+      if (st.max_value instanceof Uint8Array) st.max_value = new Uint8Array(st.max_value)
+    }
   }
 
   /** Write the last row group and the footer. */
