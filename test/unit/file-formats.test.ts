@@ -11,9 +11,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { parseFileType, textToValue, unescapeDelimiter, valueToText } from '../../main/connectors/file/codec.js'
 import { compressor, decompressor, zstdFrameExtent } from '../../main/connectors/file/compress.js'
 import { expandBraces } from '../../main/connectors/file/glob.js'
-import { dateFromDays, daysFromDate, decimalText, microsFromText, openParquet, ParquetPartWriter, textFromMicros, unscaled } from '../../main/connectors/file/parquet.js'
+import { dateFromDays, daysFromDate, decimalText, microsFromText, openParquet, ParquetPartWriter, ROW_GROUP_BYTES, scanCopyText, textFromMicros, unscaled } from '../../main/connectors/file/parquet.js'
 import { LocalStore } from '../../main/connectors/stores/local.js'
-import type { LogicalType } from '../../main/core/types.js'
+import type { LogicalType, Value } from '../../main/core/types.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sluice-formats-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -145,5 +145,55 @@ describe('Parquet', () => {
     expect(back[0]).toEqual(['99999999999999999999999999.9999999999', '-9223372036854775808', '18446744073709551615', '0001-01-01 00:00:00', '2038-01-19 03:14:07.499999+00:00', '9999-12-31', Buffer.from([0, 1, 255]), '{"a": 1.0}', '838:59:59'])
     expect(back[1]).toEqual(['-0.0000000001', '9223372036854775807', 0, '2024-02-29 23:59:59.999999', '1970-01-01 00:00:00+00:00', '1970-01-01', Buffer.alloc(0), '[]', '-01:00:00.5'])
     expect(back[2]).toEqual([null, null, null, null, null, null, null, null, null])
+  })
+
+  it('writes row groups as they fill (rows or bytes), and reads any row range back exactly, column by column', async () => {
+    const names = ['id', 'amount', 'at', 'day', 'title', 'ratio', 'small']
+    const types: LogicalType[] = [{ kind: 'int', bits: 64 }, { kind: 'decimal', precision: 12, scale: 2 }, { kind: 'datetime', precision: 3 }, { kind: 'date' }, { kind: 'text' }, { kind: 'float', bits: 64 }, { kind: 'int', bits: 8 }]
+    const n = 6000
+    const rows: Value[][] = []
+    for (let i = 0; i < n; i++) {
+      const title = `小工具 ${i} 😀 `.repeat(80 + (i % 13)) // ~1.5-2 KB: the byte bound ends groups
+      rows.push([String(BigInt(i) * 1_000_000_007n), `${i % 2 ? '-' : ''}${i}.${String(i % 100).padStart(2, '0')}`, `2024-01-02 03:04:05.${String(i % 1000).padStart(3, '0')}`, i % 5 ? '2024-02-29' : null, i % 7 ? title : null, i / 7, (i % 256) - 128])
+    }
+    const file = path.join(dir, 'groups.parquet')
+    const out = createWriteStream(file)
+    const w = new ParquetPartWriter(names, types, out, { codec: 'snappy', rowGroupRows: 2500 })
+    // Batches of odd sizes, and one bad row (int8 out of range) among them.
+    expect(await w.add([[1, '1', '2024-01-01 00:00:00', null, null, null, 300]])).toEqual([{ index: 0, column: 'small', reason: 'column small: 300 is not an integer in [-128, 127]' }])
+    for (let i = 0; i < n; i += 777) expect(await w.add(rows.slice(i, i + 777))).toEqual([])
+    await w.finish()
+    out.end()
+    await new Promise<void>((r) => out.on('finish', () => r()))
+    const pq = await openParquet(new LocalStore({ path: dir }), 'groups.parquet')
+    try {
+      // Groups end at 2,500 rows or at ROW_GROUP_BYTES of values, whichever comes first.
+      expect(pq.rowGroups.length, JSON.stringify(pq.rowGroups)).toBeGreaterThan(Math.ceil(n / 2500))
+      expect(pq.rowGroups.at(-1)!.end).toBe(n)
+      expect(pq.rowGroups.every((g) => g.end - g.start <= 2500)).toBe(true)
+      expect(ROW_GROUP_BYTES).toBeLessThan(n * 500)
+      const canon = (r: Value[]) => [r[0] === '0' ? 0 : Number(r[0]) <= Number.MAX_SAFE_INTEGER ? Number(r[0]) : r[0], r[1]!.toString().replace(/^(-?)0*(\d)/, '$1$2'), (r[2] as string).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, ''), r[3], r[4], r[5], r[6]]
+      expect(await pq.read(0, n)).toEqual(rows.map(canon))
+      // A range across row groups, some columns, one twice.
+      const g = pq.rowGroups[1]!
+      const cols = await pq.readColumns(g.start - 100, g.end + 100, [4, 0, 4])
+      expect(cols[0]).toEqual(rows.slice(g.start - 100, g.end + 100).map((r) => r[4]))
+      expect(cols[2]).toEqual(cols[0])
+      expect(cols[1]).toEqual(rows.slice(g.start - 100, g.end + 100).map((r) => canon(r)[0]))
+    } finally {
+      await pq.close()
+    }
+  })
+
+  it('scans COPY text fields: NULL, escapes, field counts', () => {
+    const data = Buffer.from('1\ta\\tb\t\\N\n2\t\\\\N\t\n')
+    const f = scanCopyText(data, 2, 3)
+    if (typeof f === 'string') throw new Error(f)
+    const field = (r: number, c: number) => (f.bounds[2 * (r * 3 + c)]! < 0 ? null : data.subarray(f.bounds[2 * (r * 3 + c)]!, f.bounds[2 * (r * 3 + c) + 1]!).toString())
+    expect([field(0, 0), field(0, 1), field(0, 2), field(1, 0), field(1, 1), field(1, 2)]).toEqual(['1', 'a\\tb', null, '2', '\\\\N', ''])
+    expect([...f.escaped]).toEqual([0, 1, 0, 0, 1, 0])
+    expect(scanCopyText(Buffer.from('1\t2\n'), 1, 3)).toMatch(/fewer/)
+    expect(scanCopyText(Buffer.from('1\t2\t3\t4\n'), 1, 3)).toMatch(/more/)
+    expect(scanCopyText(Buffer.from('1\t\\101\t3\n'), 1, 3)).toMatch(/escape/)
   })
 })

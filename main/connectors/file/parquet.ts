@@ -388,9 +388,14 @@ export class ColumnBuffer {
     if (this.ends) this.used = this.length ? this.ends[this.length - 1]! : 0
   }
 
-  /** Approximate bytes held (for the row group's byte bound). */
-  get byteSize(): number {
-    return this.length + (this.bytes ? this.used + 4 * this.length : this.nums ? this.nums.BYTES_PER_ELEMENT * this.length : 16 * this.length)
+  /** Bytes of a value of a fixed-width slot (0 for `bytes`, whose size is {@link usedBytes}), for the row group's byte bound. */
+  static fixedBytes(slot: Slot): number {
+    return slot === 'bytes' ? 0 : slot === 'i32' ? 4 : slot === 'bool' ? 1 : slot === 'any' ? 16 : 8
+  }
+
+  /** Bytes of the values of a `bytes` slot (0 for the others). */
+  get usedBytes(): number {
+    return this.used
   }
 
   /** Values [start, end) as JS values: null, number, bigint, boolean, or a view of the UTF-8 / byte buffer. */
@@ -527,11 +532,12 @@ function realDate(s: string): boolean {
 /**
  * A row group is written once its packed values hold about this many bytes, even before
  * `rowGroupRows` (memory bound): hyparquet-writer encodes a column chunk from one JS value per row,
- * whose garbage (several times the packed bytes) is what bounds a channel's heap. At 4 MiB a table
- * of ~200-byte rows gets row groups of about 20,000 rows; MySQL -> Parquet of 1M such rows peaked
- * at ~390 MB RSS with 32 MiB, ~340 MB with 8 MiB and ~320 MB with 4 MiB (two channels).
+ * whose garbage (many times the packed bytes) is what bounds a channel's heap. At 2 MiB a table of
+ * ~130 packed bytes a row gets row groups of about 15,000 rows; MySQL -> Parquet of the 1M-row
+ * bench table (two channels) peaked at ~390 MB RSS with 32 MiB, ~340 MB with 8 MiB, ~320 MB with
+ * 4 MiB and ~290 MB with 2 MiB, and ran faster with the smaller groups.
  */
-export const ROW_GROUP_BYTES = 4 << 20
+export const ROW_GROUP_BYTES = 2 << 20
 
 /**
  * Target uncompressed size of a data page (hyparquet-writer's default is 1 MiB). Smaller pages let
@@ -557,6 +563,10 @@ export class ParquetPartWriter {
   private cols: ColumnBuffer[]
   private n = 0
   private writer?: import('hyparquet-writer').ParquetWriter
+  /** Bytes a row takes in the fixed-width columns. */
+  private readonly rowFixedBytes: number
+  /** Indexes of the `bytes` columns. */
+  private readonly byteCols: number[]
 
   constructor(
     private readonly names: string[],
@@ -566,6 +576,8 @@ export class ParquetPartWriter {
   ) {
     this.plans = names.map((n, i) => columnPlan(n, types[i]!))
     this.cols = this.newColumns()
+    this.rowFixedBytes = this.plans.reduce((b, p) => b + ColumnBuffer.fixedBytes(p.slot), 0)
+    this.byteCols = this.plans.flatMap((p, j) => (p.slot === 'bytes' ? [j] : []))
   }
 
   private newColumns(): ColumnBuffer[] {
@@ -608,7 +620,7 @@ export class ParquetPartWriter {
         continue
       }
       this.n++
-      if (this.n >= this.o.rowGroupRows || ((this.n & 1023) === 0 && this.groupBytes() >= ROW_GROUP_BYTES)) await this.flushGroup()
+      if (this.n >= this.o.rowGroupRows || this.groupBytes() >= ROW_GROUP_BYTES) await this.flushGroup()
     }
     return bad
   }
@@ -669,13 +681,14 @@ export class ParquetPartWriter {
         else cols[j]!.pushBytes(data, start, f.bounds[2 * k + 1]!, f.escaped[k] === 1)
       }
       this.n++
-      if (this.n >= this.o.rowGroupRows || ((this.n & 1023) === 0 && this.groupBytes() >= ROW_GROUP_BYTES)) await this.flushGroup()
+      if (this.n >= this.o.rowGroupRows || this.groupBytes() >= ROW_GROUP_BYTES) await this.flushGroup()
     }
   }
 
+  /** Bytes of the packed values of the row group being filled. */
   private groupBytes(): number {
-    let b = 0
-    for (const c of this.cols) b += c.byteSize
+    let b = this.n * this.rowFixedBytes
+    for (const j of this.byteCols) b += this.cols[j]!.usedBytes
     return b
   }
 
