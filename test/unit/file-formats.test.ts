@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { PassThrough } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseFileType, textToValue, unescapeDelimiter, valueToText } from '../../main/connectors/file/codec.js'
 import { compressor, decompressor, zstdFrameExtent } from '../../main/connectors/file/compress.js'
@@ -195,5 +196,42 @@ describe('Parquet', () => {
     expect(scanCopyText(Buffer.from('1\t2\n'), 1, 3)).toMatch(/fewer/)
     expect(scanCopyText(Buffer.from('1\t2\t3\t4\n'), 1, 3)).toMatch(/more/)
     expect(scanCopyText(Buffer.from('1\t\\101\t3\n'), 1, 3)).toMatch(/escape/)
+  })
+
+  it('converts COPY text fields without allocating as the canonical conversions do (dates, datetimes, decimals, integers)', () => {
+    const names = ['dt', 'd', 'dec', 'i64', 'i16', 'u64']
+    const types: LogicalType[] = [{ kind: 'datetime', precision: 6 }, { kind: 'date' }, { kind: 'decimal', precision: 12, scale: 2 }, { kind: 'int', bits: 64 }, { kind: 'int', bits: 16 }, { kind: 'int', bits: 64, unsigned: true }]
+    const w = new ParquetPartWriter(names, types, new PassThrough(), { codec: 'none', rowGroupRows: 10 })
+    const lines: string[][] = []
+    const dts = ['1000-01-01 00:00:00', '1684-12-31 23:59:59.999999', '1685-01-01 00:00:00.1', '1970-01-01 00:00:00', '1969-12-31 23:59:59.5', '2000-02-29 12:34:56.000100', '2254-12-31 23:59:59.99999', '2255-06-01 00:00:00.123', '9999-12-31 23:59:59.999999', '2024-01-02T03:04:05']
+    const ds = ['0001-01-01', '1582-10-10', '1900-02-28', '1969-12-31', '2000-02-29', '2100-03-01', '9999-12-31', '1970-01-01', '2024-02-29', '1600-02-29']
+    const decs = ['0', '-0.50', '.5', '5.', '9999999999.99', '-9999999999.99', '123.4', '1e2', '+7.25', '0.01']
+    const i64s = ['0', '-1', '999999999999999', '-999999999999999', '1000000000000000', '9223372036854775807', '-9223372036854775808', '42', '+5', '007']
+    const i16s = ['0', '-32768', '32767', '1', '-1', '100', '200', '300', '-300', '12']
+    const u64s = ['0', '18446744073709551615', '999999999999999', '1', '2', '3', '4', '5', '6', '-0']
+    for (let i = 0; i < 10; i++) lines.push([dts[i]!, ds[i]!, decs[i]!, i64s[i]!, i16s[i]!, u64s[i]!])
+    const data = Buffer.from(lines.map((l) => l.join('\t') + '\n').join(''))
+    const f = scanCopyText(data, lines.length, names.length)
+    if (typeof f === 'string') throw new Error(f)
+    const got = w.convertCopyText(data, lines.length, f)
+    if (typeof got === 'string') throw new Error(got)
+    const val = (j: number, r: number) => (got[j]!.other?.[r] !== undefined ? got[j]!.other![r] : got[j]!.nums[r])
+    for (let r = 0; r < lines.length; r++) {
+      expect(BigInt(val(0, r) as number | bigint), lines[r]![0]).toBe(microsFromText(lines[r]![0]!))
+      expect(val(1, r), lines[r]![1]).toBe(daysFromDate(lines[r]![1]!))
+      expect(BigInt(val(2, r) as number | bigint), lines[r]![2]).toBe(unscaled(lines[r]![2]!, 2))
+      expect(BigInt(val(3, r) as number | bigint), lines[r]![3]).toBe(BigInt(lines[r]![3]!))
+      expect(val(4, r), lines[r]![4]).toBe(Number(lines[r]![4]))
+      expect(BigInt(val(5, r) as number | bigint), lines[r]![5]).toBe(BigInt(lines[r]![5]!))
+    }
+    // What the canonical path refuses or decides on is refused: out of range, zero dates.
+    for (const [j, bad] of [[4, '32768'], [5, '-1'], [1, '2024-02-30'], [0, '0000-00-00 00:00:00'], [2, '12345678901.00'], [2, '1.005']] as const) {
+      const l = [...lines[0]!]
+      l[j] = bad
+      const d = Buffer.from(l.join('\t') + '\n')
+      const ff = scanCopyText(d, 1, names.length)
+      if (typeof ff === 'string') throw new Error(ff)
+      expect(typeof w.convertCopyText(d, 1, ff), bad).toBe('string')
+    }
   })
 })

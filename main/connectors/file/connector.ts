@@ -708,16 +708,27 @@ export class FileConnector implements Connector {
     await st.delete(join(this.fragmentDir(spec.table), `split-${split}.json`))
     if (l.format === 'parquet') {
       // Raw batches (COPY text) go straight into the packed columns when every column takes them.
-      return spec.columns.every((c) => parquetTakesCopyText(c.type)) ? new RawParquetPartsWriter(this, st, spec, split, l, this.wo) : new FilePartsWriter(this, st, spec, split, l, this.wo)
+      return this.takesRaw(spec.columns.map((c) => c.type)) ? new RawParquetPartsWriter(this, st, spec, split, l, this.wo) : new FilePartsWriter(this, st, spec, split, l, this.wo)
     }
     const raw = this.rawWritable(spec.columns.map((c) => c.type))
     return typeof raw === 'string' ? new FilePartsWriter(this, st, spec, split, l, this.wo) : new RawFilePartsWriter(this, st, spec, split, l, this.wo, raw)
   }
 
   /**
+   * Whether this writer takes raw batches (main/connectors/raw.ts) for columns of `types`:
+   * delimited text files per {@link rawWritable}, Parquet files when every column takes COPY text
+   * ({@link parquetTakesCopyText}, RawParquetPartsWriter). main/engine/run.ts runs such units
+   * in-process (for Parquet too: one heap instead of one per channel, 1M bench rows peaked at
+   * ~250-280 MB in-process against ~310-320 MB in two worker threads, with less CPU).
+   */
+  takesRaw(types: readonly LogicalType[]): boolean {
+    if (this.targetLayout({ name: 'x' } as TableRef).format === 'parquet') return types.every(parquetTakesCopyText)
+    return typeof this.rawWritable(types) !== 'string'
+  }
+
+  /**
    * Whether this writer's delimited text files can take raw batches (main/connectors/raw.ts) for columns of
-   * `types` (Parquet files take them through RawParquetPartsWriter, which does JS work per value:
-   * the run keeps its worker threads for them): delimited text (csv / tsv) in UTF-8 with a one-byte ASCII delimiter and quote (the
+   * `types` (Parquet: see {@link takesRaw}): delimited text (csv / tsv) in UTF-8 with a one-byte ASCII delimiter and quote (the
    * escape being the quote), and a {@link RawFieldOp} for every column. Returns the dialect and
    * ops, or why not.
    */

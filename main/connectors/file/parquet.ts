@@ -165,6 +165,71 @@ interface ColPlan {
   slot: Slot
   /** The value as its slot holds it. @throws Error with the reason when the value is not one of the column's Parquet type. */
   conv: (v: Value) => unknown
+  /**
+   * The same conversion from the value's text as bytes `data[start, end)`, without allocating,
+   * for the common spellings whose result is a safe integer (or a double): returns
+   * {@link SLOW} for any other text (then `conv` of the text decides), or {@link BAD} with no
+   * reason when `conv` would throw.
+   */
+  fast?: (data: Buffer, start: number, end: number) => number
+}
+
+/** Index of the low 32-bit word of a 64-bit integer in memory (0 on little-endian machines). */
+const LOW_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1
+
+/** {@link ColPlan.fast}: the text is not a common spelling; convert it with `conv`. */
+const SLOW = Number.POSITIVE_INFINITY
+/** {@link ColPlan.fast}: `conv` would refuse the text. */
+const BAD = Number.NEGATIVE_INFINITY
+
+/**
+ * The integer spelled by ASCII digits `data[start, end)` with an optional leading `-`, when it has
+ * at most 15 digits (a safe integer); {@link SLOW} otherwise.
+ */
+function digitsAt(data: Buffer, start: number, end: number): number {
+  let i = start
+  const neg = data[i] === 0x2d
+  if (neg) i++
+  if (i >= end || end - i > 15) return SLOW
+  let n = 0
+  for (; i < end; i++) {
+    const c = data[i]! - 0x30
+    if (c < 0 || c > 9) return SLOW
+    n = n * 10 + c
+  }
+  return neg ? -n : n
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0
+  const era = Math.floor(y / 400)
+  const yoe = y - era * 400
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+}
+
+/** Two ASCII digits at `i`, or -1. */
+function two(data: Buffer, i: number): number {
+  const a = data[i]! - 0x30
+  const b = data[i + 1]! - 0x30
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1
+}
+
+/**
+ * Days of a real `YYYY-MM-DD` date at `data[start]` (year 1-9999, a day of its month), {@link BAD}
+ * for a zero or partial date (which the canonical path decides on), {@link SLOW} for another spelling.
+ */
+function dateAt(data: Buffer, start: number): number {
+  const y1 = two(data, start)
+  const y2 = two(data, start + 2)
+  const m = two(data, start + 5)
+  const d = two(data, start + 8)
+  if (y1 < 0 || y2 < 0 || m < 0 || d < 0 || data[start + 4] !== 0x2d || data[start + 7] !== 0x2d) return SLOW
+  const y = y1 * 100 + y2
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > monthDays(y, m)) return BAD
+  return daysFromCivil(y, m, d)
 }
 
 const I64_MIN = -(1n << 63n)
@@ -206,10 +271,23 @@ function columnPlan(name: string, t: LogicalType): ColPlan {
             if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${String(v)} is not an integer in [${min}, ${max}]`)
             return n
           },
+          fast: (data, start, end) => {
+            const n = digitsAt(data, start, end)
+            return n === SLOW ? SLOW : n < min || n > max ? BAD : n
+          },
         }
       }
-      if (unsigned && bits === 64) return { element: { name, type: 'INT64', converted_type: 'UINT_64', repetition_type: 'OPTIONAL' }, slot: 'u64', conv: (v) => bigintIn(v, 0n, U64_MAX) }
-      return { element: { name, type: 'INT64', repetition_type: 'OPTIONAL' }, slot: 'i64', conv: (v) => bigintIn(v, I64_MIN, I64_MAX) }
+      if (unsigned && bits === 64)
+        return {
+          element: { name, type: 'INT64', converted_type: 'UINT_64', repetition_type: 'OPTIONAL' },
+          slot: 'u64',
+          conv: (v) => bigintIn(v, 0n, U64_MAX),
+          fast: (data, start, end) => {
+            const n = digitsAt(data, start, end)
+            return n < 0 ? BAD : n
+          },
+        }
+      return { element: { name, type: 'INT64', repetition_type: 'OPTIONAL' }, slot: 'i64', conv: (v) => bigintIn(v, I64_MIN, I64_MAX), fast: digitsAt }
     }
     case 'decimal': {
       if (t.precision === undefined || t.precision < 1 || t.precision > 76) return text
@@ -226,14 +304,75 @@ function columnPlan(name: string, t: LogicalType): ColPlan {
           if (u >= limit || u <= -limit) throw new Error(`'${String(v)}' has more than ${precision} digits`)
           return u
         },
+        // `-123.45`: digits, a point and at most `scale` fraction digits, 15 digits in all.
+        ...(precision <= 18
+          ? {
+              fast: (data: Buffer, start: number, end: number) => {
+                let i = start
+                const neg = data[i] === 0x2d
+                if (neg) i++
+                let n = 0
+                let digits = 0
+                let frac = -1
+                for (; i < end; i++) {
+                  const c = data[i]!
+                  if (c === 0x2e && frac < 0) {
+                    frac = 0
+                    continue
+                  }
+                  const x = c - 0x30
+                  if (x < 0 || x > 9) return SLOW
+                  n = n * 10 + x
+                  digits++
+                  if (frac >= 0) frac++
+                }
+                if (frac < 0) frac = 0
+                if (!digits || frac > scale || digits + scale - frac > 15) return SLOW
+                n *= 10 ** (scale - frac)
+                if (n >= 10 ** precision) return BAD
+                return neg ? -n : n
+              },
+            }
+          : {}),
       }
     }
     case 'float':
       return { element: { name, type: t.bits === 32 ? 'FLOAT' : 'DOUBLE', repetition_type: 'OPTIONAL' }, slot: 'f64', conv: (v) => Number(v) }
     case 'date':
-      return { element: { name, type: 'INT32', converted_type: 'DATE', logical_type: { type: 'DATE' }, repetition_type: 'OPTIONAL' }, slot: 'i32', conv: (v) => daysFromDate(String(v)) }
+      return {
+        element: { name, type: 'INT32', converted_type: 'DATE', logical_type: { type: 'DATE' }, repetition_type: 'OPTIONAL' },
+        slot: 'i32',
+        conv: (v) => daysFromDate(String(v)),
+        fast: (data, start, end) => (end - start === 10 ? dateAt(data, start) : SLOW),
+      }
     case 'datetime':
-      return { element: { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' }, repetition_type: 'OPTIONAL' }, slot: 'i64', conv: (v) => microsFromText(String(v)) }
+      return {
+        element: { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' }, repetition_type: 'OPTIONAL' },
+        slot: 'i64',
+        conv: (v) => microsFromText(String(v)),
+        // `YYYY-MM-DD HH:MM:SS[.f{1,6}]` of years 1685-2254 (micros within 2^53), as microsFromText reads it.
+        fast: (data, start, end) => {
+          const len = end - start
+          if (len < 19 || len === 20 || len > 26 || data[start + 10] !== 0x20 || data[start + 13] !== 0x3a || data[start + 16] !== 0x3a) return SLOW
+          const days = dateAt(data, start)
+          const hh = two(data, start + 11)
+          const mi = two(data, start + 14)
+          const ss = two(data, start + 17)
+          if (days === SLOW || hh < 0 || mi < 0 || ss < 0) return SLOW
+          if (days === BAD) return BAD
+          let frac = 0
+          if (len > 19) {
+            if (data[start + 19] !== 0x2e) return SLOW
+            for (let i = start + 20; i < start + 26; i++) {
+              const x = i < end ? data[i]! - 0x30 : 0
+              if (x < 0 || x > 9) return SLOW
+              frac = frac * 10 + x
+            }
+          }
+          const secs = days * 86400 + hh * 3600 + mi * 60 + ss
+          return Math.abs(secs) < 9e9 ? secs * 1e6 + frac : SLOW
+        },
+      }
     case 'timestamptz':
       return { element: { name, type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' }, repetition_type: 'OPTIONAL' }, slot: 'i64', conv: (v) => microsFromText(String(v)) }
     case 'bytes':
@@ -262,6 +401,8 @@ export class ColumnBuffer {
   length = 0
   private nulls: Uint8Array
   private nums?: Int32Array | BigInt64Array | BigUint64Array | Float64Array | Uint8Array
+  /** `i64` / `u64`: the same memory as 32-bit words (see {@link pushNumber}). */
+  private words?: Int32Array
   private any?: unknown[]
   private bytes?: Buffer
   /** `ends[i]`: end offset in `bytes` of row i's value. */
@@ -277,7 +418,12 @@ export class ColumnBuffer {
     else if (slot === 'bytes') {
       this.bytes = Buffer.allocUnsafe(capacity * 16)
       this.ends = new Uint32Array(capacity)
-    } else this.nums = this.alloc(capacity)
+    } else this.setNums(this.alloc(capacity))
+  }
+
+  private setNums(a: NonNullable<ColumnBuffer['nums']>): void {
+    this.nums = a
+    if (this.slot === 'i64' || this.slot === 'u64') this.words = new Int32Array(a.buffer, a.byteOffset, a.length * 2)
   }
 
   private alloc(n: number): NonNullable<ColumnBuffer['nums']> {
@@ -303,7 +449,7 @@ export class ColumnBuffer {
     if (this.nums) {
       const a = this.alloc(n)
       a.set(this.nums as never)
-      this.nums = a
+      this.setNums(a)
     }
     if (this.ends) {
       const e = new Uint32Array(n)
@@ -347,6 +493,23 @@ export class ColumnBuffer {
           ;(this.nums as unknown as unknown[])[i] = v
       }
     }
+    this.length = i + 1
+  }
+
+  /**
+   * Append a number to a numeric slot without making a bigint: a safe integer to `i64` / `u64`
+   * (written as its two 32-bit halves), any number to `i32` / `f64`.
+   */
+  pushNumber(n: number): void {
+    const i = this.length
+    if (i === this.nulls.length) this.grow()
+    this.nulls[i] = 0
+    const words = this.words
+    if (words) {
+      const hi = Math.floor(n / 4294967296)
+      words[2 * i + LOW_WORD] = n - hi * 4294967296 // 0..2^32-1, stored as its int32 bits
+      words[2 * i + 1 - LOW_WORD] = hi
+    } else (this.nums as Int32Array | Float64Array)[i] = n
     this.length = i + 1
   }
 
@@ -439,6 +602,14 @@ export interface CopyFields {
   bounds: Int32Array
   /** 1 where the field holds an escape. */
   escaped: Uint8Array
+}
+
+/** One column of converted COPY text fields (see ParquetPartWriter.convertCopyText). */
+export interface CopyColumn {
+  /** By line: the value when it is a number (i32, f64, or a safe integer of i64 / u64). */
+  nums: Float64Array
+  /** By line: the value when it is not a number (a bigint). */
+  other?: unknown[]
 }
 
 /**
@@ -627,35 +798,46 @@ export class ParquetPartWriter {
 
   /**
    * Convert the non-text fields of COPY text lines (see {@link scanCopyText}) as {@link add}
-   * converts values, without adding them: one array per column (undefined for the text columns,
-   * taken as bytes), or why the lines cannot be written raw (a value that is not one of its
-   * column's type, or a date the canonical path decides on): then nothing is added and the caller
-   * writes the rows canonically (dirty records as usual).
+   * converts values, without adding them: per column (undefined for the text columns, taken as
+   * bytes) the numbers, and the values that are not numbers (bigints beyond 2^53, wide decimals)
+   * in `other`; or why the lines cannot be written raw (a value that is not one of its column's
+   * type, or a date the canonical path decides on): then nothing is added and the caller writes
+   * the rows canonically (dirty records as usual).
    */
-  convertCopyText(data: Buffer, rows: number, f: CopyFields): Array<unknown[] | undefined> | string {
+  convertCopyText(data: Buffer, rows: number, f: CopyFields): Array<CopyColumn | undefined> | string {
     const w = this.plans.length
-    const out: Array<unknown[] | undefined> = this.plans.map((p) => (p.slot === 'bytes' ? undefined : new Array<unknown>(rows)))
+    const out: Array<CopyColumn | undefined> = this.plans.map((p) => (p.slot === 'bytes' ? undefined : { nums: new Float64Array(rows) }))
     for (let j = 0; j < w; j++) {
       const o = out[j]
       if (!o) continue
       const plan = this.plans[j]!
       const kind = this.types[j]!.kind
       const dated = kind === 'date' || kind === 'datetime'
+      const fast = plan.fast
       for (let r = 0; r < rows; r++) {
         const k = r * w + j
         const start = f.bounds[2 * k]!
-        if (start < 0) {
-          o[r] = null
-          continue
-        }
+        if (start < 0) continue
         if (f.escaped[k]) return `column ${this.names[j]}: an escaped value`
-        const text = data.toString('latin1', start, f.bounds[2 * k + 1]!)
+        const end = f.bounds[2 * k + 1]!
+        if (fast) {
+          const n = fast(data, start, end)
+          if (n === BAD) return `column ${this.names[j]}: '${data.toString('latin1', start, end)}' is not a value of its type here`
+          if (n !== SLOW) {
+            o.nums[r] = n
+            continue
+          }
+        }
+        const text = data.toString('latin1', start, end)
         if (dated && !realDate(text)) return `column ${this.names[j]}: '${text}' is not a real date`
+        let v: unknown
         try {
-          o[r] = plan.conv(text)
+          v = plan.conv(text)
         } catch (e) {
           return `column ${this.names[j]}: ${(e as Error).message}`
         }
+        if (typeof v === 'number') o.nums[r] = v
+        else (o.other ??= [])[r] = v
       }
     }
     return out
@@ -665,20 +847,21 @@ export class ParquetPartWriter {
    * Add lines [from, to) of COPY text whose non-text fields {@link convertCopyText} converted
    * (`values`); text fields are copied as their UTF-8 bytes (unescaped), no JS string made.
    */
-  async addCopyText(data: Buffer, f: CopyFields, values: Array<unknown[] | undefined>, from: number, to: number): Promise<void> {
+  async addCopyText(data: Buffer, f: CopyFields, values: Array<CopyColumn | undefined>, from: number, to: number): Promise<void> {
     const w = this.plans.length
     for (let r = from; r < to; r++) {
       const cols = this.cols
       for (let j = 0; j < w; j++) {
-        const v = values[j]
-        if (v) {
-          cols[j]!.push(v[r])
-          continue
-        }
         const k = r * w + j
         const start = f.bounds[2 * k]!
-        if (start < 0) cols[j]!.push(null)
-        else cols[j]!.pushBytes(data, start, f.bounds[2 * k + 1]!, f.escaped[k] === 1)
+        if (start < 0) {
+          cols[j]!.push(null)
+          continue
+        }
+        const v = values[j]
+        if (!v) cols[j]!.pushBytes(data, start, f.bounds[2 * k + 1]!, f.escaped[k] === 1)
+        else if (v.other?.[r] !== undefined) cols[j]!.push(v.other[r])
+        else cols[j]!.pushNumber(v.nums[r]!)
       }
       this.n++
       if (this.n >= this.o.rowGroupRows || this.groupBytes() >= ROW_GROUP_BYTES) await this.flushGroup()
