@@ -408,7 +408,7 @@ export class FileConnector implements Connector {
           if (!perRow) perRow = Math.max(1, g.bytes / Math.max(1, g.end - g.start))
           for (let s = g.start; s < g.end; ) {
             if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted')
-            const e = Math.min(g.end, s + Math.max(256, Math.min(65_536, Math.floor(batchBytes / perRow))))
+            const e = Math.min(g.end, s + Math.max(1, Math.min(65_536, Math.floor(batchBytes / perRow))))
             const data = await pq.readColumns(s, e, need)
             const rows = new Array<Row>(e - s)
             let approx = 0
