@@ -234,4 +234,40 @@ describe('Parquet', () => {
       expect(typeof w.convertCopyText(d, 1, ff), bad).toBe('string')
     }
   })
+
+  it('spells timestamps and decimals in Number arithmetic exactly as in BigInt arithmetic (safe integers)', () => {
+    // The BigInt reference (textFromMicros beyond 2^53 uses it).
+    const ref = (us: bigint, utc: boolean, digits = 6): string => {
+      const unit = digits === 9 ? 1_000_000_000n : 1_000_000n
+      let secs = us / unit
+      let frac = us % unit
+      if (frac < 0n) {
+        frac += unit
+        secs -= 1n
+      }
+      let days = secs / 86400n
+      let rem = secs % 86400n
+      if (rem < 0n) {
+        rem += 86400n
+        days -= 1n
+      }
+      const r = Number(rem)
+      const p2 = (x: number) => String(x).padStart(2, '0')
+      const f = frac ? '.' + frac.toString().padStart(digits, '0').replace(/0+$/, '') : ''
+      return `${dateFromDays(Number(days))} ${p2(Math.floor(r / 3600))}:${p2(Math.floor((r % 3600) / 60))}:${p2(r % 60)}${f}${utc ? '+00:00' : ''}`
+    }
+    const max = BigInt(Number.MAX_SAFE_INTEGER)
+    const samples: bigint[] = [0n, 1n, -1n, 999_999n, -999_999n, 1_000_000n, -1_000_000n, 86_399_999_999n, -86_400_000_000n, max, -max, max - 1n, -max + 1n]
+    let x = 123456789n
+    for (let i = 0; i < 20_000; i++) {
+      x = (x * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n)
+      samples.push((x % (2n * max + 1n)) - max)
+      samples.push(((x >> 11n) % 10_000_000_000_000n) * (i % 2 ? 1n : -1n))
+    }
+    for (const us of samples) {
+      expect(textFromMicros(us, false), String(us)).toBe(ref(us, false))
+      expect(textFromMicros(us, true, 9), String(us)).toBe(ref(us, true, 9))
+    }
+    for (const [v, scale] of [[0, 2], [-5, 2], [123456, 0], [-123456789012345, 10], [Number.MAX_SAFE_INTEGER, 3], [7, 5]] as const) expect(decimalText(v, scale)).toBe(decimalText(BigInt(v), scale))
+  })
 })

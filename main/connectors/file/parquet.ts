@@ -61,9 +61,20 @@ export function daysFromDate(s: string): number {
 
 /** `YYYY-MM-DD` of a day number. */
 export function dateFromDays(days: number): string {
+  let s = DATE_TEXT.get(days)
+  if (s !== undefined) return s
   const t = new Date(days * DAY_MS)
-  return `${String(t.getUTCFullYear()).padStart(4, '0')}-${String(t.getUTCMonth() + 1).padStart(2, '0')}-${String(t.getUTCDate()).padStart(2, '0')}`
+  s = `${String(t.getUTCFullYear()).padStart(4, '0')}-${String(t.getUTCMonth() + 1).padStart(2, '0')}-${String(t.getUTCDate()).padStart(2, '0')}`
+  // Dates of a table repeat: reading a column spells each day once (a bounded cache).
+  if (DATE_TEXT.size >= 1 << 16) DATE_TEXT.clear()
+  DATE_TEXT.set(days, s)
+  return s
 }
+
+/** {@link dateFromDays}' spellings by day number. */
+const DATE_TEXT = new Map<number, string>()
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 
 /**
  * Microseconds since the epoch of a canonical datetime / timestamptz text (the offset, when
@@ -84,6 +95,7 @@ export function microsFromText(s: string): bigint {
 
 /** Canonical text of microseconds since the epoch (fraction without trailing zeros); `utc` appends `+00:00`. */
 export function textFromMicros(us: bigint, utc: boolean, fracDigits = 6): string {
+  if (us <= MAX_SAFE && us >= -MAX_SAFE) return textFromSafe(Number(us), utc, fracDigits)
   const unit = fracDigits === 9 ? 1_000_000_000n : 1_000_000n
   let secs = us / unit
   let frac = us % unit
@@ -103,6 +115,35 @@ export function textFromMicros(us: bigint, utc: boolean, fracDigits = 6): string
   const ss = String(r % 60).padStart(2, '0')
   const f = frac ? '.' + frac.toString().padStart(fracDigits, '0').replace(/0+$/, '') : ''
   return `${dateFromDays(Number(days))} ${hh}:${mi}:${ss}${f}${utc ? '+00:00' : ''}`
+}
+
+/** {@link textFromMicros} of a safe integer, in Number arithmetic (every step exact). */
+function textFromSafe(n: number, utc: boolean, fracDigits: number): string {
+  const unit = fracDigits === 9 ? 1_000_000_000 : 1_000_000
+  let secs = Math.floor(n / unit)
+  let frac = n - secs * unit
+  // The quotient is rounded: correct a floor that landed one off.
+  if (frac < 0) {
+    frac += unit
+    secs -= 1
+  } else if (frac >= unit) {
+    frac -= unit
+    secs += 1
+  }
+  let days = Math.floor(secs / 86400)
+  let r = secs - days * 86400
+  if (r < 0) {
+    r += 86400
+    days -= 1
+  } else if (r >= 86400) {
+    r -= 86400
+    days += 1
+  }
+  const hh = String(Math.floor(r / 3600)).padStart(2, '0')
+  const mi = String(Math.floor((r % 3600) / 60)).padStart(2, '0')
+  const ss = String(r % 60).padStart(2, '0')
+  const f = frac ? '.' + String(frac).padStart(fracDigits, '0').replace(/0+$/, '') : ''
+  return `${dateFromDays(days)} ${hh}:${mi}:${ss}${f}${utc ? '+00:00' : ''}`
 }
 
 /**
@@ -126,15 +167,23 @@ export function unscaled(s: string, scale: number): bigint {
   return m[1] === '-' ? -v : v
 }
 
-/** Exact decimal text of an unscaled integer at `scale`. */
-export function decimalText(v: bigint, scale: number): string {
-  const neg = v < 0n
-  let s = (neg ? -v : v).toString()
+/** Exact decimal text of an unscaled integer at `scale` (a number must be a safe integer). */
+export function decimalText(v: bigint | number, scale: number): string {
+  const neg = v < 0
+  let s = String(neg ? -v : v)
   if (scale > 0) {
     s = s.padStart(scale + 1, '0')
     s = `${s.slice(0, s.length - scale)}.${s.slice(s.length - scale)}`
   }
   return (neg ? '-' : '') + s
+}
+
+/** The big-endian two's complement integer of `b`: a number when it has at most 6 bytes (exact), else a bigint. */
+function intFromBytes(b: Uint8Array): number | bigint {
+  if (b.length > 6) return bigintFromBytes(b)
+  let v = 0
+  for (let i = 0; i < b.length; i++) v = v * 256 + b[i]!
+  return b.length && b[0]! & 0x80 ? v - 2 ** (8 * b.length) : v
 }
 
 function bigintFromBytes(b: Uint8Array): bigint {
@@ -1127,7 +1176,7 @@ function readConv(e: SchemaElement, t: LogicalType): (v: unknown) => Value {
   const isDec = e.converted_type === 'DECIMAL' || e.logical_type?.type === 'DECIMAL'
   if (isDec) {
     const scale = e.logical_type?.type === 'DECIMAL' ? e.logical_type.scale : e.scale ?? 0
-    return (v) => decimalText(v instanceof Uint8Array ? bigintFromBytes(v) : BigInt(v as number | bigint), scale)
+    return (v) => decimalText(v instanceof Uint8Array ? intFromBytes(v) : typeof v === 'number' ? v : BigInt(v as bigint), scale)
   }
   const toText = (v: unknown): string => (typeof v === 'string' ? v : v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : String(v))
   return (v) => {
