@@ -22,6 +22,13 @@
  * the DECIMAL annotation is removed from the metadata handed to hyparquet, so the unscaled value
  * arrives raw (INT32, INT64 or bytes) and is spelled exactly here. Timestamps arrive as raw
  * integers through custom parsers (no Date), dates as day numbers.
+ *
+ * Memory: the writer packs each column of the row group being filled ({@link ColumnBuffer}) and
+ * encodes and flushes a row group as soon as it holds `rowGroupRows` rows or
+ * {@link ROW_GROUP_BYTES}; it also takes COPY text lines from the raw path
+ * ({@link scanCopyText}) without a JS value per text field. The reader decodes a range of rows
+ * of the needed columns only (offset index, {@link PAGE_BYTES} pages), over random-access reads
+ * of the file.
  */
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
