@@ -511,11 +511,13 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number, reader: 
   const throttled = (sp.record ?? 0) > 0 || (sp.byte ?? 0) > 0
   const rk = ctx.reader.kind
   const wk = ctx.writer.kind
-  // A file side must really have its raw reader / writer (csv or tsv in UTF-8, a plain dialect).
+  // A file side must really have its raw reader / writer (csv or tsv in UTF-8, a plain dialect;
+  // Parquet files of kinds that take COPY text, whose encoding is JS work per value, yet measured
+  // lighter and no slower in one thread than in a worker per channel).
   const sides =
     !!rawReadable(reader) &&
     (!isFileConnector(reader) || tasks.every((t) => reader.rawReadableFiles(t.plan.read.table?.name ?? ''))) &&
-    (!isFileConnector(writer) || tasks.every((t) => typeof writer.rawWritable(t.plan.targetColumns.map((c) => c.type)) !== 'string'))
+    (!isFileConnector(writer) || tasks.every((t) => writer.takesRaw(t.plan.targetColumns.map((c) => c.type))))
   if (!throttled && sides && process.env.SLUICE_RAW !== '0' && tasks.length && tasks.every((t) => rawEligible(rk, wk, { ops: t.plan.ops, sourceWidth: t.plan.sourceColumns.length, targets: t.plan.targetColumns, sourceNames: t.plan.sourceColumns.map((c) => c.name) }) === true)) return 'inprocess'
   // Threads pay off for big tables on the canonical path (per-value work in JS); a database of
   // many small tables is bound by round trips, and a thread (with its own heap and connections)

@@ -234,6 +234,53 @@ describe.skipIf(!ready)('raw file path equals the canonical path', () => {
     }
   })
 
+  it('export MySQL / PostgreSQL -> Parquet: the raw parts are the canonical parts byte for byte (several parts and row groups)', async () => {
+    // The kinds the Parquet writer takes as COPY text (no bytes, booleans, time).
+    const my = await mysql.createConnection({ ...MYSQL, database: myDb })
+    await my.query('CREATE TABLE pr (PRIMARY KEY (id)) AS SELECT id, u64, i64, dec38, txt, body, dt, d, f, fl, j, y, e FROM r')
+    await my.query('INSERT INTO pr SELECT id + 100, u64, i64, dec38, txt, body, dt, d, f, fl, j, y, e FROM pr')
+    await my.end()
+    const c = new pg.Client({ ...PG, database: pgDb })
+    await c.connect()
+    await c.query('CREATE TABLE pr AS SELECT id, u64, i64, dec38, txt, body, dt, d, f, j, u, n, sm FROM r; ALTER TABLE pr ADD PRIMARY KEY (id)')
+    await c.query('INSERT INTO pr SELECT id + 100, u64, i64, dec38, txt, body, dt, d, f, j, u, n, sm FROM pr')
+    await c.end()
+    onTestFinished(() => {
+      delete process.env.SLUICE_MYSQL_BINARY
+    })
+    for (const source of ['mysql', 'mysql text protocol', 'postgres'] as const) {
+      const from = source === 'postgres' ? 'postgres' : 'mysql'
+      if (source === 'mysql text protocol') process.env.SLUICE_MYSQL_BINARY = '0'
+      else delete process.env.SLUICE_MYSQL_BINARY
+      const out: Record<string, string> = {}
+      for (const raw of [true, false]) {
+        const folder = path.join(dir, `pq-${source.replace(/\W+/g, '_')}-${raw ? 'raw' : 'canon'}`)
+        const files: ConnectionConfig = { kind: 'file', path: folder }
+        const r = await run(dbConfig(from, from === 'mysql' ? myDb : pgDb), files, { tables: [{ source: 'pr' }], writer: { connection: files, file: { format: 'parquet', exportBatchRows: 10, rowGroupRows: 4 } }, setting: { speed: { channel: 1 } } }, raw)
+        expect(r.dirty).toEqual([])
+        expect(r.written).toBe(2 * TEXTS.length)
+        expect(r.logs.some((l) => /raw path/.test(l)), r.logs.join('\n')).toBe(raw)
+        out[raw ? 'raw' : 'canon'] = folder
+      }
+      const parts = readdirSync(out.canon!).filter((f) => /-\d{5}\.parquet$/.test(f)).sort()
+      expect(parts.length).toBe(3)
+      expect(readdirSync(out.raw!).filter((f) => /-\d{5}\.parquet$/.test(f)).sort()).toEqual(parts)
+      for (const p of parts) expect(readFileSync(path.join(out.raw!, p)).equals(readFileSync(path.join(out.canon!, p))), `${source} ${p}`).toBe(true)
+    }
+  })
+
+  it('export of MySQL zero dates -> Parquet equals the canonical path (the raw writer hands the batch over)', async () => {
+    const got: Buffer[] = []
+    for (const raw of [true, false]) {
+      const folder = path.join(dir, `zdpq-${raw}`)
+      const files: ConnectionConfig = { kind: 'file', path: folder }
+      const r = await run(dbConfig('mysql', myDb), files, { tables: [{ source: 'zd' }], writer: { connection: files, file: { format: 'parquet' } }, setting: { zeroDate: 'null' } }, raw)
+      expect(r.dirty).toEqual([])
+      got.push(readFileSync(path.join(folder, 'zd-000-00001.parquet')))
+    }
+    expect(got[0]!.equals(got[1]!)).toBe(true)
+  })
+
   const IMPORT_DDL = (t: string) => `CREATE TABLE ${t} (id int PRIMARY KEY, i64 bigint, dec38 numeric(38,10), txt varchar(100), body text, dt timestamp(6), d date, f double precision, j jsonb, t time, tz timestamptz, iv interval)`
   const HEADER = 'id,i64,dec38,txt,body,dt,d,f,j,t,tz,iv'
   /** Lines of a CSV with values the raw scanner must read as csv-parse and codec.ts do, and bad ones. */

@@ -7,13 +7,14 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { PassThrough } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseFileType, textToValue, unescapeDelimiter, valueToText } from '../../main/connectors/file/codec.js'
 import { compressor, decompressor, zstdFrameExtent } from '../../main/connectors/file/compress.js'
 import { expandBraces } from '../../main/connectors/file/glob.js'
-import { dateFromDays, daysFromDate, decimalText, microsFromText, openParquet, ParquetPartWriter, textFromMicros, unscaled } from '../../main/connectors/file/parquet.js'
+import { dateFromDays, daysFromDate, decimalText, microsFromText, openParquet, ParquetPartWriter, ROW_GROUP_BYTES, scanCopyText, textFromMicros, unscaled } from '../../main/connectors/file/parquet.js'
 import { LocalStore } from '../../main/connectors/stores/local.js'
-import type { LogicalType } from '../../main/core/types.js'
+import type { LogicalType, Value } from '../../main/core/types.js'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sluice-formats-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -138,12 +139,135 @@ describe('Parquet', () => {
     out.end()
     await new Promise<void>((r) => out.on('finish', () => r()))
     const pq = await openParquet(new LocalStore({ path: dir }), 't.parquet')
-    expect(pq.rowGroups).toEqual([{ start: 0, end: 2 }, { start: 2, end: 3 }])
+    expect(pq.rowGroups.map((g) => [g.start, g.end])).toEqual([[0, 2], [2, 3]])
     expect(pq.columns.map((c) => c.type)).toEqual(types)
     const back = await pq.read(0, 3)
     await pq.close()
     expect(back[0]).toEqual(['99999999999999999999999999.9999999999', '-9223372036854775808', '18446744073709551615', '0001-01-01 00:00:00', '2038-01-19 03:14:07.499999+00:00', '9999-12-31', Buffer.from([0, 1, 255]), '{"a": 1.0}', '838:59:59'])
     expect(back[1]).toEqual(['-0.0000000001', '9223372036854775807', 0, '2024-02-29 23:59:59.999999', '1970-01-01 00:00:00+00:00', '1970-01-01', Buffer.alloc(0), '[]', '-01:00:00.5'])
     expect(back[2]).toEqual([null, null, null, null, null, null, null, null, null])
+  })
+
+  it('writes row groups as they fill (rows or bytes), and reads any row range back exactly, column by column', async () => {
+    const names = ['id', 'amount', 'at', 'day', 'title', 'ratio', 'small']
+    const types: LogicalType[] = [{ kind: 'int', bits: 64 }, { kind: 'decimal', precision: 12, scale: 2 }, { kind: 'datetime', precision: 3 }, { kind: 'date' }, { kind: 'text' }, { kind: 'float', bits: 64 }, { kind: 'int', bits: 8 }]
+    const n = 6000
+    const rows: Value[][] = []
+    for (let i = 0; i < n; i++) {
+      const title = `小工具 ${i} 😀 `.repeat(80 + (i % 13)) // ~1.5-2 KB: the byte bound ends groups
+      rows.push([String(BigInt(i) * 1_000_000_007n), `${i % 2 ? '-' : ''}${i}.${String(i % 100).padStart(2, '0')}`, `2024-01-02 03:04:05.${String(i % 1000).padStart(3, '0')}`, i % 5 ? '2024-02-29' : null, i % 7 ? title : null, i / 7, (i % 256) - 128])
+    }
+    const file = path.join(dir, 'groups.parquet')
+    const out = createWriteStream(file)
+    const w = new ParquetPartWriter(names, types, out, { codec: 'snappy', rowGroupRows: 2500 })
+    // Batches of odd sizes, and one bad row (int8 out of range) among them.
+    expect(await w.add([[1, '1', '2024-01-01 00:00:00', null, null, null, 300]])).toEqual([{ index: 0, column: 'small', reason: 'column small: 300 is not an integer in [-128, 127]' }])
+    for (let i = 0; i < n; i += 777) expect(await w.add(rows.slice(i, i + 777))).toEqual([])
+    await w.finish()
+    out.end()
+    await new Promise<void>((r) => out.on('finish', () => r()))
+    const pq = await openParquet(new LocalStore({ path: dir }), 'groups.parquet')
+    try {
+      // Groups end at 2,500 rows or at ROW_GROUP_BYTES of values, whichever comes first.
+      expect(pq.rowGroups.length, JSON.stringify(pq.rowGroups)).toBeGreaterThan(Math.ceil(n / 2500))
+      expect(pq.rowGroups.at(-1)!.end).toBe(n)
+      expect(pq.rowGroups.every((g) => g.end - g.start <= 2500)).toBe(true)
+      expect(ROW_GROUP_BYTES).toBeLessThan(n * 500)
+      const canon = (r: Value[]) => [r[0] === '0' ? 0 : Number(r[0]) <= Number.MAX_SAFE_INTEGER ? Number(r[0]) : r[0], r[1]!.toString().replace(/^(-?)0*(\d)/, '$1$2'), (r[2] as string).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, ''), r[3], r[4], r[5], r[6]]
+      expect(await pq.read(0, n)).toEqual(rows.map(canon))
+      // A range across row groups, some columns, one twice.
+      const g = pq.rowGroups[1]!
+      const cols = await pq.readColumns(g.start - 100, g.end + 100, [4, 0, 4])
+      expect(cols[0]).toEqual(rows.slice(g.start - 100, g.end + 100).map((r) => r[4]))
+      expect(cols[2]).toEqual(cols[0])
+      expect(cols[1]).toEqual(rows.slice(g.start - 100, g.end + 100).map((r) => canon(r)[0]))
+    } finally {
+      await pq.close()
+    }
+  })
+
+  it('scans COPY text fields: NULL, escapes, field counts', () => {
+    const data = Buffer.from('1\ta\\tb\t\\N\n2\t\\\\N\t\n')
+    const f = scanCopyText(data, 2, 3)
+    if (typeof f === 'string') throw new Error(f)
+    const field = (r: number, c: number) => (f.bounds[2 * (r * 3 + c)]! < 0 ? null : data.subarray(f.bounds[2 * (r * 3 + c)]!, f.bounds[2 * (r * 3 + c) + 1]!).toString())
+    expect([field(0, 0), field(0, 1), field(0, 2), field(1, 0), field(1, 1), field(1, 2)]).toEqual(['1', 'a\\tb', null, '2', '\\\\N', ''])
+    expect([...f.escaped]).toEqual([0, 1, 0, 0, 1, 0])
+    expect(scanCopyText(Buffer.from('1\t2\n'), 1, 3)).toMatch(/fewer/)
+    expect(scanCopyText(Buffer.from('1\t2\t3\t4\n'), 1, 3)).toMatch(/more/)
+    expect(scanCopyText(Buffer.from('1\t\\101\t3\n'), 1, 3)).toMatch(/escape/)
+  })
+
+  it('converts COPY text fields without allocating as the canonical conversions do (dates, datetimes, decimals, integers)', () => {
+    const names = ['dt', 'd', 'dec', 'i64', 'i16', 'u64']
+    const types: LogicalType[] = [{ kind: 'datetime', precision: 6 }, { kind: 'date' }, { kind: 'decimal', precision: 12, scale: 2 }, { kind: 'int', bits: 64 }, { kind: 'int', bits: 16 }, { kind: 'int', bits: 64, unsigned: true }]
+    const w = new ParquetPartWriter(names, types, new PassThrough(), { codec: 'none', rowGroupRows: 10 })
+    const lines: string[][] = []
+    const dts = ['1000-01-01 00:00:00', '1684-12-31 23:59:59.999999', '1685-01-01 00:00:00.1', '1970-01-01 00:00:00', '1969-12-31 23:59:59.5', '2000-02-29 12:34:56.000100', '2254-12-31 23:59:59.99999', '2255-06-01 00:00:00.123', '9999-12-31 23:59:59.999999', '2024-01-02T03:04:05']
+    const ds = ['0001-01-01', '1582-10-10', '1900-02-28', '1969-12-31', '2000-02-29', '2100-03-01', '9999-12-31', '1970-01-01', '2024-02-29', '1600-02-29']
+    const decs = ['0', '-0.50', '.5', '5.', '9999999999.99', '-9999999999.99', '123.4', '1e2', '+7.25', '0.01']
+    const i64s = ['0', '-1', '999999999999999', '-999999999999999', '1000000000000000', '9223372036854775807', '-9223372036854775808', '42', '+5', '007']
+    const i16s = ['0', '-32768', '32767', '1', '-1', '100', '200', '300', '-300', '12']
+    const u64s = ['0', '18446744073709551615', '999999999999999', '1', '2', '3', '4', '5', '6', '-0']
+    for (let i = 0; i < 10; i++) lines.push([dts[i]!, ds[i]!, decs[i]!, i64s[i]!, i16s[i]!, u64s[i]!])
+    const data = Buffer.from(lines.map((l) => l.join('\t') + '\n').join(''))
+    const f = scanCopyText(data, lines.length, names.length)
+    if (typeof f === 'string') throw new Error(f)
+    const got = w.convertCopyText(data, lines.length, f)
+    if (typeof got === 'string') throw new Error(got)
+    const val = (j: number, r: number) => (got[j]!.other?.[r] !== undefined ? got[j]!.other![r] : got[j]!.nums[r])
+    for (let r = 0; r < lines.length; r++) {
+      expect(BigInt(val(0, r) as number | bigint), lines[r]![0]).toBe(microsFromText(lines[r]![0]!))
+      expect(val(1, r), lines[r]![1]).toBe(daysFromDate(lines[r]![1]!))
+      expect(BigInt(val(2, r) as number | bigint), lines[r]![2]).toBe(unscaled(lines[r]![2]!, 2))
+      expect(BigInt(val(3, r) as number | bigint), lines[r]![3]).toBe(BigInt(lines[r]![3]!))
+      expect(val(4, r), lines[r]![4]).toBe(Number(lines[r]![4]))
+      expect(BigInt(val(5, r) as number | bigint), lines[r]![5]).toBe(BigInt(lines[r]![5]!))
+    }
+    // What the canonical path refuses or decides on is refused: out of range, zero dates.
+    for (const [j, bad] of [[4, '32768'], [5, '-1'], [1, '2024-02-30'], [0, '0000-00-00 00:00:00'], [2, '12345678901.00'], [2, '1.005']] as const) {
+      const l = [...lines[0]!]
+      l[j] = bad
+      const d = Buffer.from(l.join('\t') + '\n')
+      const ff = scanCopyText(d, 1, names.length)
+      if (typeof ff === 'string') throw new Error(ff)
+      expect(typeof w.convertCopyText(d, 1, ff), bad).toBe('string')
+    }
+  })
+
+  it('spells timestamps and decimals in Number arithmetic exactly as in BigInt arithmetic (safe integers)', () => {
+    // The BigInt reference (textFromMicros beyond 2^53 uses it).
+    const ref = (us: bigint, utc: boolean, digits = 6): string => {
+      const unit = digits === 9 ? 1_000_000_000n : 1_000_000n
+      let secs = us / unit
+      let frac = us % unit
+      if (frac < 0n) {
+        frac += unit
+        secs -= 1n
+      }
+      let days = secs / 86400n
+      let rem = secs % 86400n
+      if (rem < 0n) {
+        rem += 86400n
+        days -= 1n
+      }
+      const r = Number(rem)
+      const p2 = (x: number) => String(x).padStart(2, '0')
+      const f = frac ? '.' + frac.toString().padStart(digits, '0').replace(/0+$/, '') : ''
+      return `${dateFromDays(Number(days))} ${p2(Math.floor(r / 3600))}:${p2(Math.floor((r % 3600) / 60))}:${p2(r % 60)}${f}${utc ? '+00:00' : ''}`
+    }
+    const max = BigInt(Number.MAX_SAFE_INTEGER)
+    const samples: bigint[] = [0n, 1n, -1n, 999_999n, -999_999n, 1_000_000n, -1_000_000n, 86_399_999_999n, -86_400_000_000n, max, -max, max - 1n, -max + 1n]
+    let x = 123456789n
+    for (let i = 0; i < 20_000; i++) {
+      x = (x * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n)
+      samples.push((x % (2n * max + 1n)) - max)
+      samples.push(((x >> 11n) % 10_000_000_000_000n) * (i % 2 ? 1n : -1n))
+    }
+    for (const us of samples) {
+      expect(textFromMicros(us, false), String(us)).toBe(ref(us, false))
+      expect(textFromMicros(us, true, 9), String(us)).toBe(ref(us, true, 9))
+    }
+    for (const [v, scale] of [[0, 2], [-5, 2], [123456, 0], [-123456789012345, 10], [Number.MAX_SAFE_INTEGER, 3], [7, 5]] as const) expect(decimalText(v, scale)).toBe(decimalText(BigInt(v), scale))
   })
 })
