@@ -128,7 +128,8 @@ describe.skipIf(!ready)('raw file path equals the canonical path', () => {
     for (const [name, file] of source === 'mysql text protocol' ? dialects.slice(0, 1) : dialects) {
       it(`export ${source} -> ${name}: the raw files are the canonical files byte for byte`, async () => {
         // The MySQL reader's text protocol gives ZEROFILL padding and the server's own spellings.
-        if (source === 'mysql text protocol') process.env.SLUICE_MYSQL_BINARY = '0'
+        // 'mysql': the binary protocol, forced (a text writer reads the text protocol by default).
+        process.env.SLUICE_MYSQL_BINARY = source === 'mysql text protocol' ? '0' : '1'
         onTestFinished(() => {
           delete process.env.SLUICE_MYSQL_BINARY
         })
@@ -202,7 +203,7 @@ describe.skipIf(!ready)('raw file path equals the canonical path', () => {
     const sessions: Array<[string, string | undefined, boolean]> = [['UTC', undefined, true], ['-03:30', '-03:30', true]]
     for (const [label, timezone, rawTaken] of sessions) {
       for (const [dname, file] of [dialects[0]!, dialects[3]!]) {
-        // The binary protocol (default) and the text protocol.
+        // The binary protocol (forced) and the text protocol.
         for (const binary of ['1', '0']) {
           process.env.SLUICE_MYSQL_BINARY = binary
           onTestFinished(() => {
@@ -250,8 +251,7 @@ describe.skipIf(!ready)('raw file path equals the canonical path', () => {
     })
     for (const source of ['mysql', 'mysql text protocol', 'postgres'] as const) {
       const from = source === 'postgres' ? 'postgres' : 'mysql'
-      if (source === 'mysql text protocol') process.env.SLUICE_MYSQL_BINARY = '0'
-      else delete process.env.SLUICE_MYSQL_BINARY
+      process.env.SLUICE_MYSQL_BINARY = source === 'mysql text protocol' ? '0' : '1'
       const out: Record<string, string> = {}
       for (const raw of [true, false]) {
         const folder = path.join(dir, `pq-${source.replace(/\W+/g, '_')}-${raw ? 'raw' : 'canon'}`)

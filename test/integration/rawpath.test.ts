@@ -4,7 +4,7 @@
  * job twice, raw (default) and canonical (`SLUICE_RAW=0`), and compares; the connectors' raw
  * batches must decode to exactly the rows `read()` gives.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import { openConnector } from '../../main/connectors/index.js'
@@ -156,7 +156,12 @@ describe.skipIf(!ready)('raw path = canonical path', () => {
   it('MySQL binary protocol: raw batches decode to exactly the rows read() and the text protocol give', async () => {
     // rawt without its FLOAT column (FLOAT stays on the text protocol, see rawread.ts), and binx.
     const cols = ['id', 'u64', 'i64', 'dec38', 'txt', 'body', 'dt', 'd', 'f', 'j', 'e', 'tm', 'y', 'ti', 'zf', 'mi', 'ts', 'bin', 'blb']
+    // Without a binary writer the binary protocol is taken only when forced (SLUICE_MYSQL_BINARY=1).
+    onTestFinished(() => {
+      delete process.env.SLUICE_MYSQL_BINARY
+    })
     for (const [name, columns] of [['rawt', cols], ['binx', undefined]] as const) {
+      process.env.SLUICE_MYSQL_BINARY = '1'
       const bin = await rawVsRead(my, name, columns)
       expect(bin.via).toEqual(['MySQL binary protocol'])
       expect(bin.raw).toEqual(bin.read)
@@ -176,8 +181,12 @@ describe.skipIf(!ready)('raw path = canonical path', () => {
     }
     // The table with FLOAT reads on the binary protocol too: FLOAT is widened to DOUBLE in the
     // SELECT (exact), so it has a binary form (mysql/read.ts buildReadSql).
+    process.env.SLUICE_MYSQL_BINARY = '1'
     const whole = await rawVsRead(my, 'rawt')
     expect(whole.via).toEqual(['MySQL binary protocol'])
+    // By default a text writer reads the text protocol.
+    delete process.env.SLUICE_MYSQL_BINARY
+    expect((await rawVsRead(my, 'rawt')).via).toEqual(['MySQL text protocol'])
     expect(whole.raw).toEqual(whole.read)
   })
 
