@@ -118,7 +118,7 @@ export const STATE_FLUSH_MS = 200
  * `startRun`): a split marked done later than its commit is only re-done by a resume after a
  * crash, idempotently (run.ts `redoPlan`), never lost or doubled.
  */
-export function storeCheckpoints(store: Store, runId: string, record: ResumeRecord): Checkpoints & { flush(): void } {
+export function storeCheckpoints(store: Store, runId: string, record: ResumeRecord): Checkpoints & { flush(): void; pending(): boolean } {
   let queued: { taskId: string; splitIndex: number; rows: number; bytes: number; range?: Split['range'] }[] = []
   /** "Task finished" records, queued like finished splits (a resume that misses one re-runs idempotent after-DDL). */
   let finished: { taskId: string; info: PreparedTask }[] = []
@@ -147,6 +147,8 @@ export function storeCheckpoints(store: Store, runId: string, record: ResumeReco
       return new Map(store.splits.doneSplits(runId, taskId).map((s) => [s.splitIndex, { rows: s.rows, bytes: s.bytes, dirty: dirty.get(s.splitIndex) ?? 0 }]))
     },
     markDone: (taskId, split, c) => void queued.push({ taskId, splitIndex: split.index, rows: c.rowsWritten, bytes: c.bytes, ...(split.range ? { range: split.range } : {}) }),
+    /** Whether finished splits or tasks wait for the next flush. */
+    pending: () => queued.length > 0 || finished.length > 0,
     flush: () => {
       if (!queued.length && !finished.length) return
       const q = queued
@@ -241,14 +243,19 @@ export function startRun(opts: StartRunOptions): RunHandle {
     logBuf = []
     const tasks = [...taskQ]
     taskQ.clear()
-    store.transaction(() => {
-      for (const [taskId, q] of tasks) {
-        if (q.insert) store.runTasks.upsert(q.insert)
-        if (Object.keys(q.patch).length) store.runTasks.update(runId, taskId, q.patch)
-      }
-      checkpoints.flush()
-      if (logs.length) store.logs.append(runId, logs)
-    })
+    // Without a checkpoint in the batch (only progress and log lines) the commit skips its fsync:
+    // the next checkpoint's commit makes it durable (Store.transaction `durable`).
+    store.transaction(
+      () => {
+        for (const [taskId, q] of tasks) {
+          if (q.insert) store.runTasks.upsert(q.insert)
+          if (Object.keys(q.patch).length) store.runTasks.update(runId, taskId, q.patch)
+        }
+        checkpoints.flush()
+        if (logs.length) store.logs.append(runId, logs)
+      },
+      { durable: checkpoints.pending() },
+    )
   }
   const timer = setInterval(flush, STATE_FLUSH_MS)
   timer.unref?.()

@@ -282,6 +282,33 @@ describe('runs, tasks, splits, logs, dirty', () => {
   })
 })
 
+describe('transactions without the fsync (durable: false)', () => {
+  it('commit what they wrote, roll back on a throw, and nest in a durable one', () => {
+    s.transaction(() => s.settings.set('nd.a', 1), { durable: false })
+    expect(s.settings.get('nd.a')).toBe(1)
+    // Another connection sees the commit (it is in the WAL, only not fsynced).
+    const other = openStore({ dataDir, secretBox: new NodeSecretBox({ key: randomBytes(32) }) })
+    try {
+      expect(other.settings.get('nd.a')).toBe(1)
+    } finally {
+      other.close()
+    }
+    expect(() =>
+      s.transaction(() => {
+        s.settings.set('nd.b', 2)
+        throw new Error('boom')
+      }, { durable: false }),
+    ).toThrow('boom')
+    expect(s.settings.get('nd.b')).toBeUndefined()
+    s.transaction(() => {
+      s.transaction(() => s.settings.set('nd.c', 3), { durable: false })
+      s.settings.set('nd.d', 4)
+    })
+    expect([s.settings.get('nd.c'), s.settings.get('nd.d')]).toEqual([3, 4])
+    for (const k of ['nd.a', 'nd.c', 'nd.d']) s.settings.delete(k)
+  })
+})
+
 describe('query history and settings', () => {
   it('query history per connection, newest first, deleted with the connection', () => {
     const c = s.connections.create({ name: 'hist', config: { kind: 'sqlite', path: ':memory:' } })
