@@ -43,6 +43,11 @@ export interface RedoTask {
   filter?: TargetFilter
   /** Other runs that wrote the target since this run's first attempt (they void `owned` for range deletes). */
   intruders?: string[]
+  /**
+   * The target's primary key is built after the data and is not there yet (run.ts deferKey): no
+   * unique index to upsert by, so the target counts as keyless until the task finishes.
+   */
+  keyPending?: boolean
 }
 
 /**
@@ -166,7 +171,7 @@ export function safeRedoPlan(t: RedoTask, split: Split, writer: Connector, split
   const table = writer.quoteTable(p.target)
   const filter: TargetFilter = t.filter ?? (p.read.querySql !== undefined ? { kind: 'opaque', reason: 'the task reads a querySql' } : p.read.where?.trim() ? { kind: 'opaque', reason: 'the where was not checked against the target' } : { kind: 'none' })
   const intruded = !!t.intruders?.length
-  const hasKey = !!p.keyColumns?.length
+  const hasKey = !!p.keyColumns?.length && !t.keyPending
   // A filtered read into a keyed target: upsert, never delete.
   if (filter.kind !== 'none' && hasKey) return { kind: 'upsert' }
   const canDelete = t.owned && (filter.kind === 'sql' || (filter.kind === 'none' && !intruded))
@@ -182,7 +187,7 @@ export function safeRedoPlan(t: RedoTask, split: Split, writer: Connector, split
     filter.kind === 'opaque'
       ? `${filter.reason}, and ${p.target.name} has no key: a redo could remove rows other jobs wrote`
       : intruded
-        ? `${p.target.name} was written by run ${t.intruders!.join(', ')} since this run started, and has no key: a redo could remove that run's rows`
+        ? `${p.target.name} was written by run ${t.intruders!.join(', ')} since this run started, and has no key${t.keyPending ? ' yet (it is built after the data)' : ''}: a redo could remove that run's rows`
         : `${p.target.name} has no key and the run does not own its rows (set writer.truncate, or a primary key, to make the load resumable)`
   return { kind: 'impossible', reason: why }
 }

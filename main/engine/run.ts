@@ -22,7 +22,7 @@ import { planJob, type Plan, type PlannedTask } from './plan.js'
 import { InProcessHost, WorkerHost, type ChannelHost } from './pool.js'
 import { rawEligible } from './rawpath.js'
 import { rawReadable } from '../connectors/raw.js'
-import { createSchemaObjects, describeStatement } from './schema-objects.js'
+import { addsPrimaryKey, createSchemaObjects, describeStatement } from './schema-objects.js'
 import { safeRedoPlan, targetFilter, type TargetFilter } from './redo.js'
 import { type TargetLocks } from './writelock.js'
 import { Throttle } from './throttle.js'
@@ -534,15 +534,9 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number, reader: 
 export function redoPlan(t: { plan: PlannedTask; owned: boolean; filter?: TargetFilter; intruders?: string[]; afterDdl?: PreparedTask['afterDdl'] }, split: Split, writer: Connector, splitCount: number): RedoPlan {
   // A file writer re-writes a split idempotently: it deletes the split's earlier parts first.
   if (writer.kind === 'file') return { kind: 'none' }
-  const r = safeRedoPlan(t, split, writer, splitCount)
-  // An upsert needs the key's unique index, which a key built after the data (deferKey) does not have yet.
-  if (r.kind === 'upsert' && t.afterDdl?.indexes.some((s) => ADD_PRIMARY_KEY.test(s)))
-    return { kind: 'impossible', reason: `${t.plan.target.name} gets its primary key after the data, so a redo cannot upsert by it, and another run wrote the table since this one started` }
-  return r
+  // A key built after the data (deferKey) is not there to upsert by until the task finishes.
+  return safeRedoPlan({ ...t, keyPending: !!t.afterDdl?.indexes.some(addsPrimaryKey) }, split, writer, splitCount)
 }
-
-/** The statement of a primary key built after the data (DdlPlan.primaryKeyAfterData). */
-const ADD_PRIMARY_KEY = /^\s*ALTER\s+TABLE\s[\s\S]*\sADD\s+PRIMARY\s+KEY\s*\(/i
 
 /**
  * Whether a new table's primary key is built after its data ({@link DdlPlan.primaryKeyAfterData})

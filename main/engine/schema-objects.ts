@@ -15,6 +15,11 @@ import type { Connector, TableRef } from '../connectors/types.js'
 const NAME = String.raw`("(?:[^"]|"")*"|\`(?:[^\`]|\`\`)*\`|[A-Za-z_][A-Za-z0-9_$]*)`
 const INDEX_RE = new RegExp(String.raw`INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:${NAME}\s*\.\s*)?${NAME}\s+ON\b`, 'i')
 const ADD_PRIMARY_RE = /^\s*ALTER\s+TABLE\s+[\s\S]*?\sADD\s+PRIMARY\s+KEY\s*\(/i
+
+/** Whether `sql` adds a primary key after the data (DdlPlan.primaryKeyAfterData's `add`). */
+export function addsPrimaryKey(sql: string): boolean {
+  return ADD_PRIMARY_RE.test(sql)
+}
 /** The name {@link createSchemaObjects} gives a table's primary key, whatever the database named it. */
 const PRIMARY = '\u0000primary key'
 const FK_RE = new RegExp(String.raw`ADD\s+CONSTRAINT\s+${NAME}\s+FOREIGN\s+KEY`, 'i')
@@ -42,7 +47,7 @@ export function describeStatement(sql: string): string {
   if (m) return `${/^FOREIGN/i.test(m[2]!) ? 'foreign key' : m[2]!.toLowerCase()} "${unq(m[1]!)}"`
   m = new RegExp(String.raw`CREATE\s+(?:OR\s+REPLACE\s+)?TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?${id}`, 'i').exec(sql)
   if (m) return `trigger "${unq(m[1]!)}"`
-  if (ADD_PRIMARY_RE.test(sql)) return 'primary key'
+  if (addsPrimaryKey(sql)) return 'primary key'
   m = /^\s*COMMENT\s+ON\s+(\w+)\s+(.+?)\s+IS\s/is.exec(sql)
   if (m) return `comment on ${m[1]!.toLowerCase()} ${m[2]!}`
   return sql.trim().split(/\s+/).slice(0, 4).join(' ')
@@ -72,7 +77,7 @@ export async function createSchemaObjects(writer: Connector, statements: readonl
     }
   }
   // A primary key built after the data (ALTER TABLE ... ADD PRIMARY KEY, unnamed) is present when the table has one.
-  const nameOf = (sql: string) => (ADD_PRIMARY_RE.test(sql) ? PRIMARY : (ddlObjectName(sql, 'index') ?? ddlObjectName(sql, 'foreignKey'))?.toLowerCase())
+  const nameOf = (sql: string) => (addsPrimaryKey(sql) ? PRIMARY : (ddlObjectName(sql, 'index') ?? ddlObjectName(sql, 'foreignKey'))?.toLowerCase())
   // PostgreSQL: first all of them in one round trip, which is one implicit transaction (all or
   // none: a table's indexes are usually fine); if the target refuses any, none was created and
   // they go one by one below, so each refusal is its own warning as before.

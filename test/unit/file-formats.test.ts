@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { parseFileType, textToValue, unescapeDelimiter, valueToText } from '../../main/connectors/file/codec.js'
 import { compressor, decompressor, zstdFrameExtent } from '../../main/connectors/file/compress.js'
 import { expandBraces } from '../../main/connectors/file/glob.js'
-import { dateFromDays, daysFromDate, decimalText, microsFromText, openParquet, ParquetPartWriter, ROW_GROUP_BYTES, scanCopyText, textFromMicros, unscaled } from '../../main/connectors/file/parquet.js'
+import { dateFromDays, daysFromDate, decimalText, microsFromText, openParquet, ParquetPartWriter, ROW_GROUP_BYTES, scanCopyText, textFromMicros, textFromMicrosBig, unscaled } from '../../main/connectors/file/parquet.js'
 import { LocalStore } from '../../main/connectors/stores/local.js'
 import type { LogicalType, Value } from '../../main/core/types.js'
 
@@ -236,26 +236,8 @@ describe('Parquet', () => {
   })
 
   it('spells timestamps and decimals in Number arithmetic exactly as in BigInt arithmetic (safe integers)', () => {
-    // The BigInt reference (textFromMicros beyond 2^53 uses it).
-    const ref = (us: bigint, utc: boolean, digits = 6): string => {
-      const unit = digits === 9 ? 1_000_000_000n : 1_000_000n
-      let secs = us / unit
-      let frac = us % unit
-      if (frac < 0n) {
-        frac += unit
-        secs -= 1n
-      }
-      let days = secs / 86400n
-      let rem = secs % 86400n
-      if (rem < 0n) {
-        rem += 86400n
-        days -= 1n
-      }
-      const r = Number(rem)
-      const p2 = (x: number) => String(x).padStart(2, '0')
-      const f = frac ? '.' + frac.toString().padStart(digits, '0').replace(/0+$/, '') : ''
-      return `${dateFromDays(Number(days))} ${p2(Math.floor(r / 3600))}:${p2(Math.floor((r % 3600) / 60))}:${p2(r % 60)}${f}${utc ? '+00:00' : ''}`
-    }
+    // The BigInt reference: what textFromMicros uses beyond 2^53.
+    const ref = textFromMicrosBig
     const max = BigInt(Number.MAX_SAFE_INTEGER)
     const samples: bigint[] = [0n, 1n, -1n, 999_999n, -999_999n, 1_000_000n, -1_000_000n, 86_399_999_999n, -86_400_000_000n, max, -max, max - 1n, -max + 1n]
     let x = 123456789n

@@ -40,6 +40,7 @@ import { gunzipSync, gzipSync } from 'node:zlib'
 import { type LogicalType, type Value } from '../../core/types.js'
 import type { FileStore } from '../stores/types.js'
 import { loadZstd } from './compress.js'
+import { daysFromCivil } from '../mysql/values.js'
 
 type SchemaElement = import('hyparquet').SchemaElement
 type FileMetaData = import('hyparquet').FileMetaData
@@ -102,7 +103,11 @@ export function microsFromText(s: string): bigint {
 
 /** Canonical text of microseconds since the epoch (fraction without trailing zeros); `utc` appends `+00:00`. */
 export function textFromMicros(us: bigint, utc: boolean, fracDigits = 6): string {
-  if (us <= MAX_SAFE && us >= -MAX_SAFE) return textFromSafe(Number(us), utc, fracDigits)
+  return us <= MAX_SAFE && us >= -MAX_SAFE ? textFromSafe(Number(us), utc, fracDigits) : textFromMicrosBig(us, utc, fracDigits)
+}
+
+/** {@link textFromMicros} in BigInt arithmetic, for any value (the reference its Number path is tested against). */
+export function textFromMicrosBig(us: bigint, utc: boolean, fracDigits = 6): string {
   const unit = fracDigits === 9 ? 1_000_000_000n : 1_000_000n
   let secs = us / unit
   let frac = us % unit
@@ -254,16 +259,6 @@ function digitsAt(data: Buffer, start: number, end: number): number {
     n = n * 10 + c
   }
   return neg ? -n : n
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0
-  const era = Math.floor(y / 400)
-  const yoe = y - era * 400
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
 }
 
 /** Two ASCII digits at `i`, or -1. */

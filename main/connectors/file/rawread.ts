@@ -105,7 +105,6 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
   // PostgreSQL's CSV reader takes the nullFormat as its NULL string only without these bytes.
   const csvNullOk = !nullF.includes(delim) && !nullF.includes(quote) && !nullF.includes(LF) && !nullF.includes(CR)
   let carry: Buffer = Buffer.alloc(0)
-  let crlf: boolean | undefined
   let started = false
   let plan: Awaited<ReturnType<RawScanOptions['setup']>> | undefined
   let width = -1
@@ -184,7 +183,7 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
         const src = buf.subarray(bStart, end)
         const pl = plan!
         const first = line0 + bLines
-        const decode = () => decodeRecords(src, o, crlf ?? false, first, pl.build)
+        const decode = () => decodeRecords(src, o, sc.crlf ?? false, first, pl.build)
         const via = direct ? 'delimited text as is' : 'delimited text scanner'
         let released = false
         const release = () => {
@@ -209,12 +208,12 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
         const c0 = buf[i]
         if (c0 === LF || c0 === CR) {
           if (c0 === CR && i + 1 >= len && !eof) break
-          if (crlf === undefined) {
-            if (c0 === LF) crlf = false
-            else if (buf[i + 1] === LF) crlf = true
+          if (sc.crlf === undefined) {
+            if (c0 === LF) sc.crlf = false
+            else if (buf[i + 1] === LF) sc.crlf = true
             else throw new RawUnsupported('the first line break is a bare CR')
           }
-          const n = crlf ? (c0 === CR && buf[i + 1] === LF ? 2 : 0) : c0 === LF ? 1 : 0
+          const n = sc.crlf ? (c0 === CR && buf[i + 1] === LF ? 2 : 0) : c0 === LF ? 1 : 0
           if (n) {
             // A batch sent as is cannot hold the empty line: it ends here.
             if (direct) close(i)
@@ -227,9 +226,7 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
             continue
           }
         }
-        sc.crlf = crlf
         const complete = sc.scan(buf, i, len, eof)
-        crlf = sc.crlf
         const nf = sc.nf
         const bad = sc.bad
         const recLines = sc.recLines
@@ -438,6 +435,7 @@ class RecordScanner {
           let s = i
           for (let k = i; k < lf; k++) {
             if (buf[k] !== delim) continue
+            // Room for this field and the last one.
             if (nf + 1 >= fs.length) {
               this.grow()
               fs = this.fs
@@ -447,11 +445,6 @@ class RecordScanner {
             fe[nf] = k
             nf++
             s = k + 1
-          }
-          if (nf >= fs.length) {
-            this.grow()
-            fs = this.fs
-            fe = this.fe
           }
           fs[nf] = s
           fe[nf] = lf
