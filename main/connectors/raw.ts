@@ -14,17 +14,20 @@
  * `\f` / `\v`, which the MySQL writer detects and leaves to the canonical path.
  */
 import type { Row } from '../core/types.js'
+import type { RawDialect, RawFieldOp } from './delimited.js'
 import type { PgBinaryType } from './pg-binary.js'
 import type { Connector, ReadOptions, Split, WriteOutcome, Writer } from './types.js'
 
 /**
- * A target format a writer can take besides COPY text: PostgreSQL's binary COPY
- * (main/connectors/pg-binary.ts) with one {@link PgBinaryType} per written column, in write order.
+ * A target format a writer can take besides COPY text:
+ * - `pgbinary`: PostgreSQL's binary COPY (main/connectors/pg-binary.ts) with one
+ *   {@link PgBinaryType} per written column, in write order;
+ * - `delimited`: the records of a delimited text file (main/connectors/delimited.ts), in the
+ *   `dialect`, each column spelled per its {@link RawFieldOp} in `ops` (write order): exactly
+ *   the bytes the file writer's own COPY text loop (file/rawtext.ts copyToDelimited) would make of
+ *   the same rows. A reader that can spell every column so yields `format: 'delimited'` batches.
  */
-export interface RawTarget {
-  format: 'pgbinary'
-  types: readonly PgBinaryType[]
-}
+export type RawTarget = { format: 'pgbinary'; types: readonly PgBinaryType[] } | { format: 'delimited'; dialect: RawDialect; ops: Uint8Array }
 
 /** {@link ReadOptions} of a raw read. */
 export interface RawReadOptions extends ReadOptions {
@@ -45,9 +48,10 @@ export interface RawBatch {
   /**
    * `text` (default): whole lines only, `rows` lines each ended by LF. `csv`: see {@link csv}. `pgbinary`: `rows` tuples
    * of PostgreSQL's binary COPY format without its header and trailer (the writer adds them),
-   * in the {@link RawTarget} the reader was given.
+   * in the {@link RawTarget} the reader was given. `delimited`: `rows` records of the
+   * `delimited` {@link RawTarget} the reader was given, record i ending at `ends[i]`.
    */
-  format?: 'text' | 'pgbinary' | 'csv'
+  format?: 'text' | 'pgbinary' | 'csv' | 'delimited'
   /**
    * `csv`: `rows` records of delimited text as PostgreSQL's `COPY ... (FORMAT csv)` reads them
    * with these options (ESCAPE = QUOTE, no header), each record exactly one row: what the file
@@ -60,6 +64,8 @@ export interface RawBatch {
    * `decode()` gives its rows for the canonical path, which decides as usual (dirty records).
    */
   refused?: boolean
+  /** `delimited`: the byte offset just past each record's delimiter in `data` (`rows` entries). */
+  ends?: Int32Array
   /** The rows (see {@link format}). */
   data: Buffer
   /** Number of lines in `data`. */
@@ -76,6 +82,8 @@ export interface RawBatch {
   /**
    * The same rows as canonical values of the source columns (what {@link Connector.read} would
    * have yielded), for the canonical fallback: dirty-row narrowing and dirty records.
+   * A `delimited` batch has no decoding (its writer takes every such batch whole, see
+   * {@link RawWriter.rawTarget}) and throws.
    * @throws Error when the text is not valid COPY text (a bug, never data).
    */
   decode(): Row[]
@@ -107,7 +115,11 @@ export interface RawWriter extends Writer {
    * @throws for errors that are not about a row (connection lost, table missing, abort).
    */
   writeRaw(batch: RawBatch, signal?: AbortSignal): Promise<WriteOutcome | null>
-  /** The binary format this writer takes for its columns, when it has one for all of them. */
+  /**
+   * The format this writer takes for its columns besides COPY text, when it has one for all of
+   * them. A writer offering `delimited` writes every `delimited` batch whole (never `null`): such
+   * a batch cannot be decoded.
+   */
   rawTarget?(): RawTarget | undefined
   /**
    * True when {@link writeRaw} takes `format: 'csv'` batches (PostgreSQL's `COPY ... (FORMAT

@@ -123,15 +123,19 @@ describe.skipIf(!ready)('raw file path equals the canonical path', () => {
     ['tsv, base64, CRLF', { format: 'tsv', bytesFormat: 'base64', lineDelimiter: '\\r\\n' }],
     ["'|' and quote ', nullFormat NULL", { format: 'csv', fieldDelimiter: '|', quote: "'", nullFormat: 'NULL' }],
   ]
-  for (const source of ['mysql', 'mysql text protocol', 'postgres'] as const) {
+  // 'mysql': the default, the text protocol spelled straight into the file's records (RawTarget
+  // `delimited`); 'mysql via COPY text': the text protocol through COPY text and copyToDelimited
+  // (SLUICE_DIRECT_DELIMITED=0); 'mysql binary protocol': forced (SLUICE_MYSQL_BINARY=1), through
+  // COPY text. The text protocol gives ZEROFILL padding and the server's own spellings.
+  for (const source of ['mysql', 'mysql via COPY text', 'mysql binary protocol', 'postgres'] as const) {
     const from = source === 'postgres' ? 'postgres' : 'mysql'
-    for (const [name, file] of source === 'mysql text protocol' ? dialects.slice(0, 1) : dialects) {
+    for (const [name, file] of source === 'mysql via COPY text' ? dialects.slice(0, 1) : source === 'mysql binary protocol' ? dialects.slice(0, 2) : dialects) {
       it(`export ${source} -> ${name}: the raw files are the canonical files byte for byte`, async () => {
-        // The MySQL reader's text protocol gives ZEROFILL padding and the server's own spellings.
-        // 'mysql': the binary protocol, forced (a text writer reads the text protocol by default).
-        process.env.SLUICE_MYSQL_BINARY = source === 'mysql text protocol' ? '0' : '1'
+        if (source === 'mysql binary protocol') process.env.SLUICE_MYSQL_BINARY = '1'
+        if (source === 'mysql via COPY text') process.env.SLUICE_DIRECT_DELIMITED = '0'
         onTestFinished(() => {
           delete process.env.SLUICE_MYSQL_BINARY
+          delete process.env.SLUICE_DIRECT_DELIMITED
         })
         const out: Record<string, string> = {}
         for (const raw of [true, false]) {
@@ -142,6 +146,7 @@ describe.skipIf(!ready)('raw file path equals the canonical path', () => {
           expect(r.written).toBe(TEXTS.length)
           if (raw) expect(r.logs.some((l) => /raw path/.test(l)), r.logs.join('\n')).toBe(true)
           else expect(r.logs.some((l) => /raw path/.test(l))).toBe(false)
+          if (raw && from === 'mysql') expect(r.logs.some((l) => /raw path \(MySQL text protocol, delimited text\)/.test(l)), r.logs.join('\n')).toBe(source === 'mysql')
           out[raw ? 'raw' : 'canon'] = folder
         }
         const parts = readdirSync(out.canon!).filter((f) => /-\d{5}\./.test(f)).sort()
@@ -165,6 +170,32 @@ describe.skipIf(!ready)('raw file path equals the canonical path', () => {
     }
     expect(got[0]).toBe(got[1])
     expect(got[1]).toBe('id,d,dt\n1,\\N,\\N\n2,\\N,2024-01-02 03:04:05.1\n3,2024-01-02,\\N\n')
+  })
+
+  it('export of MySQL zero dates mid-stream: the direct delimited batches around them, parts cut mid-batch, equal the canonical files', async () => {
+    const my = await mysql.createConnection({ ...MYSQL, database: myDb })
+    await my.query('CREATE TABLE zdm (id INT PRIMARY KEY, d DATE NULL, s VARCHAR(40) NULL)')
+    await my.query("SET SESSION sql_mode = ''")
+    const vals = Array.from({ length: 6000 }, (_, i) => `(${i + 1}, '${i === 499 || i === 4499 ? '2024-00-15' : '2024-01-02'}', '${i % 7 ? 'plain text' : 'with, comma'} ${i}')`)
+    await my.query(`INSERT INTO zdm VALUES ${vals.join(',')}`)
+    await my.end()
+    const got: Record<string, string> = {}
+    for (const raw of [true, false]) {
+      const folder = path.join(dir, `zdm-${raw}`)
+      const files: ConnectionConfig = { kind: 'file', path: folder }
+      const r = await run(dbConfig('mysql', myDb), files, { tables: [{ source: 'zdm' }], writer: { connection: files, file: { format: 'csv', compression: 'gzip', exportBatchRows: 700 } }, setting: { zeroDate: 'null', batchBytes: 65_536, speed: { channel: 1 } } }, raw)
+      expect(r.dirty).toEqual([])
+      if (raw) expect(r.logs.some((l) => /delimited text/.test(l)), r.logs.join('\n')).toBe(true)
+      got[String(raw)] = readdirSync(folder)
+        .filter((f) => /-\d{5}\./.test(f))
+        .sort()
+        .map((f) => `${f}\n${text(path.join(folder, f))}`)
+        .join('\n')
+    }
+    expect(got.true).toBe(got.false)
+    expect(got.false).toContain('500,\\N,plain text 499')
+    expect(got.false).toContain('4500,\\N,')
+    expect(got.false).toContain('zdm-000-00009.csv.gz')
   })
 
   it('export of MySQL ZEROFILL integers equals the canonical path (a BIGINT beyond 2^53 keeps its padding)', async () => {

@@ -45,7 +45,7 @@ import {
   type Writer,
   type WriteSpec,
 } from '../types.js'
-import { RawUnsupported, type RawBatch, type RawReadable, type RawReadOptions, type RawWriter } from '../raw.js'
+import { RawUnsupported, type RawBatch, type RawReadable, type RawReadOptions, type RawTarget, type RawWriter } from '../raw.js'
 import { FieldCheck, readDelimitedRaw } from './rawread.js'
 import { DecodeError, parseFileType, textToValue, unescapeDelimiter, type TextCodecOptions } from './codec.js'
 import { compressionExt, compressionOfBytes, compressionOfName, compressor, decompressor, type Compression } from './compress.js'
@@ -893,7 +893,22 @@ class Part {
    * (zlib's thread pool) then works on one batch while the next one is formatted.
    */
   async write(chunk: Buffer): Promise<void> {
-    if (!this.head.write(chunk) && this.head.writableLength > PART_BUFFER) await new Promise<void>((resolve, reject) => {
+    if (!this.head.write(chunk) && this.head.writableLength > PART_BUFFER) await this.drained()
+  }
+
+  /**
+   * Write bytes the caller wants back: `release` is called once the compressor has consumed them
+   * (its write callback: zlib copies its input), so their memory can be reused; never when the
+   * part is not compressed (a store's stream may hold the chunk until its own write ends, so it is
+   * left to the garbage collector), nor after an error.
+   */
+  async writeLent(chunk: Buffer, release: (() => void) | undefined): Promise<void> {
+    const ok = this.comp && release ? this.head.write(chunk, (err) => (err ? undefined : release())) : this.head.write(chunk)
+    if (!ok && this.head.writableLength > PART_BUFFER) await this.drained()
+  }
+
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const onErr = (e: Error) => reject(e)
       this.head.once('drain', () => {
         this.head.off('error', onErr)
@@ -1108,21 +1123,45 @@ class RawFilePartsWriter extends FilePartsWriter implements RawWriter {
   }
 
   /**
-   * Write a raw batch: resolves `null` (nothing written) when a value has no raw spelling here
-   * (a zero date, see {@link RawFieldOp}): the caller writes `batch.decode()` with {@link write}.
+   * The file's records themselves (main/connectors/raw.ts RawTarget `delimited`): a reader that
+   * can spell them (the MySQL raw reader) skips the COPY text step and {@link copyToDelimited}.
+   */
+  rawTarget(): RawTarget {
+    return { format: 'delimited', dialect: this.raw.dialect, ops: this.raw.ops }
+  }
+
+  /**
+   * Write a raw batch: `delimited` records as they are, COPY text lines through
+   * {@link copyToDelimited}. Resolves `null` (nothing written) when a COPY text value has no raw
+   * spelling here (a zero date, see {@link RawFieldOp}): the caller writes `batch.decode()` with
+   * {@link write}.
    */
   async writeRaw(batch: RawBatch, signal?: AbortSignal): Promise<WriteOutcome | null> {
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted')
     if (!batch.rows) return { written: 0, dirty: [] }
-    if (batch.format && batch.format !== 'text') return null
-    const chunk = copyToDelimited(batch.data, batch.rows, this.raw.ops, this.raw.dialect)
+    let chunk: { data: Buffer; ends: Int32Array } | string
+    if (batch.format === 'delimited') {
+      if (!batch.ends || batch.ends.length < batch.rows) throw new Error('file writer: a delimited batch without its record ends')
+      chunk = { data: batch.data, ends: batch.ends }
+    } else if (batch.format && batch.format !== 'text') return null
+    else chunk = copyToDelimited(batch.data, batch.rows, this.raw.ops, this.raw.dialect)
     if (typeof chunk === 'string') return null
+    // A delimited batch's memory is the reader's: it goes back (release) only once consumed, not
+    // when this returns (the channel's release is taken over).
+    let lent: (() => void) | undefined
+    if (batch.format === 'delimited') {
+      const release = batch.release?.bind(batch)
+      batch.release = () => undefined
+      lent = release
+    }
     let row = 0
     while (row < batch.rows) {
       if (!this.part) await this.open()
       const p = this.part!
       const take = Math.min(batch.rows - row, this.perPart - p.rows)
-      await p.write(chunk.data.subarray(row ? chunk.ends[row - 1]! : 0, chunk.ends[row + take - 1]!))
+      const bytes = chunk.data.subarray(row ? chunk.ends[row - 1]! : 0, chunk.ends[row + take - 1]!)
+      if (row + take < batch.rows || !lent) await p.write(bytes)
+      else await p.writeLent(bytes, lent)
       p.rows += take
       row += take
       if (p.rows >= this.perPart) await this.closePart()

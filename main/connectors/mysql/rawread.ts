@@ -42,6 +42,7 @@ import { CopyTextDecoder, type FieldKind } from '../postgres/copy-text.js'
 import { PG_BINARY_TYPES, PG_EPOCH_DAYS, numericText, putMicros, putNumericAscii, signedTimeText, timestampText, timeText, dateText, type PgBinaryType } from '../pg-binary.js'
 import { RawUnsupported, type RawBatch, type RawReadOptions, type RawTarget } from '../raw.js'
 import { giveBuffer, takeBuffer } from '../bufpool.js'
+import { DelimitedSpeller, spellerOf } from '../delimited.js'
 import type { FieldPacketLike } from './read.js'
 import type { Session } from './session.js'
 import { canonicalBigint, civilFromDays, daysFromCivil, formatOffset, trimFraction } from './values.js'
@@ -307,6 +308,31 @@ function putCopyText(src: Buffer, p: number, e: number, out: Buffer, o: number, 
   return o
 }
 
+/** SWAR masks keeping the high bit of the first n bytes of a little-endian word (n = 1..3). */
+const TAIL_MASK = Int32Array.from([0, 0x80, 0x8080, 0x808080])
+
+/**
+ * 1 when a byte of `v[p, e)` is one of the four bytes repeated in `k1`..`k4`, else 0; reads whole
+ * words, so `e + 3` must be within the view. SWAR: a word has a byte equal to b iff
+ * haszero(word ^ b * 0x01010101), haszero(x) = (x - 0x01010101) & ~x & 0x80808080 (Bit
+ * Twiddling Hacks, "Determine if a word has a byte equal to n"). Borrows only run towards the
+ * later (more significant, little-endian) bytes, so masking off the bytes past `e` keeps the
+ * answer exact.
+ */
+function swarHas(v: DataView, p: number, e: number, k1: number, k2: number, k3: number, k4: number): number {
+  for (let x = p; x < e; x += 4) {
+    const w = v.getInt32(x, true)
+    const a = w ^ k1
+    const b = w ^ k2
+    const c = w ^ k3
+    const d = w ^ k4
+    let h = (((a - 0x01010101) & ~a) | ((b - 0x01010101) & ~b) | ((c - 0x01010101) & ~c) | ((d - 0x01010101) & ~d)) & 0x80808080
+    if (e - x < 4) h &= TAIL_MASK[e - x]!
+    if (h !== 0) return 1
+  }
+  return 0
+}
+
 /** Where the value after the last {@link putFixedAsText} ends. */
 let afterValue = 0
 /** Scratch for an integer's digits (a numeric field is encoded from them). */
@@ -423,11 +449,28 @@ export class RawRowEncoder {
   }
   /** The batch being filled holds a value the binary format refused (RawBatch.refused). */
   private refused = false
+  /** Delimited output ({@link delimitedRow}): the dialect's speller and each column's field op. */
+  private readonly dl?: { sp: DelimitedSpeller; ops: Uint8Array; scan: Uint8Array; hexRoom: number; k1: number; k2: number; k3: number; k4: number }
+  /** Record ends of the delimited batch being filled. */
+  private ends = new Int32Array(0)
+  /** DataViews of the output buffer and of the last packet's buffer (word copies). */
+  private outBuf?: Buffer
+  private outView?: DataView
+  private srcBuf?: Buffer
+  private srcView?: DataView
+  /**
+   * The batch being filled is COPY text although the output is delimited: a value had no
+   * delimited spelling (a zero date...), so this batch goes to the writer as COPY text, whose
+   * own loop refuses it too and takes the canonical path for it. Reset at each batch.
+   */
+  private textBatch = false
 
   /**
    * @param plans the text protocol's plans (they also drive `decode()` of a batch)
    * @param binary for binary-protocol rows ({@link binaryRow}): each column's code and its
    *   field's `decimals`; with `pg`, rows are written by {@link pgRow} as binary COPY tuples
+   * @param delimited for text-protocol rows written as delimited text records ({@link delimitedRow}):
+   *   the `delimited` RawTarget's speller and one field op per column
    */
   constructor(
     private readonly plans: ColumnPlan[],
@@ -435,6 +478,7 @@ export class RawRowEncoder {
     private readonly onBatch: (b: RawBatch) => void,
     private readonly ctx: RawContext = {},
     binary?: { codes: BinCode[]; decimals: number[]; pg?: PgOp[] },
+    delimited?: { speller: DelimitedSpeller; ops: Uint8Array },
   ) {
     this.copy = Uint8Array.from(plans.map((p) => p.copy))
     this.limit = Math.min(batchBytes, 64 << 10)
@@ -445,6 +489,16 @@ export class RawRowEncoder {
       this.bin = Uint8Array.from(binary.codes)
       this.frac = Uint8Array.from(binary.decimals)
       if (binary.pg) this.pg = Uint8Array.from(binary.pg)
+    } else if (delimited) {
+      const sp = delimited.speller
+      // Which fields are scanned for bytes that force quoting: all but the ASCII number and date
+      // texts (copy class 0), which hold none unless the delimiter or quote is such a character.
+      const scan = Uint8Array.from(plans.map((p) => (p.copy === 0 && !sp.fixedMayNeedQuote ? 0 : 1)))
+      // Binary columns are written as `\x` + hex (twice the bytes), which quoting may double again.
+      const hexRoom = plans.some((p) => p.copy === 2) ? 2 : 0
+      // The four bytes that force quoting, each repeated in a 32-bit word (SWAR scan).
+      const rep = (b: number) => (b * 0x01010101) | 0
+      this.dl = { sp, ops: delimited.ops, scan, hexRoom, k1: rep(sp.delimiter), k2: rep(sp.dialect.quote), k3: rep(13), k4: rep(10) }
     }
   }
 
@@ -693,8 +747,138 @@ export class RawRowEncoder {
     if (o >= this.limit) this.flush()
   }
 
+  /**
+   * Encode one text-protocol row packet as a delimited text record (see {@link RawTarget}
+   * `delimited`): each field's text as the COPY text line of {@link row} would hold it unescaped
+   * (binary strings as `\x` + hex, TIMESTAMP with the session offset), then finished by the
+   * speller as the file writer's copyToDelimited finishes that unescaped field, so the bytes are
+   * the same. A value without a delimited spelling (DelimitedSpeller.end refuses it) ends the
+   * batch before its row, and the rest of that batch is COPY text (see {@link textBatch}).
+   */
+  private delimitedRow(packet: PacketLike): void {
+    const src = packet.buffer
+    let p = packet.offset
+    const end = packet.end
+    const n = this.copy.length
+    const { sp, ops, scan, hexRoom } = this.dl!
+    const special = sp.special
+    const delim = sp.delimiter
+    const nl = sp.recordDelimiter
+    // Room: every field twice its text (four times for hex), plus the speller's room and an offset.
+    const need = (2 + 2 * hexRoom) * (end - p) + n * (sp.nullFormat.length + DelimitedSpeller.FIELD_ROOM + this.suffix.length) + nl.length + 1
+    if (this.pos + need > this.buf.length) this.grow(need)
+    if (this.rows >= this.ends.length) {
+      const e = new Int32Array(Math.max(1024, this.ends.length * 2))
+      e.set(this.ends)
+      this.ends = e
+    }
+    const out = this.buf
+    if (this.outBuf !== out) {
+      this.outBuf = out
+      this.outView = new DataView(out.buffer, out.byteOffset, out.byteLength)
+    }
+    const ov = this.outView!
+    if (this.srcBuf !== src) {
+      this.srcBuf = src
+      this.srcView = new DataView(src.buffer, src.byteOffset, src.byteLength)
+    }
+    const sv = this.srcView!
+    const { k1, k2, k3, k4 } = this.dl!
+    const srcEnd = src.length
+    const copy = this.copy
+    const nullLen = sp.nullFormat.length
+    // Fast paths below skip the speller where its answer is known: a text field with no byte to
+    // quote, not empty and not as long as the nullFormat; a plain integer of at most 15 digits
+    // (what fixField keeps as is) when no re-spelled text can need quotes.
+    const plainFixed = !sp.fixedMayNeedQuote
+    const start = this.pos
+    let o = start
+    for (let c = 0; c < n; c++) {
+      if (c > 0) out[o++] = delim
+      let len = src[p]!
+      if (len < 0xfb) p++
+      else if (len === 0xfb) {
+        p++
+        o = sp.putNull(out, o)
+        continue
+      } else {
+        len = lenenc(src, p)
+        p = afterLen
+      }
+      const e = p + len
+      if (e > end) throw new Error(`mysql raw read: row packet ends inside column ${c + 1}`)
+      const fs = o
+      const k = copy[c]!
+      let sc = 0
+      if (k === 2) {
+        out[o++] = 92
+        out[o++] = 120
+        while (p < e) {
+          const x = src[p++]!
+          out[o++] = HEX[x >> 4]!
+          out[o++] = HEX[x & 15]!
+        }
+        for (let x = fs; x < o; x++) sc |= special[out[x]!]!
+      } else if (len < 64 && e + 3 <= srcEnd) {
+        // Whole 4-byte words (DataView, a few times faster than a byte loop); the up to 3 bytes
+        // past the field land in room the next field overwrites.
+        if (scan[c]) sc = swarHas(sv, p, e, k1, k2, k3, k4)
+        for (let w = o; p < e; p += 4, w += 4) ov.setUint32(w, sv.getUint32(p, true), true)
+        o += len
+        p = e
+      } else if (len < 64) {
+        while (p < e) {
+          const x = src[p++]!
+          sc |= special[x]!
+          out[o++] = x
+        }
+      } else {
+        src.copy(out, o, p, e)
+        if (scan[c]) {
+          if (e + 3 <= srcEnd) sc = swarHas(sv, p, e, k1, k2, k3, k4)
+          else for (let x = p; x < e; x++) sc |= special[src[x]!]!
+        }
+        o += len
+        p = e
+      }
+      if (k === 3) {
+        o += this.suffix.copy(out, o)
+        if (scan[c]) for (let x = o - this.suffix.length; x < o; x++) sc |= special[out[x]!]!
+      }
+      const op = ops[c]!
+      const flen = o - fs
+      if (flen !== nullLen && flen !== 0) {
+        if (op === 0) {
+          if (sc === 0) continue
+        } else if (op === 1 && plainFixed && flen <= 15) {
+          let i = fs
+          if (out[i] === 45) i++
+          if (i < o && (out[i] !== 48 || o - i === 1)) {
+            while (i < o && out[i]! >= 48 && out[i]! <= 57) i++
+            if (i === o) continue
+          }
+        }
+      }
+      const r = sp.end(out, fs, o, op, sc !== 0)
+      if (typeof r === 'string') {
+        // No delimited spelling: the rows so far go out, this one starts a COPY text batch.
+        this.pos = start
+        if (this.rows) this.flush()
+        this.textBatch = true
+        this.row(packet)
+        return
+      }
+      o = r
+    }
+    for (let k = 0; k < nl.length; k++) out[o++] = nl[k]!
+    this.ends[this.rows++] = o
+    this.pos = o
+    if (o >= this.limit) this.flush()
+  }
+
   /** Encode one row packet (not the end-of-result packet). */
   row(packet: PacketLike): void {
+    if (this.dl && !this.textBatch) return this.delimitedRow(packet)
     const src = packet.buffer
     let p = packet.offset
     const end = packet.end
@@ -748,7 +932,15 @@ export class RawRowEncoder {
       const refused = this.refused
       this.refused = false
       this.onBatch({ format: 'pgbinary', ...(refused ? { refused } : {}), data, rows, approxBytes: data.length, via: 'MySQL binary protocol, PostgreSQL binary COPY', decode: () => decodePgBinary(data, rows, plans, codes, pg), release })
+    } else if (this.dl && !this.textBatch) {
+      const ends = this.ends.subarray(0, rows)
+      this.ends = new Int32Array(this.ends.length)
+      const decode = (): never => {
+        throw new Error('mysql raw read: a delimited batch has no decoding (its writer takes it whole)')
+      }
+      this.onBatch({ format: 'delimited', data, rows, ends, approxBytes: data.length, via: 'MySQL text protocol, delimited text', decode, release })
     } else this.onBatch({ data, rows, approxBytes: data.length, via: this.bin ? 'MySQL binary protocol' : 'MySQL text protocol', decode: () => decodeRaw(data, plans, this.ctx), release })
+    this.textBatch = false
     this.buf = EMPTY
     this.pos = 0
     this.rows = 0
@@ -970,7 +1162,7 @@ export async function* streamReadRaw(session: Session, sql: string, params: unkn
   let binary = false
   let execSql = sql
   const binaryMode = process.env.SLUICE_MYSQL_BINARY
-  if (binaryMode !== '0' && (opts.target || binaryMode === '1')) {
+  if (binaryMode !== '0' && (opts.target?.format === 'pgbinary' || binaryMode === '1')) {
     try {
       execSql = conn.format(sql, params as never)
       const cols = await new Promise<FieldPacketLike[] | undefined>((res) =>
@@ -1005,7 +1197,9 @@ export async function* streamReadRaw(session: Session, sql: string, params: unkn
       codes.push(code)
     }
     const pg = binary ? pgOps(codes, opts.target) : undefined
-    encoder = new RawRowEncoder(plans, batchBytes, onBatch, ctx, binary ? { codes, decimals: fields.map((f) => f.decimals), ...(pg ? { pg } : {}) } : undefined)
+    const t = opts.target
+    const delimited = !binary && t?.format === 'delimited' && t.ops.length === plans.length && process.env.SLUICE_DIRECT_DELIMITED !== '0' ? { speller: spellerOf(t.dialect), ops: t.ops } : undefined
+    encoder = new RawRowEncoder(plans, batchBytes, onBatch, ctx, binary ? { codes, decimals: fields.map((f) => f.decimals), ...(pg ? { pg } : {}) } : undefined, delimited)
   })
   if (binary) {
     // mysql2's Execute moves between states through prototype references, so its row step is
