@@ -587,6 +587,7 @@ export class FileConnector implements Connector {
         nullFormat: dialect.nullFormat,
         header: o.header,
         csv: opts.csv === true,
+        ...(opts.target?.format === 'pgbinary' ? { pg: opts.target.types } : {}),
         batchBytes: opts.batchBytes ?? 4 << 20,
         signal: ac.signal,
         setup: async (hdr, width) => {

@@ -7,7 +7,10 @@
  * rewritten as PostgreSQL COPY text lines (reordered or partial columns, or a writer that takes
  * COPY text only: MySQL's LOAD DATA reads the same text, see raw.ts). Batches sent as they are
  * never hold an empty line (PostgreSQL would read it as a row) nor a line `\.` (its end-of-data
- * marker).
+ * marker). Where the writer also takes PostgreSQL's binary COPY (RawTarget `pgbinary`), a batch
+ * of such records goes as binary tuples instead when every record of it has an exact binary
+ * encoding (file/pgbinary.ts; PostgreSQL receives binary values for far less CPU than it parses
+ * CSV), else as the records.
  *
  * Records follow RFC 4180 (https://www.rfc-editor.org/rfc/rfc4180) as csv-parse reads them with
  * the canonical reader's options (main/connectors/file/text.ts readDelimited): a field starting
@@ -30,7 +33,9 @@ import { isUtf8 } from 'node:buffer'
 import type { Readable } from 'node:stream'
 import { parse as parseSync } from 'csv-parse/sync'
 import type { Row } from '../../core/types.js'
+import type { PgBinaryType } from '../pg-binary.js'
 import { RawUnsupported, type RawBatch } from '../raw.js'
+import { FIELD_EXTRA, PgBinaryRecordEncoder } from './pgbinary.js'
 
 /**
  * What a column's field must look like to go raw, so that PostgreSQL reads the text as the value
@@ -64,6 +69,13 @@ export interface RawScanOptions {
    * may then be passed as they are; otherwise every batch is COPY text.
    */
   csv?: boolean
+  /**
+   * The writer's binary COPY types (main/connectors/raw.ts RawTarget `pgbinary`), one per written
+   * column: where records would be passed as they are (`csv`), batches whose every record has
+   * an exact binary encoding (file/pgbinary.ts) go as `pgbinary` tuples instead, the others as
+   * CSV records. Env `SLUICE_FILE_PGBINARY=0` turns this off.
+   */
+  pg?: readonly PgBinaryType[]
   /** Decompressed text bytes target per batch. */
   batchBytes: number
   signal?: AbortSignal
@@ -117,6 +129,11 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
   // Per-record field offsets (reused).
   const sc = new RecordScanner(cls, delim, quote)
   let checks: Uint8Array | undefined
+  // Binary COPY tuples of the direct batches, when the writer takes them (o.pg).
+  let enc: PgBinaryRecordEncoder | undefined
+  const setEncoder = () => {
+    enc = direct && process.env.SLUICE_FILE_PGBINARY !== '0' ? PgBinaryRecordEncoder.for(o.pg, checks!, fracs, nullF, quote) : undefined
+  }
   // Reused text buffers (RawBatch.release): no fresh megabytes to allocate and fault in per batch.
   const pool: Buffer[] = []
   const take = (n: number): Buffer => {
@@ -170,8 +187,18 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
       sc.begin()
       const ready: RawBatch[] = []
       let refs = 0
-      let out: Buffer = direct ? EMPTY : Buffer.allocUnsafe(Math.ceil(len * 1.1) + 1024)
+      let out: Buffer = direct && !enc ? EMPTY : enc ? take(Math.ceil(len * 1.3) + 1024) : Buffer.allocUnsafe(Math.ceil(len * 1.1) + 1024)
+      // The binary tuples' buffer goes back to the pool once this turn and its binary batches
+      // are done with it (refs: 1 for the turn, 1 per batch not yet released).
+      const tuples = { buf: enc ? out : EMPTY, refs: 1 }
+      const doneTuples = () => {
+        if (--tuples.refs === 0 && tuples.buf !== EMPTY) give(tuples.buf)
+      }
       let o2 = 0
+      // Direct batches with an encoder: where this batch's tuples start in `out`, and whether every
+      // record so far had its binary encoding (else the batch goes as CSV records).
+      let oStart = 0
+      let binOk = true
       let rows = 0
       let refused = false
       let p = 0 // start of the current record
@@ -185,21 +212,31 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
         const first = line0 + bLines
         const decode = () => decodeRecords(src, o, sc.crlf ?? false, first, pl.build)
         const via = direct ? 'delimited text as is' : 'delimited text scanner'
+        const binary = !refused && direct && !!enc && binOk
         let released = false
         const release = () => {
           if (released) return
           released = true
           if (mem && --refs === 0) give(mem)
+          if (binary) doneTuples()
         }
         refs++
+        if (binary) tuples.refs++
         // The canonical reader decodes invalid UTF-8 as U+FFFD; PostgreSQL and MySQL would refuse
         // or mangle the bytes instead. (Batches sent as they are: PostgreSQL refuses them.)
         if (!refused && !direct && !isUtf8(out.subarray(0, o2))) refused = true
         if (refused) ready.push({ refused: true, data: EMPTY, rows, approxBytes: src.length, via, decode, release })
+        else if (direct && enc && binOk) ready.push({ format: 'pgbinary', data: out.subarray(oStart, o2), rows, approxBytes: src.length, via: 'delimited text as PostgreSQL binary COPY', decode, release })
         else if (direct) ready.push({ format: 'csv', csv, data: src, rows, approxBytes: src.length, via, decode, release })
         else ready.push({ data: out.subarray(0, o2), rows, approxBytes: src.length, via, decode, release })
         rows = 0
         refused = false
+        if (direct && enc) {
+          // A batch that went as CSV (or refused) leaves its partial tuples behind.
+          if (!binary) o2 = oStart
+          oStart = o2
+          binOk = true
+        }
       }
       for (;;) {
         let i = p
@@ -252,7 +289,8 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
             checks = Uint8Array.from(plan.checks)
             direct = !!o.csv && csvNullOk && (width === ncols) && plan.fields.every((f, k) => f === k)
             fracs = fracsOf(plan, ncols)
-            if (direct) out = EMPTY
+            setEncoder()
+            if (direct && !enc) out = EMPTY
             continue
           }
           plan = await o.setup(undefined, nf)
@@ -260,13 +298,32 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
           checks = Uint8Array.from(plan.checks)
           direct = !!o.csv && csvNullOk && plan.fields.every((f, k) => f === k)
           fracs = fracsOf(plan, ncols)
-          if (direct) out = EMPTY
+          setEncoder()
+          if (direct && !enc) out = EMPTY
         }
         const pl = plan!
         if (!refused) {
           if (bad || (width >= 0 && nf !== width) || (direct && nf !== ncols)) refused = true
           else if (direct) {
-            if (!sc.fieldsOk(buf, checks!, fracs, ncols, nullF)) refused = true
+            let ok: boolean
+            if (enc && binOk) {
+              // Room: the record's bytes plus each field's length word and fixed-size value.
+              const need = recEnd - i + ncols * FIELD_EXTRA + 2
+              if (o2 + need > out.length) {
+                // A bigger buffer: the earlier one is left to the garbage collector.
+                out = grow(out, o2, need)
+                if (tuples.buf !== EMPTY) tuples.buf = out
+              }
+              const r = enc.encode(buf, sc.fs, sc.fe, sc.fq, ncols, out, o2)
+              if (r >= 0) {
+                o2 = r
+                ok = true
+              } else {
+                binOk = false
+                ok = sc.fieldsOk(buf, checks!, fracs, ncols, nullF)
+              }
+            } else ok = sc.fieldsOk(buf, checks!, fracs, ncols, nullF)
+            if (!ok) refused = true
             // PostgreSQL reads a line `\.` as the end of the data.
             if (nf === 1 && fq[0] === 0 && fe[0]! - fs[0]! === 2 && buf[fs[0]!] === BS && buf[fs[0]! + 1] === 46) refused = true
           } else {
@@ -318,6 +375,7 @@ export async function* readDelimitedRaw(input: Readable, o: RawScanOptions): Asy
       close(p)
       carry = p < len ? Buffer.from(buf.subarray(p)) : Buffer.alloc(0)
       if (mem && !refs) give(mem)
+      doneTuples()
       for (const b of ready) yield b
       line0 += lines
       turnBytes = Math.min(o.batchBytes, turnBytes * 2)
@@ -369,13 +427,21 @@ class RecordScanner {
   /** Offsets of the next quote and CR in the current text (-1: not looked for yet; len: none). */
   private nextQuote = -1
   private nextCr = -1
+  /** The delimiter repeated in a 32-bit word, and a DataView of the text (fast path). */
+  private readonly delimWord: number
+  private view?: DataView
+  private viewOf?: Buffer
+  /** `fq` may hold a non-zero flag (set by the byte-class loop). */
+  private fqDirty = false
 
   /** @param cls byte classes: 0 plain, 1 delimiter, 2 LF, 3 CR, 4 quote. */
   constructor(
     private readonly cls: Uint8Array,
     private readonly delim: number,
     private readonly quote: number,
-  ) {}
+  ) {
+    this.delimWord = (delim * 0x01010101) | 0
+  }
 
   /**
    * Whether the last scanned record's first `n` fields pass their checks ({@link FieldCheck}, one
@@ -429,27 +495,49 @@ class RecordScanner {
         if (this.nextCr < i) this.nextCr = nextOf(buf, CR, i, len)
         if (this.nextQuote > lf && this.nextCr > lf) {
           const delim = this.delim
+          const rep = this.delimWord
+          if (this.viewOf !== buf) {
+            this.viewOf = buf
+            this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+          }
+          const dv = this.view!
           let fs = this.fs
           let fe = this.fe
           let nf = 0
           let s = i
-          for (let k = i; k < lf; k++) {
-            if (buf[k] !== delim) continue
-            // Room for this field and the last one.
-            if (nf + 1 >= fs.length) {
-              this.grow()
-              fs = this.fs
-              fe = this.fe
+          let k = i
+          for (;;) {
+            // Four bytes at a time while none is the delimiter (SWAR: haszero(word ^ delimiter
+            // repeated), Bit Twiddling Hacks); a word that may hold one is looked at byte by byte.
+            while (k + 4 <= lf) {
+              const x = dv.getInt32(k, true) ^ rep
+              if (((x - 0x01010101) & ~x & 0x80808080) !== 0) break
+              k += 4
             }
-            fs[nf] = s
-            fe[nf] = k
-            nf++
-            s = k + 1
+            const stop = k + 4 <= lf ? k + 4 : lf
+            for (; k < stop; k++) {
+              if (buf[k] !== delim) continue
+              // Room for this field and the last one.
+              if (nf + 1 >= fs.length) {
+                this.grow()
+                fs = this.fs
+                fe = this.fe
+              }
+              fs[nf] = s
+              fe[nf] = k
+              nf++
+              s = k + 1
+            }
+            if (k >= lf) break
           }
           fs[nf] = s
           fe[nf] = lf
           nf++
-          this.fq.fill(0, 0, nf)
+          // Quote flags: only the byte-class loop below sets any.
+          if (this.fqDirty) {
+            this.fq.fill(0)
+            this.fqDirty = false
+          }
           this.nf = nf
           this.bad = false
           this.recLines = 0
@@ -461,6 +549,7 @@ class RecordScanner {
     const cls = this.cls
     const delim = this.delim
     const quote = this.quote
+    this.fqDirty = true
     let fs = this.fs
     let fe = this.fe
     let fq = this.fq
