@@ -60,6 +60,8 @@ export function rawEligible(from: ConnectionKind | 'file', to: ConnectionKind | 
 }
 
 const TEXTUAL = new Set<LogicalType['kind']>(['decimal', 'string', 'text', 'enum', 'set', 'json', 'uuid', 'other'])
+/** Kinds whose canonical value is a string written as it is. */
+const STRINGY = new Set<LogicalType['kind']>(['string', 'text', 'enum', 'set', 'json', 'uuid'])
 
 /**
  * MySQL wire text -> PostgreSQL COPY (the PostgreSQL encoder writes canonical strings as they are,
@@ -187,12 +189,17 @@ function pgToFile(src: LogicalType, tgt: Column): boolean {
  * checks each field against that kind's canonical grammar (rawread.ts FieldCheck) before passing
  * its text: integers, decimals, doubles, dates and datetimes; text-like kinds pass as they are,
  * as the canonical path writes the string itself. A declared text column passes its string into
- * any target but bytea (the canonical path writes a string's UTF-8 bytes there).
+ * any target but bytea (the canonical path writes a string's UTF-8 bytes there), any other
+ * string-like column into a text column. Parquet files go into PostgreSQL as binary COPY tuples
+ * (file/pqbinary.ts), whose ops are checked per column pair there.
  */
 function fileToPg(src: LogicalType, tgt: Column): boolean {
   const t = tgt.type.kind
   if (t === 'bytes' || t === 'geometry') return false
   if (src.kind === 'text') return true
+  // A declared string-like column (a Parquet ENUM or JSON, a declared enum) into a text column:
+  // the canonical path writes the string itself.
+  if (STRINGY.has(src.kind) && (t === 'string' || t === 'text' || t === 'enum')) return true
   if (src.kind !== t) return false
   switch (src.kind) {
     case 'float':

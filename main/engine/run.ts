@@ -516,7 +516,7 @@ function chooseMode(ctx: RunContext, tasks: TaskRt[], channels: number, reader: 
   // lighter and no slower in one thread than in a worker per channel).
   const sides =
     !!rawReadable(reader) &&
-    (!isFileConnector(reader) || tasks.every((t) => reader.rawReadableFiles(t.plan.read.table?.name ?? ''))) &&
+    (!isFileConnector(reader) || tasks.every((t) => reader.rawReadableFiles(t.plan.read.table?.name ?? '', writer.kind))) &&
     (!isFileConnector(writer) || tasks.every((t) => writer.takesRaw(t.plan.targetColumns.map((c) => c.type))))
   if (!throttled && sides && process.env.SLUICE_RAW !== '0' && tasks.length && tasks.every((t) => rawEligible(rk, wk, { ops: t.plan.ops, sourceWidth: t.plan.sourceColumns.length, targets: t.plan.targetColumns, sourceNames: t.plan.sourceColumns.map((c) => c.name) }) === true)) return 'inprocess'
   // Threads pay off for big tables on the canonical path (per-value work in JS); a database of

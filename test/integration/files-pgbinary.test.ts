@@ -176,6 +176,33 @@ describe.skipIf(!ready)('files -> PostgreSQL as binary COPY tuples', () => {
     }
   }
 
+  it('Parquet -> PostgreSQL as binary COPY: the same rows as the canonical path and as the source, a batch with a NaN (no binary form here) through the canonical path', async () => {
+    await c.query(`CREATE TABLE pqsrc AS SELECT * FROM oracle`)
+    await c.query(`ALTER TABLE pqsrc ADD PRIMARY KEY (id)`)
+    // A batch of its own (a later row group) holding a NaN: no exact binary form here.
+    await c.query(`INSERT INTO pqsrc (id, f, t) SELECT 1000 + g, CASE WHEN g = 7 THEN 'NaN'::float8 ELSE g / 3.0 END, 'n' || g FROM generate_series(1, 50) g`)
+    const folder = path.join(dir, 'pq')
+    const files: ConnectionConfig = { kind: 'file', path: folder }
+    await run(dbConfig('postgres', db), files, { tables: [{ source: 'pqsrc' }], writer: { connection: files, file: { format: 'parquet', rowGroupRows: 400 } }, setting: { speed: { channel: 1 } } }, {})
+    const got: Record<string, string> = {}
+    for (const [name, env] of [
+      ['binary', {}],
+      ['canonical', { SLUICE_PARQUET_PGBINARY: '0' }],
+    ] as const) {
+      const t = `pq_${name}`
+      await c.query(`CREATE TABLE ${t} (LIKE pqsrc INCLUDING ALL)`)
+      const r = await run(files, dbConfig('postgres', db), { tables: [{ source: 'pqsrc-*.parquet', target: t }], reader: { connection: files }, setting: { batchBytes: 65_536, speed: { channel: 1 } } }, env)
+      expect(r.dirty).toEqual([])
+      const via = r.logs.filter((l) => /raw path|canonical path/.test(l)).join('\n')
+      if (name === 'binary') expect(via, via).toContain('raw path (Parquet as PostgreSQL binary COPY)')
+      else expect(via).not.toContain('raw path')
+      got[name] = JSON.stringify((await c.query(`SELECT * FROM ${t} ORDER BY id`)).rows)
+    }
+    expect(got.binary).toBe(got.canonical)
+    const src = JSON.stringify((await c.query(`SELECT * FROM pqsrc ORDER BY id`)).rows)
+    expect(got.binary).toBe(src)
+  })
+
   it('values without an exact binary encoding: the same rows and dirty records as the CSV records and the canonical path', async () => {
     const HEADER = COLS.map((x) => x[0]).join(',')
     const good = (i: number) => `${i},1,2,3.5,4.25,0.5,t ${i},v,c,{},[],2024-01-02,2024-01-02 03:04:05.5,2024-01-02 03:04:05.123,0.${i}`

@@ -51,6 +51,7 @@ import { DecodeError, parseFileType, textToValue, unescapeDelimiter, type TextCo
 import { compressionExt, compressionOfBytes, compressionOfName, compressor, decompressor, type Compression } from './compress.js'
 import { matchFiles, storePath } from './glob.js'
 import { openParquet, ParquetPartWriter, parquetTakesCopyText, scanCopyText } from './parquet.js'
+import { encodeParquetTuples, pqPlan, type PqPlan } from './pqbinary.js'
 import { copyToDelimited, rawDialect, RawFieldOp, type RawDialect } from './rawtext.js'
 import { DelimitedFormatter, JsonLinesFormatter, readDelimited, readJsonLines, recordError, type DelimitedOptions, type RecordBatch } from './text.js'
 
@@ -552,14 +553,20 @@ export class FileConnector implements Connector {
    */
   get raw(): RawReadable | undefined {
     const o = this.ro
-    if (this.side.role !== 'reader' || !isUtf8(o.encoding) || (o.skipRows ?? 0) > 0 || o.lineDelimiter !== undefined) return undefined
+    if (this.side.role !== 'reader') return undefined
+    if (o.format === 'parquet') return { readRaw: (split, opts) => this.readRaw(split, opts) }
+    if (!isUtf8(o.encoding) || (o.skipRows ?? 0) > 0 || o.lineDelimiter !== undefined) return undefined
     if (o.format && o.format !== 'csv' && o.format !== 'tsv') return undefined
     return { readRaw: (split, opts) => this.readRaw(split, opts) }
   }
 
-  /** Whether files matching `pattern` are read raw (delimited text by format or name; see {@link raw}). */
-  rawReadableFiles(pattern: string): boolean {
+  /**
+   * Whether files matching `pattern` are read raw (see {@link raw}): delimited text by format or
+   * name, and Parquet into a writer of `writerKind` postgres (binary COPY tuples, readParquetRaw).
+   */
+  rawReadableFiles(pattern: string, writerKind?: string): boolean {
     const f = formatOf(pattern, this.ro.format)
+    if (f === 'parquet') return writerKind === 'postgres' && !!this.raw && process.env.SLUICE_PARQUET_PGBINARY !== '0'
     return !!this.raw && (f === 'csv' || f === 'tsv')
   }
 
@@ -567,6 +574,10 @@ export class FileConnector implements Connector {
     const file = split.range?.column === FILE_SPLIT ? String(split.range.lower) : undefined
     if (!file) throw new Error('file reader: a split without a file')
     const format = formatOf(file, this.ro.format)
+    if (format === 'parquet') {
+      yield* this.readParquetRaw(file, split, opts)
+      return
+    }
     if (format !== 'csv' && format !== 'tsv') throw new RawUnsupported(`${file} is ${format}`)
     const o = delimitedOptions(this.ro, format, true)
     const dialect = rawDialect(o, false)
@@ -618,6 +629,77 @@ export class FileConnector implements Connector {
     } finally {
       signal?.removeEventListener('abort', onAbort)
       ac.abort()
+    }
+  }
+
+  /**
+   * The raw path of a Parquet file into PostgreSQL (file/pqbinary.ts): its column values go
+   * straight into binary COPY tuples of the writer's types (`opts.target`), in batches of about
+   * `batchBytes` as in {@link read}. A batch holding a value without an exact binary form is
+   * marked refused, and its `decode()` gives the canonical rows (with `@file` / `@line`).
+   * @throws RawUnsupported before the first batch: no `pgbinary` target, a column that is not a
+   *   plain field, or a column pair without a binary op.
+   */
+  private async *readParquetRaw(file: string, split: Split, opts: RawReadOptions): AsyncGenerator<RawBatch> {
+    const target = opts.target
+    if (target?.format !== 'pgbinary' || process.env.SLUICE_PARQUET_PGBINARY === '0') throw new RawUnsupported('Parquet goes raw only into PostgreSQL binary COPY')
+    const signal = opts.signal
+    const batchBytes = opts.batchBytes ?? 4 << 20
+    const pq = await openParquet(await this.store(), file, signal)
+    try {
+      const cols = pick(await this.columnsOf(file, undefined), split.read.columns)
+      // Written columns first (plain fields), then hidden `@` columns only (as the delimited raw path).
+      const idx: number[] = []
+      let tail = false
+      for (const c of cols) {
+        if (c.hidden && c.name.startsWith('@')) {
+          tail = true
+          continue
+        }
+        if (tail || c.hidden || c.constant !== undefined || c.format) throw new RawUnsupported(`column ${c.name} is not a plain field`)
+        const i = c.index ?? pq.columns.findIndex((p) => p.name === (c.key ?? c.name))
+        if (i < 0) throw new Error(`${file}: no column '${c.key ?? c.name}'`)
+        idx.push(i)
+      }
+      if (idx.length !== target.types.length) throw new RawUnsupported(`${idx.length} columns for ${target.types.length} target columns`)
+      const plans = idx.map((i, k) => pqPlan(pq.columns[i]!, pq.elements[i]!, target.types[k]!))
+      const miss = plans.findIndex((p) => !p)
+      if (miss >= 0) throw new RawUnsupported(`column ${pq.columns[idx[miss]!]!.name} (${pq.columns[idx[miss]!]!.nativeType}) has no binary op into ${target.types[miss]}`)
+      let rowNo = 0
+      let perRow = 0
+      for (const g of pq.rowGroups) {
+        if (!perRow) perRow = Math.max(1, g.bytes / Math.max(1, g.end - g.start))
+        for (let s = g.start; s < g.end; ) {
+          if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted')
+          const e = Math.min(g.end, s + Math.max(1, Math.min(65_536, Math.floor(batchBytes / perRow))))
+          const values = await pq.readRawColumns(s, e, idx)
+          const rows = e - s
+          const data = encodeParquetTuples(values, rows, plans as PqPlan[])
+          const first = rowNo
+          // The canonical rows of the batch (the refusal's, or the writer's narrowing to dirty rows).
+          const decode = (): Row[] => {
+            const out: Row[] = []
+            for (let r = 0; r < rows; r++) {
+              const row: Value[] = []
+              for (const c of cols) {
+                if (c.hidden === 'file') row.push(file)
+                else if (c.hidden === 'line') row.push(first + r + 1)
+                else if (c.hidden) row.push(null)
+                else row.push(pq.canonical(idx[row.length]!, values[row.length]![r]))
+              }
+              out.push(row)
+            }
+            return out
+          }
+          const approxBytes = data ? data.length : rows * perRow
+          if (data) perRow = Math.max(1, data.length / rows)
+          rowNo += rows
+          yield data ? { format: 'pgbinary', data, rows, approxBytes, via: 'Parquet as PostgreSQL binary COPY', decode } : { format: 'pgbinary', refused: true, data: Buffer.alloc(0), rows, approxBytes, via: 'Parquet as PostgreSQL binary COPY', decode }
+          s = e
+        }
+      }
+    } finally {
+      await pq.close()
     }
   }
 

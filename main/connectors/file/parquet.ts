@@ -191,7 +191,7 @@ export function decimalText(v: bigint | number, scale: number): string {
 }
 
 /** The big-endian two's complement integer of `b`: a number when it has at most 6 bytes (exact), else a bigint. */
-function intFromBytes(b: Uint8Array): number | bigint {
+export function intFromBytes(b: Uint8Array): number | bigint {
   if (b.length > 6) return bigintFromBytes(b)
   let v = 0
   for (let i = 0; i < b.length; i++) v = v * 256 + b[i]!
@@ -1051,6 +1051,18 @@ export interface ParquetSource {
    * rows are fetched and decoded (the offset index, when the file has one, narrows the pages).
    */
   readColumns(start: number, end: number, cols: readonly number[]): Promise<Value[][]>
+  /** The leaf schema elements, in column order. */
+  elements: readonly SchemaElement[]
+  /**
+   * Rows [start, end) of the columns `cols` as hyparquet's raw values, for the raw path
+   * (file/pqbinary.ts): integers as numbers (INT32) or bigints (INT64), floats as numbers,
+   * booleans, byte arrays (text and JSON too) as Uint8Arrays, DECIMAL as its unscaled integer
+   * (number, bigint or big-endian bytes), DATE as days since 1970-01-01, TIMESTAMP (milli- or
+   * microseconds) as bigint microseconds since 1970; null for NULL.
+   */
+  readRawColumns(start: number, end: number, cols: readonly number[]): Promise<unknown[][]>
+  /** The canonical value (what {@link readColumns} gives) of a raw value of column `c`. */
+  canonical(c: number, v: unknown): Value
   /** Rows [start, end) of all columns, in column order. */
   read(start: number, end: number): Promise<Value[][]>
   close(): Promise<void>
@@ -1152,11 +1164,64 @@ export async function openParquet(store: FileStore, file: string, signal?: Abort
       })
       return out
     }
+    // The raw path's values (see ParquetSource.readRawColumns): dates and timestamps as numbers.
+    const rawParsers = {
+      ...parsers,
+      timestampFromMilliseconds: (v: bigint) => BigInt(v) * 1000n,
+      timestampFromMicroseconds: (v: bigint) => BigInt(v),
+      dateFromDays: (d: number) => d,
+      jsonFromBytes: (b: Uint8Array) => b,
+    }
+    const readRawColumns = async (start: number, end: number, cols: readonly number[]): Promise<unknown[][]> => {
+      const n = Math.max(0, end - start)
+      const out = cols.map(() => new Array<unknown>(n).fill(null))
+      if (!n || !cols.length) return out
+      const byName = new Map<string, unknown[][]>()
+      cols.forEach((c, k) => {
+        const name = leaves[c]!.name
+        byName.set(name, [...(byName.get(name) ?? []), out[k]!])
+      })
+      await hp.parquetRead({
+        file: buf,
+        metadata: raw,
+        columns: [...byName.keys()],
+        rowStart: start,
+        rowEnd: end,
+        useOffsetIndex: true,
+        utf8: false,
+        compressors: compressors as never,
+        parsers: rawParsers as never,
+        onChunk: ({ columnName, columnData, rowStart }) => {
+          const from = Math.max(rowStart, start)
+          const to = Math.min(rowStart + columnData.length, end)
+          for (const o of byName.get(columnName) ?? []) {
+            for (let r = from; r < to; r++) {
+              const v = columnData[r - rowStart]
+              o[r - start] = v === undefined ? null : v
+            }
+          }
+        },
+      })
+      return out
+    }
+    // Which columns' raw values are DATE days or TIMESTAMP microseconds (parsers above).
+    const rawKind = leaves.map((e) => (e.converted_type === 'DATE' || e.logical_type?.type === 'DATE' ? 'days' : e.type === 'INT64' && (e.logical_type?.type === 'TIMESTAMP' ? e.logical_type.unit !== 'NANOS' : e.converted_type === 'TIMESTAMP_MICROS' || e.converted_type === 'TIMESTAMP_MILLIS') ? 'us' : e.logical_type?.type === 'JSON' || e.converted_type === 'JSON' ? 'json' : ''))
+    const canonical = (c: number, v: unknown): Value => {
+      if (v === null || v === undefined) return null
+      const k = rawKind[c]
+      if (k === 'days' && typeof v === 'number') return convs[c]!({ days: v })
+      if (k === 'us' && typeof v === 'bigint') return convs[c]!({ us: v })
+      if (k === 'json' && v instanceof Uint8Array) return convs[c]!(Buffer.from(v).toString('utf8'))
+      return convs[c]!(v)
+    }
     const all = leaves.map((_, i) => i)
     return {
       columns,
       rowGroups,
       readColumns,
+      elements: leaves,
+      readRawColumns,
+      canonical,
       read: async (start, end) => {
         const data = await readColumns(start, end, all)
         const rows = new Array<Value[]>(Math.max(0, end - start))
