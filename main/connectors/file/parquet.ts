@@ -1120,55 +1120,12 @@ export async function openParquet(store: FileStore, file: string, signal?: Abort
     }
     const z = meta.row_groups.some((g) => g.columns.some((c) => c.meta_data?.codec === 'ZSTD')) ? await loadZstd() : undefined
     const compressors = { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)), ...(z ? { ZSTD: (input: Uint8Array) => z.decompress(input) } : {}) }
-    const parsers = {
-      timestampFromMilliseconds: (v: bigint) => ({ us: BigInt(v) * 1000n }),
-      timestampFromMicroseconds: (v: bigint) => ({ us: BigInt(v) }),
-      timestampFromNanoseconds: (v: bigint) => ({ ns: BigInt(v) }),
-      dateFromDays: (d: number) => ({ days: d }),
-      jsonFromBytes: (b: Uint8Array) => b && Buffer.from(b).toString('utf8'),
-    }
-    const readColumns = async (start: number, end: number, cols: readonly number[]): Promise<Value[][]> => {
-      const n = Math.max(0, end - start)
-      const out = cols.map(() => new Array<Value>(n).fill(null))
-      if (!n || !cols.length) return out
-      // Output arrays by column name (a column may be asked for twice).
-      const byName = new Map<string, Array<{ out: Value[]; conv: (v: unknown) => Value }>>()
-      cols.forEach((c, k) => {
-        const name = leaves[c]!.name
-        const list = byName.get(name) ?? []
-        list.push({ out: out[k]!, conv: convs[c]! })
-        byName.set(name, list)
-      })
-      await hp.parquetRead({
-        file: buf,
-        metadata: raw,
-        columns: [...byName.keys()],
-        rowStart: start,
-        rowEnd: end,
-        useOffsetIndex: true,
-        utf8: false,
-        compressors: compressors as never,
-        parsers,
-        // Chunks are pages' values (they may reach outside [start, end)): converted straight into
-        // the output, no row arrays.
-        onChunk: ({ columnName, columnData, rowStart }) => {
-          const from = Math.max(rowStart, start)
-          const to = Math.min(rowStart + columnData.length, end)
-          for (const t of byName.get(columnName) ?? []) {
-            for (let r = from; r < to; r++) {
-              const v = columnData[r - rowStart]
-              t.out[r - start] = v === null || v === undefined ? null : t.conv(v)
-            }
-          }
-        },
-      })
-      return out
-    }
-    // The raw path's values (see ParquetSource.readRawColumns): dates and timestamps as numbers.
+    // hyparquet's value parsers (convert.js): dates as days and timestamps (milli- and
+    // microseconds) as bigint microseconds, JSON as its bytes; nanoseconds as a tagged object.
     const rawParsers = {
-      ...parsers,
       timestampFromMilliseconds: (v: bigint) => BigInt(v) * 1000n,
       timestampFromMicroseconds: (v: bigint) => BigInt(v),
+      timestampFromNanoseconds: (v: bigint) => ({ ns: BigInt(v) }),
       dateFromDays: (d: number) => d,
       jsonFromBytes: (b: Uint8Array) => b,
     }
@@ -1213,6 +1170,16 @@ export async function openParquet(store: FileStore, file: string, signal?: Abort
       if (k === 'us' && typeof v === 'bigint') return convs[c]!({ us: v })
       if (k === 'json' && v instanceof Uint8Array) return convs[c]!(Buffer.from(v).toString('utf8'))
       return convs[c]!(v)
+    }
+    // Canonical values: the raw ones, converted (a column asked for twice is converted twice).
+    const readColumns = async (start: number, end: number, cols: readonly number[]): Promise<Value[][]> => {
+      const data = await readRawColumns(start, end, cols)
+      return data.map((col, k) => {
+        const c = cols[k]!
+        const out = new Array<Value>(col.length)
+        for (let r = 0; r < col.length; r++) out[r] = canonical(c, col[r])
+        return out
+      })
     }
     const all = leaves.map((_, i) => i)
     return {
