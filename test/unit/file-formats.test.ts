@@ -78,6 +78,18 @@ describe('text codec', () => {
     expect(() => textToValue('zz', { kind: 'bytes' }, o)).toThrow(/not hex/)
     expect(() => textToValue('2026-13', { kind: 'date' }, o)).toThrow(/not a date/)
   })
+  it('refuses a double a double cannot hold instead of reading it as Infinity or 0; keeps subnormals and signed zero', () => {
+    const o = { nullFormat: '\\N', bytesFormat: 'hex' as const }
+    const f = (s: string) => textToValue(s, { kind: 'float', bits: 64 }, o)
+    expect(() => f('1e400')).toThrow(/out of range/)
+    expect(() => f('-1.8e308')).toThrow(/out of range/)
+    expect(() => f('4.9e-325')).toThrow(/too small/)
+    expect(f('5e-324')).toBe(5e-324)
+    expect(f('0e-400')).toBe(0)
+    expect(Object.is(f('-0.0'), -0)).toBe(true)
+    expect(f('Infinity')).toBe(Infinity)
+  })
+
   it('understands delimiter escapes, declared types and brace alternatives', () => {
     expect(unescapeDelimiter('\\001')).toBe('\u0001')
     expect(unescapeDelimiter('\\u0001')).toBe('\u0001')

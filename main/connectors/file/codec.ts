@@ -141,7 +141,12 @@ export function textToValue(s: string, type: LogicalType, opts: TextCodecOptions
       const t = s.trim()
       if (t === 'NaN' || t === 'Infinity' || t === '-Infinity' || t === 'inf' || t === '-inf') return t.startsWith('-') ? -Infinity : t === 'NaN' ? NaN : Infinity
       if (!DEC.test(t)) throw new DecodeError(`'${clip(s)}' is not a number`)
-      return Number(t)
+      // A number a double cannot hold is refused, not turned into Infinity or 0 (PostgreSQL's
+      // float8in refuses both too; subnormal results are kept, as there).
+      const v = Number(t)
+      if (!Number.isFinite(v)) throw new DecodeError(`'${clip(s)}' is out of range for a double`)
+      if (v === 0 && /[1-9]/.test(t.replace(/[eE].*$/, ''))) throw new DecodeError(`'${clip(s)}' is too small for a double (it would be 0)`)
+      return v
     }
     case 'bool': {
       const t = s.trim().toLowerCase()
