@@ -90,7 +90,10 @@ export interface RawBatch {
   /**
    * Optional: the consumer is done with `data` (written, or decoded); the reader may reuse its
    * memory for a later batch, which spares allocating and page-faulting fresh megabytes per
-   * batch. Never touch `data` after calling it. Safe to call twice.
+   * batch. Never touch `data` after calling it. Safe to call twice. The channel calls it once
+   * {@link RawWriter.writeRaw} resolves; a writer that still holds `data` then (the file writer,
+   * whose compressor takes it asynchronously) replaces `release` with a no-op and calls the
+   * original itself once done.
    */
   release?(): void
 }

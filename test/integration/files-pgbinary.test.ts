@@ -18,13 +18,10 @@ import { Readable } from 'node:stream'
 import pg from 'pg'
 import { to as copyTo } from 'pg-copy-streams'
 import type { ConnectionConfig } from '../../main/connectors/types.js'
-import type { DirtyRecord } from '../../main/engine/events.js'
-import { runJob } from '../../main/engine/run.js'
-import { parseJob } from '../../main/job/spec.js'
-import { timeContext } from '../../main/job/variables.js'
 import { FieldCheck, readDelimitedRaw } from '../../main/connectors/file/rawread.js'
 import type { PgBinaryType } from '../../main/connectors/pg-binary.js'
 import { dbConfig } from '../helpers/edge-fixture.js'
+import { runFileJob } from '../helpers/file-jobs.js'
 import { dropPgDb, freshPgDb, PG, serversReady, uniq } from '../helpers/servers.js'
 
 const ready = await serversReady('postgres')
@@ -142,39 +139,7 @@ describe.skipIf(!ready)('files -> PostgreSQL as binary COPY tuples', () => {
     expect(all.equals(want)).toBe(true)
   })
 
-  /** Run a job in-process; the log lines and dirty records it produced. */
-  async function run(reader: ConnectionConfig, writer: ConnectionConfig, spec: Record<string, unknown>, env: Record<string, string>): Promise<{ logs: string[]; dirty: DirtyRecord[] }> {
-    const ref = (x: ConnectionConfig) => (x.kind === 'file' ? `file://${x.path}` : x)
-    const sp = spec as { reader?: Record<string, unknown>; writer?: Record<string, unknown> }
-    const parsed = parseJob({ ...spec, reader: { ...sp.reader, connection: ref(reader) }, writer: { ...sp.writer, connection: ref(writer) } })
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems))
-    const logs: string[] = []
-    const dirty: DirtyRecord[] = []
-    const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]))
-    Object.assign(process.env, env)
-    try {
-      const summary = await runJob({
-        runId: `fpgb-${uniq()}`,
-        job: parsed.job,
-        reader,
-        writer,
-        vars: {},
-        time: timeContext(),
-        channelMode: 'inprocess',
-        onEvent: (e) => {
-          if (e.type === 'run/log') logs.push(e.message)
-        },
-        onDirty: (rs) => dirty.push(...rs),
-      })
-      expect(summary.error).toBeUndefined()
-      return { logs, dirty }
-    } finally {
-      for (const [k, v] of Object.entries(before)) {
-        if (v === undefined) delete process.env[k]
-        else process.env[k] = v
-      }
-    }
-  }
+  const run = runFileJob
 
   it('Parquet -> PostgreSQL as binary COPY: the same rows as the canonical path and as the source, a NaN among them', async () => {
     await c.query(`CREATE TABLE pqsrc AS SELECT * FROM oracle`)

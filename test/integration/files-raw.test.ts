@@ -17,11 +17,8 @@ import path from 'node:path'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import type { ConnectionConfig } from '../../main/connectors/types.js'
-import type { DirtyRecord } from '../../main/engine/events.js'
-import { runJob } from '../../main/engine/run.js'
-import { parseJob } from '../../main/job/spec.js'
-import { timeContext } from '../../main/job/variables.js'
 import { dbConfig } from '../helpers/edge-fixture.js'
+import { runFileJob } from '../helpers/file-jobs.js'
 import { dropMysqlDb, dropPgDb, freshMysqlDb, freshPgDb, MYSQL, PG, serversReady, uniq } from '../helpers/servers.js'
 
 const ready = await serversReady('mysql', 'postgres')
@@ -83,37 +80,8 @@ describe.skipIf(!ready)('raw file path equals the canonical path', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  /** Run a job in-process; the log lines and dirty records it produced. */
-  async function run(reader: ConnectionConfig, writer: ConnectionConfig, spec: Record<string, unknown>, raw: boolean): Promise<{ logs: string[]; dirty: DirtyRecord[]; written: number }> {
-    const ref = (c: ConnectionConfig) => (c.kind === 'file' ? `file://${c.path}` : c)
-    const sp = spec as { reader?: Record<string, unknown>; writer?: Record<string, unknown> }
-    const parsed = parseJob({ ...spec, reader: { ...sp.reader, connection: ref(reader) }, writer: { ...sp.writer, connection: ref(writer) } })
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems))
-    const logs: string[] = []
-    const dirty: DirtyRecord[] = []
-    const before = process.env.SLUICE_RAW
-    if (!raw) process.env.SLUICE_RAW = '0'
-    try {
-      const summary = await runJob({
-        runId: `fraw-${uniq()}`,
-        job: parsed.job,
-        reader,
-        writer,
-        vars: {},
-        time: timeContext(),
-        channelMode: 'inprocess',
-        onEvent: (e) => {
-          if (e.type === 'run/log') logs.push(e.message)
-        },
-        onDirty: (rs) => dirty.push(...rs),
-      })
-      expect(summary.error).toBeUndefined()
-      return { logs, dirty, written: summary.rowsWritten }
-    } finally {
-      if (before === undefined) delete process.env.SLUICE_RAW
-      else process.env.SLUICE_RAW = before
-    }
-  }
+  /** Run a job in-process, on the raw path or (raw false: SLUICE_RAW=0) the canonical one. */
+  const run = (reader: ConnectionConfig, writer: ConnectionConfig, spec: Record<string, unknown>, raw: boolean) => runFileJob(reader, writer, spec, raw ? {} : { SLUICE_RAW: '0' })
 
   const text = (file: string) => (file.endsWith('.gz') ? gunzipSync(readFileSync(file)) : readFileSync(file))
 

@@ -402,37 +402,32 @@ export class FileConnector implements Connector {
         const need = [...new Set(idx.filter((i) => i >= 0))]
         const at = idx.map((i) => need.indexOf(i))
         let rowNo = 0
-        // Rows per batch: about batchBytes of values, estimated from the row group's uncompressed
-        // size, then from the batches read (a batch is decoded straight from the column pages).
-        let perRow = 0
-        for (const g of pq.rowGroups) {
-          if (!perRow) perRow = Math.max(1, g.bytes / Math.max(1, g.end - g.start))
-          for (let s = g.start; s < g.end; ) {
-            if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted')
-            const e = Math.min(g.end, s + Math.max(1, Math.min(65_536, Math.floor(batchBytes / perRow))))
-            const data = await pq.readColumns(s, e, need)
-            const rows = new Array<Row>(e - s)
-            let approx = 0
-            for (let i = 0; i < rows.length; i++) {
-              rowNo++
-              const out = new Array<Value>(cols.length)
-              for (let j = 0; j < cols.length; j++) {
-                const c = cols[j]!
-                let v: Value
-                if (c.hidden === 'file') v = file
-                else if (c.hidden === 'line') v = rowNo
-                else if (c.hidden === 'error') v = null
-                else if (c.constant !== undefined) v = c.constant
-                else v = data[at[j]!]![i] ?? null
-                out[j] = v
-                approx += approxValueBytes(v)
-              }
-              rows[i] = out
+        // Rows per batch: about batchBytes of values (see parquetBatches; a batch is decoded
+        // straight from the column pages).
+        const size = { perRow: 0 }
+        for (const [s, e] of parquetBatches(pq.rowGroups, batchBytes, 65_536, size)) {
+          if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted')
+          const data = await pq.readColumns(s, e, need)
+          const rows = new Array<Row>(e - s)
+          let approx = 0
+          for (let i = 0; i < rows.length; i++) {
+            rowNo++
+            const out = new Array<Value>(cols.length)
+            for (let j = 0; j < cols.length; j++) {
+              const c = cols[j]!
+              let v: Value
+              if (c.hidden === 'file') v = file
+              else if (c.hidden === 'line') v = rowNo
+              else if (c.hidden === 'error') v = null
+              else if (c.constant !== undefined) v = c.constant
+              else v = data[at[j]!]![i] ?? null
+              out[j] = v
+              approx += approxValueBytes(v)
             }
-            perRow = Math.max(1, approx / rows.length)
-            s = e
-            yield { rows, approxBytes: approx }
+            rows[i] = out
           }
+          size.perRow = Math.max(1, approx / rows.length)
+          yield { rows, approxBytes: approx }
         }
       } finally {
         await pq.close()
@@ -633,14 +628,6 @@ export class FileConnector implements Connector {
   }
 
   /**
-   * The raw path of a Parquet file into PostgreSQL (file/pqbinary.ts): its column values go
-   * straight into binary COPY tuples of the writer's types (`opts.target`), in batches of about
-   * `batchBytes` as in {@link read}. A batch holding a value without an exact binary form is
-   * marked refused, and its `decode()` gives the canonical rows (with `@file` / `@line`).
-   * @throws RawUnsupported before the first batch: no `pgbinary` target, a column that is not a
-   *   plain field, or a column pair without a binary op.
-   */
-  /**
    * Rows per raw Parquet batch at most: a batch keeps its decoded column values (for decode())
    * beside its tuples, one JS value per field, so it stays smaller than a canonical batch.
    * Measured on the 1M-row bench table (two channels in one heap): 8,192 rows peaked at
@@ -649,6 +636,14 @@ export class FileConnector implements Connector {
    */
   private static readonly PQ_RAW_ROWS = 8192
 
+  /**
+   * The raw path of a Parquet file into PostgreSQL (file/pqbinary.ts): its column values go
+   * straight into binary COPY tuples of the writer's types (`opts.target`), in batches of about
+   * `batchBytes` as in {@link read}. A batch holding a value without an exact binary form is
+   * marked refused, and its `decode()` gives the canonical rows (with `@file` / `@line`).
+   * @throws RawUnsupported before the first batch: no `pgbinary` target, a column that is not a
+   *   plain field, or a column pair without a binary op.
+   */
   private async *readParquetRaw(file: string, split: Split, opts: RawReadOptions): AsyncGenerator<RawBatch> {
     const target = opts.target
     if (target?.format !== 'pgbinary' || process.env.SLUICE_PARQUET_PGBINARY === '0') throw new RawUnsupported('Parquet goes raw only into PostgreSQL binary COPY')
@@ -674,38 +669,35 @@ export class FileConnector implements Connector {
       const plans = idx.map((i, k) => pqPlan(pq.columns[i]!, pq.elements[i]!, target.types[k]!))
       const miss = plans.findIndex((p) => !p)
       if (miss >= 0) throw new RawUnsupported(`column ${pq.columns[idx[miss]!]!.name} (${pq.columns[idx[miss]!]!.nativeType}) has no binary op into ${target.types[miss]}`)
-      let rowNo = 0
-      let perRow = 0
-      for (const g of pq.rowGroups) {
-        if (!perRow) perRow = Math.max(1, g.bytes / Math.max(1, g.end - g.start))
-        for (let s = g.start; s < g.end; ) {
-          if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted')
-          const e = Math.min(g.end, s + Math.max(1, Math.min(FileConnector.PQ_RAW_ROWS, Math.floor(batchBytes / perRow))))
-          const values = await pq.readRawColumns(s, e, idx)
-          const rows = e - s
-          const data = encodeParquetTuples(values, rows, plans as PqPlan[])
-          const first = rowNo
-          // The canonical rows of the batch (the refusal's, or the writer's narrowing to dirty rows).
-          const decode = (): Row[] => {
-            const out: Row[] = []
-            for (let r = 0; r < rows; r++) {
-              const row: Value[] = []
-              for (const c of cols) {
-                if (c.hidden === 'file') row.push(file)
-                else if (c.hidden === 'line') row.push(first + r + 1)
-                else if (c.hidden) row.push(null)
-                else row.push(pq.canonical(idx[row.length]!, values[row.length]![r]))
+      const size = { perRow: 0 }
+      for (const [s, e] of parquetBatches(pq.rowGroups, batchBytes, FileConnector.PQ_RAW_ROWS, size)) {
+        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted')
+        const values = await pq.readRawColumns(s, e, idx)
+        const rows = e - s
+        const data = encodeParquetTuples(values, rows, plans as PqPlan[])
+        // The canonical rows of the batch (the refusal's, or the writer's narrowing to dirty rows).
+        const decode = (): Row[] => {
+          const out: Row[] = []
+          for (let r = 0; r < rows; r++) {
+            const row: Value[] = []
+            // Written columns come first, in `idx` / `values` order; then the hidden ones.
+            let k = 0
+            for (const c of cols) {
+              if (c.hidden === 'file') row.push(file)
+              else if (c.hidden === 'line') row.push(s + r + 1) // the file's row number, 1-based
+              else if (c.hidden) row.push(null)
+              else {
+                row.push(pq.canonical(idx[k]!, values[k]![r]))
+                k++
               }
-              out.push(row)
             }
-            return out
+            out.push(row)
           }
-          const approxBytes = data ? data.length : rows * perRow
-          if (data) perRow = Math.max(1, data.length / rows)
-          rowNo += rows
-          yield data ? { format: 'pgbinary', data, rows, approxBytes, via: 'Parquet as PostgreSQL binary COPY', decode } : { format: 'pgbinary', refused: true, data: Buffer.alloc(0), rows, approxBytes, via: 'Parquet as PostgreSQL binary COPY', decode }
-          s = e
+          return out
         }
+        const approxBytes = data ? data.length : rows * size.perRow
+        if (data) size.perRow = Math.max(1, data.length / rows)
+        yield data ? { format: 'pgbinary', data, rows, approxBytes, via: 'Parquet as PostgreSQL binary COPY', decode } : { format: 'pgbinary', refused: true, data: Buffer.alloc(0), rows, approxBytes, via: 'Parquet as PostgreSQL binary COPY', decode }
       }
     } finally {
       await pq.close()
@@ -1022,6 +1014,22 @@ class Part {
     this.comp?.destroy()
     this.sink.destroy()
     await this.upload.abort().catch(() => undefined)
+  }
+}
+
+/**
+ * Row ranges [start, end) of a Parquet file's batches, within its row groups: about `batchBytes`
+ * of values at `size.perRow` bytes a row (first from the row group's uncompressed size, then as
+ * the caller measures its batches and updates it), at least 1 and at most `maxRows` rows.
+ */
+function* parquetBatches(groups: ReadonlyArray<{ start: number; end: number; bytes: number }>, batchBytes: number, maxRows: number, size: { perRow: number }): Generator<[number, number]> {
+  for (const g of groups) {
+    if (!size.perRow) size.perRow = Math.max(1, g.bytes / Math.max(1, g.end - g.start))
+    for (let s = g.start; s < g.end; ) {
+      const e = Math.min(g.end, s + Math.max(1, Math.min(maxRows, Math.floor(batchBytes / size.perRow))))
+      yield [s, e]
+      s = e
+    }
   }
 }
 

@@ -157,23 +157,8 @@ export class PgBinaryRecordEncoder {
         case T.INT2:
         case T.INT4:
         case T.INT8: {
-          // Up to 15 digits (and a sign) here; longer ones (int8) in putInt.
-          let i = s
-          const neg = buf[i] === 45
-          if (neg || buf[i] === 43) i++
-          if (e - i > 15 || i === e) {
-            const r = putInt(buf, s, e, code, out, o)
-            if (r < 0) return -1
-            o = r
-            break
-          }
-          let v = 0
-          for (; i < e; i++) {
-            const d = buf[i]! - 48
-            if (d < 0 || d > 9) return -1
-            v = v * 10 + d
-          }
-          if (neg) v = -v
+          const v = intOf(buf, s, e)
+          if (v !== v) return -1 // not `[+-]?digits`, or more than 19 significant digits
           if (code === T.INT2) {
             if (v > INT2_MAX || v < -INT2_MAX - 1) return -1
             ov.setInt32(o, 2)
@@ -184,7 +169,14 @@ export class PgBinaryRecordEncoder {
             ov.setInt32(o, 4)
             ov.setInt32(o + 4, v)
             o += 8
+          } else if (v === Infinity) {
+            // 16-19 significant digits: exact in BigInt.
+            if (bigInt > 9223372036854775807n || bigInt < -9223372036854775808n) return -1
+            ov.setInt32(o, 8)
+            ov.setBigInt64(o + 4, bigInt)
+            o += 12
           } else {
+            // Two's complement halves of a safe integer.
             const hi = Math.floor(v / 4294967296)
             ov.setInt32(o, 8)
             ov.setInt32(o + 4, hi)
@@ -231,66 +223,35 @@ export class PgBinaryRecordEncoder {
   }
 }
 
-function put32(out: Buffer, o: number, v: number): void {
-  out[o] = (v >>> 24) & 255
-  out[o + 1] = (v >>> 16) & 255
-  out[o + 2] = (v >>> 8) & 255
-  out[o + 3] = v & 255
-}
-
 const INT2_MAX = 32767
 const INT4_MAX = 2147483647
 
+/** The value of the last {@link intOf} that returned Infinity. */
+let bigInt = 0n
+
 /**
- * `[+-]?digits` as int2/int4/int8 (length word included) at `o`, or -1 when it is not that
- * spelling or out of the type's range (pg_strtoint16/32/64: the same values, plus blanks this
- * refuses).
+ * The integer `[+-]?digits` at `b[s, e)` (leading zeros allowed, as pg_strtoint16/32/64 take
+ * them; blanks, which they also take, are not): the number when it has at most 15 significant
+ * digits, Infinity when it has 16-19 (its value then in {@link bigInt}), NaN otherwise.
  */
-function putInt(b: Buffer, s: number, e: number, code: number, out: Buffer, o: number): number {
+function intOf(b: Buffer, s: number, e: number): number {
   let i = s
-  let neg = false
-  if (b[i] === 45) {
-    neg = true
-    i++
-  } else if (b[i] === 43) i++
-  while (i < e - 1 && b[i] === 48) i++ // leading zeros
+  const neg = b[i] === 45
+  if (neg || b[i] === 43) i++
+  if (i === e) return NaN
+  while (i < e - 1 && b[i] === 48) i++
   const nd = e - i
-  if (nd <= 0) return -1
-  if (nd <= 15) {
-    let v = 0
-    for (let x = i; x < e; x++) {
-      const d = b[x]! - 48
-      if (d < 0 || d > 9) return -1
-      v = v * 10 + d
-    }
-    if (neg) v = -v
-    if (code === T.INT2) {
-      if (v > INT2_MAX || v < -INT2_MAX - 1) return -1
-      put32(out, o, 2)
-      out[o + 4] = (v >>> 8) & 255
-      out[o + 5] = v & 255
-      return o + 6
-    }
-    if (code === T.INT4) {
-      if (v > INT4_MAX || v < -INT4_MAX - 1) return -1
-      put32(out, o, 4)
-      put32(out, o + 4, v)
-      return o + 8
-    }
-    put32(out, o, 8)
-    // Two's complement halves of a safe integer.
-    const hi = Math.floor(v / 4294967296)
-    put32(out, o + 4, hi)
-    put32(out, o + 8, v - hi * 4294967296)
-    return o + 12
+  if (nd > 19) return NaN
+  let v = 0
+  for (let x = i; x < e; x++) {
+    const d = b[x]! - 48
+    if (d < 0 || d > 9) return NaN
+    v = v * 10 + d
   }
-  if (code !== T.INT8 || nd > 19) return -1
-  for (let x = i; x < e; x++) if (!isDigit(b[x]!)) return -1
-  const v = BigInt(b.toString('latin1', s, e))
-  if (v > 9223372036854775807n || v < -9223372036854775808n) return -1
-  put32(out, o, 8)
-  out.writeBigInt64BE(v, o + 4)
-  return o + 12
+  if (nd <= 15) return neg ? -v : v
+  bigInt = BigInt(b.toString('latin1', i, e))
+  if (neg) bigInt = -bigInt
+  return Infinity
 }
 
 /** Exact powers of ten as doubles (10^0 .. 10^22). */
@@ -311,32 +272,24 @@ function float8Of(b: Buffer, s: number, e: number): number {
   let m = 0 // significant digits as an integer, while exact
   let sig = 0 // digits in m after the leading zeros
   let nonzero = false
-  let a = 0
-  while (i < e) {
-    const d = b[i]! - 48
+  let a = 0 // digits before the point
+  let f = 0 // digits after it
+  let dot = false
+  for (; i < e; i++) {
+    const c = b[i]!
+    if (c === 46 && !dot) {
+      dot = true
+      continue
+    }
+    const d = c - 48
     if (d < 0 || d > 9) break
     if (d) nonzero = true
     if (sig || d) {
       m = m * 10 + d
       sig++
     }
-    i++
-    a++
-  }
-  let f = 0
-  if (i < e && b[i] === 46) {
-    i++
-    while (i < e) {
-      const d = b[i]! - 48
-      if (d < 0 || d > 9) break
-      if (d) nonzero = true
-      if (sig || d) {
-        m = m * 10 + d
-        sig++
-      }
-      i++
-      f++
-    }
+    if (dot) f++
+    else a++
   }
   if (a === 0 && f === 0) return NaN
   let exp = false
@@ -438,7 +391,7 @@ function putTimestamp(b: Buffer, s: number, e: number, maxFrac: number, out: Buf
       for (let x = f; x < 6; x++) us *= 10
     }
   }
-  put32(out, o, 8)
+  out.writeInt32BE(8, o)
   putMicros(out, o + 4, sec, us)
   return o + 12
 }

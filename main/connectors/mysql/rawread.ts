@@ -272,12 +272,7 @@ function putCopyText(src: Buffer, p: number, e: number, out: Buffer, o: number, 
     out[o++] = 92
     out[o++] = 92
     out[o++] = 120
-    while (p < e) {
-      const x = src[p++]!
-      out[o++] = HEX[x >> 4]!
-      out[o++] = HEX[x & 15]!
-    }
-    return o
+    return putHex(src, p, e, out, o)
   }
   if (how === 1) {
     // Find the first byte that needs an escape; most values have none and are copied whole.
@@ -304,6 +299,16 @@ function putCopyText(src: Buffer, p: number, e: number, out: Buffer, o: number, 
   else {
     src.copy(out, o, p, e)
     o += len
+  }
+  return o
+}
+
+/** The bytes `src[p, e)` as lower-case hex digits at `o`; returns the new offset. */
+function putHex(src: Buffer, p: number, e: number, out: Buffer, o: number): number {
+  while (p < e) {
+    const x = src[p++]!
+    out[o++] = HEX[x >> 4]!
+    out[o++] = HEX[x & 15]!
   }
   return o
 }
@@ -760,7 +765,7 @@ export class RawRowEncoder {
     let p = packet.offset
     const end = packet.end
     const n = this.copy.length
-    const { sp, ops, scan, hexRoom } = this.dl!
+    const { sp, ops, scan, hexRoom, k1, k2, k3, k4 } = this.dl!
     const special = sp.special
     const delim = sp.delimiter
     const nl = sp.recordDelimiter
@@ -783,14 +788,8 @@ export class RawRowEncoder {
       this.srcView = new DataView(src.buffer, src.byteOffset, src.byteLength)
     }
     const sv = this.srcView!
-    const { k1, k2, k3, k4 } = this.dl!
     const srcEnd = src.length
     const copy = this.copy
-    const nullLen = sp.nullFormat.length
-    // Fast paths below skip the speller where its answer is known: a text field with no byte to
-    // quote, not empty and not as long as the nullFormat; a plain integer of at most 15 digits
-    // (what fixField keeps as is) when no re-spelled text can need quotes.
-    const plainFixed = !sp.fixedMayNeedQuote
     const start = this.pos
     let o = start
     for (let c = 0; c < n; c++) {
@@ -813,11 +812,8 @@ export class RawRowEncoder {
       if (k === 2) {
         out[o++] = 92
         out[o++] = 120
-        while (p < e) {
-          const x = src[p++]!
-          out[o++] = HEX[x >> 4]!
-          out[o++] = HEX[x & 15]!
-        }
+        o = putHex(src, p, e, out, o)
+        p = e
         for (let x = fs; x < o; x++) sc |= special[out[x]!]!
       } else if (len < 64 && e + 3 <= srcEnd) {
         // Whole 4-byte words (DataView, a few times faster than a byte loop); the up to 3 bytes
@@ -846,19 +842,6 @@ export class RawRowEncoder {
         if (scan[c]) for (let x = o - this.suffix.length; x < o; x++) sc |= special[out[x]!]!
       }
       const op = ops[c]!
-      const flen = o - fs
-      if (flen !== nullLen && flen !== 0) {
-        if (op === 0) {
-          if (sc === 0) continue
-        } else if (op === 1 && plainFixed && flen <= 15) {
-          let i = fs
-          if (out[i] === 45) i++
-          if (i < o && (out[i] !== 48 || o - i === 1)) {
-            while (i < o && out[i]! >= 48 && out[i]! <= 57) i++
-            if (i === o) continue
-          }
-        }
-      }
       const r = sp.end(out, fs, o, op, sc !== 0)
       if (typeof r === 'string') {
         // No delimited spelling: the rows so far go out, this one starts a COPY text batch.
