@@ -186,8 +186,7 @@ describe.skipIf(!ready)('workbench trust e2e (Chromium, MariaDB, PostgreSQL)', (
     // Every table was truncated and reloaded (no duplicate, no FK refusal).
     const counts = await pgQuery('SELECT (SELECT count(*) FROM album)::int AS album, (SELECT count(*) FROM track)::int AS track, (SELECT count(*) FROM invoiceline)::int AS invoiceline')
     expect(counts[0]).toEqual({ album: CHINOOK_COUNTS.Album, track: CHINOOK_COUNTS.Track, invoiceline: CHINOOK_COUNTS.InvoiceLine })
-    const diffs = page.getByTestId('diff-Album')
-    await diffs.waitFor({ timeout: 15_000 })
+    await page.getByTestId('diff-row-Album').first().waitFor({ timeout: 15_000 })
     expect(await page.getByTestId('diff-row-Album').count()).toBe(1)
     expect(await page.getByTestId('diff-row-Album').textContent()).toMatch(/~ changed\s*5/)
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('diff-csv-Album').click()])
