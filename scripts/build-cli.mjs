@@ -36,7 +36,7 @@ try {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['better-sqlite3', 'electron', 'ssh2', 'cpu-features'],
+    external: ['better-sqlite3', 'electron', 'ssh2', 'cpu-features', 'snappy'],
     // CommonJS packages bundled into ESM still call require() for Node built-ins.
     banner: { js: "import { createRequire as __sluiceCreateRequire } from 'node:module'; const require = __sluiceCreateRequire(import.meta.url);" },
     sourcemap: 'linked',

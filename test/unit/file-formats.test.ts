@@ -10,7 +10,7 @@ import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseFileType, textToValue, unescapeDelimiter, valueToText } from '../../main/connectors/file/codec.js'
-import { compressor, decompressor, zstdFrameExtent } from '../../main/connectors/file/compress.js'
+import { compressor, decompressor, loadSnappy, zstdFrameExtent } from '../../main/connectors/file/compress.js'
 import { expandBraces } from '../../main/connectors/file/glob.js'
 import { dateFromDays, daysFromDate, decimalText, microsFromText, openParquet, ParquetPartWriter, ROW_GROUP_BYTES, scanCopyText, textFromMicros, textFromMicrosBig, unscaled } from '../../main/connectors/file/parquet.js'
 import { LocalStore } from '../../main/connectors/stores/local.js'
@@ -113,6 +113,21 @@ describe('compression', () => {
     expect(frames).toBeGreaterThan(1)
     expect((await through(await decompressor('zstd'), z)).equals(big)).toBe(true)
   })
+  it('native Snappy (Parquet pages): its blocks are the ones the JavaScript codecs read and write', async () => {
+    const sn = await loadSnappy()
+    // The platform binary is an optional dependency; where it is absent, the JS codec is used.
+    if (!sn) return expect(process.env.CI).not.toBe('true')
+    const { snappyUncompress } = await import('hyparquet')
+    const { snappyCompress } = (await import('hyparquet-writer/src/snappy.js' as string)) as { snappyCompress: (b: Uint8Array) => Uint8Array }
+    for (const input of [big.subarray(0, 1 << 20), Buffer.alloc(0), Buffer.from([0]), Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) & 0xff))]) {
+      const native = sn.compress(input)
+      const back = new Uint8Array(input.length)
+      snappyUncompress(native, back)
+      expect(Buffer.from(back).equals(input)).toBe(true)
+      expect(Buffer.from(sn.uncompress(snappyCompress(input))).equals(input)).toBe(true)
+    }
+    expect(() => sn.uncompress(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2]))).toThrow()
+  })
   it('gzip round trip', async () => {
     expect((await through(await decompressor('gzip'), await through(await compressor('gzip'), big))).equals(big)).toBe(true)
   })
@@ -158,6 +173,49 @@ describe('Parquet', () => {
     expect(back[0]).toEqual(['99999999999999999999999999.9999999999', '-9223372036854775808', '18446744073709551615', '0001-01-01 00:00:00', '2038-01-19 03:14:07.499999+00:00', '9999-12-31', Buffer.from([0, 1, 255]), '{"a": 1.0}', '838:59:59'])
     expect(back[1]).toEqual(['-0.0000000001', '9223372036854775807', 0, '2024-02-29 23:59:59.999999', '1970-01-01 00:00:00+00:00', '1970-01-01', Buffer.alloc(0), '[]', '-01:00:00.5'])
     expect(back[2]).toEqual([null, null, null, null, null, null, null, null, null])
+  })
+
+  it('stores DECIMAL as INT32 up to 9 digits, INT64 up to 18, else fixed bytes; Sluice and DuckDB read every edge back exactly', async () => {
+    const precisions: Array<[number, number]> = [[1, 0], [9, 2], [10, 0], [18, 4], [19, 0], [38, 38]]
+    const names = precisions.map(([p, s]) => `d${p}_${s}`)
+    const types: LogicalType[] = precisions.map(([precision, scale]) => ({ kind: 'decimal', precision, scale }))
+    const edge = (p: number, s: number, sign: string) => {
+      const digits = '9'.repeat(p)
+      return sign + (s ? `${digits.slice(0, p - s) || '0'}.${digits.slice(p - s)}` : digits)
+    }
+    const rows: Value[][] = [
+      precisions.map(([p, s]) => edge(p, s, '')),
+      precisions.map(([p, s]) => edge(p, s, '-')),
+      precisions.map(([, s]) => (s ? `0.${'0'.repeat(s - 1)}1` : '1')),
+      precisions.map(() => '0'),
+      precisions.map(() => null),
+    ]
+    const file = path.join(dir, 'dec.parquet')
+    const out = createWriteStream(file)
+    const w = new ParquetPartWriter(names, types, out, { codec: 'snappy', rowGroupRows: 100 })
+    expect(await w.add(rows)).toEqual([])
+    await w.finish()
+    out.end()
+    await new Promise<void>((r) => out.on('finish', () => r()))
+    const { parquetMetadata } = await import('hyparquet')
+    const bytes = readFileSync(file)
+    const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
+    expect(meta.schema.slice(1).map((e) => e.type)).toEqual(['INT32', 'INT32', 'INT64', 'INT64', 'FIXED_LEN_BYTE_ARRAY', 'FIXED_LEN_BYTE_ARRAY'])
+    expect(meta.row_groups[0]!.columns.every((c) => c.meta_data?.codec === 'SNAPPY')).toBe(true)
+    // Decimals are spelled with all `scale` digits (as the databases spell them): '0' at scale 2 is '0.00'.
+    const exact = (v: unknown, s: number) => (v === null ? null : decimalText(unscaled(String(v), s), s))
+    const spelled = rows.map((r) => r.map((v, k) => exact(v, precisions[k]![1])))
+    expect(spelled[0]![1]).toBe('9999999.99')
+    const pq = await openParquet(new LocalStore({ path: dir }), 'dec.parquet')
+    expect(pq.columns.map((c) => c.type)).toEqual(types)
+    const back = await pq.read(0, rows.length)
+    await pq.close()
+    expect(back).toEqual(spelled)
+    const { DuckDBInstance } = await import('@duckdb/node-api')
+    const con = await (await DuckDBInstance.create(':memory:')).connect()
+    const duck = (await con.runAndReadAll(`SELECT ${names.map((n) => `${n}::VARCHAR`).join(', ')} FROM read_parquet('${file}')`)).getRowsJson()
+    con.closeSync()
+    expect(duck.map((r) => r.map((v, k) => exact(v, precisions[k]![1])))).toEqual(spelled)
   })
 
   it('writes row groups as they fill (rows or bytes), and reads any row range back exactly, column by column', async () => {

@@ -28,6 +28,44 @@ export function loadZstd(): Promise<typeof import('@bokuweb/zstd-wasm')> {
   return zstdReady
 }
 
+/** Raw (block format) Snappy, as Parquet pages use it: `compress(bytes)`, `uncompress(bytes)`. */
+export interface SnappyCodec {
+  compress(input: Uint8Array): Uint8Array
+  uncompress(input: Uint8Array): Uint8Array
+}
+
+let snappyReady: Promise<SnappyCodec | undefined> | undefined
+/**
+ * The native Snappy of the `snappy` package (napi-rs bindings of the Rust `snap` crate; N-API,
+ * so one binary serves Node and Electron), or undefined where its platform binary is missing:
+ * then hyparquet's own JavaScript Snappy is used. Both write and read the block format of the
+ * Snappy spec (format_description.txt), so the files are the same to every reader; the native
+ * one measured about 20x faster on Parquet pages. `SLUICE_NATIVE_SNAPPY=0` turns it off.
+ */
+export function loadSnappy(): Promise<SnappyCodec | undefined> {
+  snappyReady ??= (async () => {
+    if (process.env.SLUICE_NATIVE_SNAPPY === '0') return undefined
+    try {
+      const m = (await import('snappy')) as Partial<typeof import('snappy')> & { default?: typeof import('snappy') }
+      const s = (typeof m.compressSync === 'function' ? m : m.default!) as typeof import('snappy')
+      const codec: SnappyCodec = {
+        // copyOutputData: the result is memory V8 owns. Electron's V8 memory cage forbids the
+        // external buffers the package makes otherwise (its EncOptions / DecOptions docs), and
+        // V8 then counts the pages in its heap, so they are collected as promptly as any Buffer.
+        compress: (b) => s.compressSync(b, { copyOutputData: true }),
+        uncompress: (b) => s.uncompressSync(b, { asBuffer: true, copyOutputData: true }) as Buffer,
+      }
+      // A binary that loads but misbehaves is not used.
+      const probe = Buffer.from('sluice snappy probe sluice snappy probe')
+      if (!Buffer.from(codec.uncompress(codec.compress(probe))).equals(probe)) return undefined
+      return codec
+    } catch {
+      return undefined
+    }
+  })()
+  return snappyReady
+}
+
 /** The compression named by a file name's extension (`.gz`, `.zst`), else none. */
 export function compressionOfName(name: string): Compression {
   if (/\.gz$/i.test(name) || /\.gzip$/i.test(name)) return 'gzip'

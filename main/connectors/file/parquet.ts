@@ -6,7 +6,8 @@
  * | bool         | BOOLEAN                                                                   |
  * | int ≤ 32     | INT32 (INT_8 / INT_16 / UINT_8 / UINT_16); unsigned 32 -> INT64          |
  * | int 64       | INT64; unsigned 64 -> INT64 UINT_64                                       |
- * | decimal(p,s) | FIXED_LEN_BYTE_ARRAY DECIMAL(p,s), unscaled big-endian two's complement   |
+ * | decimal(p,s) | DECIMAL(p,s) of its unscaled value: INT32 for p ≤ 9, INT64 for p ≤ 18,    |
+ * |              | else FIXED_LEN_BYTE_ARRAY (big-endian two's complement), as the spec says  |
  * | decimal      | without a declared precision: STRING (its exact text)                     |
  * | float        | FLOAT / DOUBLE                                                            |
  * | date         | INT32 DATE (days since 1970-01-01)                                        |
@@ -39,7 +40,7 @@ import type { Writable } from 'node:stream'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { type LogicalType, type Value } from '../../core/types.js'
 import type { FileStore } from '../stores/types.js'
-import { loadZstd } from './compress.js'
+import { loadSnappy, loadZstd } from './compress.js'
 import { daysFromCivil } from '../mysql/values.js'
 
 type SchemaElement = import('hyparquet').SchemaElement
@@ -344,11 +345,20 @@ function columnPlan(name: string, t: LogicalType): ColPlan {
       if (t.precision === undefined || t.precision < 1 || t.precision > 76) return text
       const scale = t.scale ?? 0
       const precision = t.precision
-      const len = decimalBytes(precision)
       const limit = 10n ** BigInt(precision)
+      // The physical type LogicalTypes.md gives each precision ("DECIMAL ... int32: for
+      // 1 <= precision <= 9; int64: for 1 <= precision <= 18", else fixed_len_byte_array), as
+      // Spark and DuckDB write them: an integer page is smaller and costs no bytes per value.
+      const physical =
+        precision <= 9
+          ? ({ type: 'INT32' } as const)
+          : precision <= 18
+            ? ({ type: 'INT64' } as const)
+            : ({ type: 'FIXED_LEN_BYTE_ARRAY', type_length: decimalBytes(precision) } as const)
       return {
-        element: { name, type: 'FIXED_LEN_BYTE_ARRAY', type_length: len, converted_type: 'DECIMAL', precision, scale, logical_type: { type: 'DECIMAL', precision, scale }, repetition_type: 'OPTIONAL' },
-        // Unscaled values of up to 18 digits fit an int64.
+        element: { name, ...physical, converted_type: 'DECIMAL', precision, scale, logical_type: { type: 'DECIMAL', precision, scale }, repetition_type: 'OPTIONAL' },
+        // Unscaled values of up to 18 digits fit an int64. INT32 decimals are kept in the i64
+        // slot too: hyparquet-writer takes a bigint as the unscaled value, but scales a number.
         slot: precision <= 18 ? 'i64' : 'any',
         conv: (v) => {
           const u = unscaled(typeof v === 'string' ? v : String(v), scale)
@@ -931,6 +941,10 @@ export class ParquetPartWriter {
     const hw = await import('hyparquet-writer')
     const compressors: Record<string, (b: Uint8Array) => Uint8Array> = {}
     if (this.o.codec === 'gzip') compressors.GZIP = (b) => gzipSync(b)
+    if (this.o.codec === 'snappy') {
+      const sn = await loadSnappy()
+      if (sn) compressors.SNAPPY = sn.compress
+    }
     if (this.o.codec === 'zstd') {
       const z = await loadZstd()
       compressors.ZSTD = (b) => z.compress(b, 3)
@@ -1119,7 +1133,12 @@ export async function openParquet(store: FileStore, file: string, signal?: Abort
       at += n
     }
     const z = meta.row_groups.some((g) => g.columns.some((c) => c.meta_data?.codec === 'ZSTD')) ? await loadZstd() : undefined
-    const compressors = { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)), ...(z ? { ZSTD: (input: Uint8Array) => z.decompress(input) } : {}) }
+    const sn = meta.row_groups.some((g) => g.columns.some((c) => c.meta_data?.codec === 'SNAPPY')) ? await loadSnappy() : undefined
+    const compressors = {
+      GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)),
+      ...(z ? { ZSTD: (input: Uint8Array) => z.decompress(input) } : {}),
+      ...(sn ? { SNAPPY: (input: Uint8Array) => sn.uncompress(input) } : {}),
+    }
     // hyparquet's value parsers (convert.js): dates as days and timestamps (milli- and
     // microseconds) as bigint microseconds, JSON as its bytes; nanoseconds as a tagged object.
     const rawParsers = {
